@@ -1,0 +1,39 @@
+# `make run` and `make test` are the contract in ../shared/INTERFACES.md; both work on a machine
+# with only Python 3.11+, make and the package registries.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PYTEST_ARGS ?=
+
+.PHONY: run test translations check-python clean
+
+run: $(VENV)/.installed
+	$(BIN)/flask --app app db upgrade
+	$(BIN)/python app.py
+
+test: $(VENV)/.installed-dev
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# Extract every message id (prompts, choices, accepted answers, keywords), update each catalog,
+# then compile them all to prove they are valid (the service itself reads the .po files).
+translations: $(VENV)/.installed
+	$(BIN)/pybabel extract -F babel.cfg -k N_ -k P_:1c,2 --add-comments=Translators: \
+		--no-location --sort-output --omit-header -o i18n/messages.pot .
+	$(BIN)/pybabel update -i i18n/messages.pot -d i18n/locales --no-fuzzy-matching --omit-header \
+		--ignore-obsolete --width 100
+	$(BIN)/pybabel compile -d i18n/locales --statistics
+
+check-python:
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed (set PYTHON=...)")'
+
+$(VENV)/.installed: requirements.txt | check-python
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	touch $@
+
+$(VENV)/.installed-dev: $(VENV)/.installed requirements-dev.txt
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	touch $@
+
+clean:
+	rm -rf $(VENV) .pytest_cache

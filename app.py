@@ -1,0 +1,69 @@
+"""The intake service: `create_app(config=None)`; `python app.py` serves with the outbox worker
+in-process; `app:app` for gunicorn (`gunicorn 'app:app'`)."""
+
+from __future__ import annotations
+
+import logging
+import sys
+import threading
+
+from flask import Flask
+
+import config as settings
+from bot import cli, health, simulator, twilio
+from bot.http import register_error_handlers
+from bot.runtime import build_runtime, init_app
+
+
+def create_app(config: dict | None = None) -> Flask:
+    """Build the app. `config` overrides the environment (tests use it); bad settings raise
+    `config.ConfigError` naming the setting."""
+    app = Flask(__name__, instance_relative_config=True)
+    values = settings.load(app.instance_path, overrides=config)
+    app.config.update(values)
+    app.config.update(
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=values["PUBLIC_BASE_URL"].startswith("https://"),
+    )
+    try:
+        runtime = build_runtime(app.config)
+    except ValueError as error:  # unknown language, unreadable data key
+        raise settings.ConfigError(str(error)) from None
+    init_app(app, runtime)
+    register_error_handlers(app)
+    for blueprint in (twilio.bp, health.bp, simulator.bp):
+        app.register_blueprint(blueprint)
+    cli.register(app)
+    return app
+
+
+def __getattr__(name: str):
+    """`app:app` (gunicorn, `flask --app app`) builds the app on first access, not at import,
+    so that tests can import `create_app` without reading the environment."""
+    if name == "app":
+        globals()["app"] = create_app()
+        return globals()["app"]
+    raise AttributeError(name)
+
+
+def main() -> None:
+    """Serve on HOST:PORT with the outbox worker in a background thread."""
+    from bot.outbox_worker import OutboxWorker
+    from bot.runtime import current_runtime
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        application = create_app()
+    except settings.ConfigError as error:
+        sys.exit(f"configuration error: {error}")
+    with application.app_context():
+        runtime = current_runtime()
+    if application.config["OUTBOX_WORKER"]:
+        stop = threading.Event()
+        threading.Thread(target=OutboxWorker(runtime).run, args=(stop,), name="outbox", daemon=True).start()
+    application.run(host=application.config["HOST"], port=application.config["PORT"], threaded=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,47 @@
+"""Flask CLI commands: `db upgrade`, `outbox work`, `chat` (INTERFACES.md)."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+
+import click
+from flask import Flask
+from flask.cli import AppGroup
+
+from bot.console import chat_command
+from bot.outbox_worker import OutboxWorker
+from bot.runtime import current_runtime
+from storage import migrate
+
+db_group = AppGroup("db", help="Database schema.")
+outbox_group = AppGroup("outbox", help="The delivery outbox.")
+
+
+@db_group.command("upgrade")
+def db_upgrade() -> None:
+    """Apply every migration not yet applied."""
+    migrate.upgrade(current_runtime().config["DATABASE_URL"])
+    click.echo("database is up to date")
+
+
+@outbox_group.command("work")
+@click.option("--once", is_flag=True, help="Deliver what is due now, then exit.")
+def outbox_work(once: bool) -> None:
+    """Run the delivery worker until interrupted (SIGINT or SIGTERM)."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    worker = OutboxWorker(current_runtime())
+    if once:
+        click.echo(f"attempted {worker.run_once()} message(s)")
+        return
+    stop = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stop.set())
+    worker.run(stop)
+
+
+def register(app: Flask) -> None:
+    app.cli.add_command(db_group)
+    app.cli.add_command(outbox_group)
+    app.cli.add_command(chat_command)

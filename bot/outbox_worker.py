@@ -1,0 +1,99 @@
+"""The delivery worker: takes due outbox messages, hands each to its sender, records the attempt,
+and reschedules failures with exponential backoff. Also runs the periodic purge.
+
+One worker can run in-process (`make run`), or several as `flask --app app outbox work`: leases
+and `SKIP LOCKED` keep them from sending the same message twice.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from datetime import timedelta
+
+from storage import conversations, outbox
+from bot.senders import PermanentError, TransientError, configured_senders
+
+log = logging.getLogger(__name__)
+
+LEASE = timedelta(minutes=5)
+BATCH = 20
+HANDLED_RETENTION = timedelta(days=2)
+
+
+class OutboxWorker:
+    """Delivers what the outbox holds. `senders` maps a channel to its sender."""
+
+    def __init__(self, runtime, senders: dict | None = None):
+        self.runtime = runtime
+        self.senders = configured_senders(runtime.config) if senders is None else senders
+        config = runtime.config
+        self.max_attempts = config["OUTBOX_MAX_ATTEMPTS"]
+        self.backoff = config["OUTBOX_BACKOFF_SECONDS"]
+        self.backoff_cap = config["OUTBOX_BACKOFF_CAP_SECONDS"]
+
+    def delay_after(self, attempts: int) -> timedelta:
+        """Wait before the next try: base * 2^(attempts-1), capped."""
+        return timedelta(seconds=min(self.backoff_cap, self.backoff * 2 ** min(attempts - 1, 30)))
+
+    def run_once(self) -> int:
+        """Deliver one batch of due messages; returns how many were attempted."""
+        runtime = self.runtime
+        with runtime.sessions() as session:
+            batch = outbox.claim_due(session, runtime.vault, runtime.clock(), set(self.senders),
+                                     BATCH, LEASE)
+            session.commit()
+        for delivery in batch:
+            self._deliver(delivery)
+        return len(batch)
+
+    def _deliver(self, delivery: outbox.Delivery) -> None:
+        attempts = delivery.attempts
+        sender = self.senders[delivery.channel]
+        started = time.monotonic()
+        outcome, error, reference, retry_at = "sent", None, None, None
+        try:
+            reference = sender.send(delivery.id, delivery.recipient, delivery.payload)
+        except TransientError as failure:
+            error = str(failure)
+            if attempts >= self.max_attempts:
+                outcome = "failed"
+            else:
+                outcome, retry_at = "retry", self.runtime.clock() + self.delay_after(attempts)
+        except PermanentError as failure:
+            outcome, error = "failed", str(failure)
+        duration_ms = int((time.monotonic() - started) * 1000)
+        log_at = log.error if outcome == "failed" else log.info
+        log_at("outbox %s via %s: %s (attempt %d)%s", delivery.id, delivery.channel, outcome, attempts,
+               f": {error}" if error else "")
+        with self.runtime.sessions() as session:
+            outbox.record_attempt(session, delivery.id, now=self.runtime.clock(), outcome=outcome,
+                                  duration_ms=duration_ms, error=error, provider_ref=reference,
+                                  retry_at=retry_at)
+            session.commit()
+
+    def purge(self) -> dict[str, int]:
+        """Delete expired drafts and old duplicate-detection records."""
+        runtime = self.runtime
+        with runtime.sessions() as session:
+            counts = conversations.purge(session, runtime.clock(), runtime.context.timeout, HANDLED_RETENTION)
+            session.commit()
+        if any(counts.values()):
+            log.info("purged %s", ", ".join(f"{count} {name}" for name, count in counts.items()))
+        return counts
+
+    def run(self, stop: threading.Event, interval: float = 2.0, purge_every: float = 60.0) -> None:
+        """Loop until `stop` is set: deliver while there is work, sleep `interval` when idle."""
+        log.info("outbox worker started for %s", ", ".join(sorted(self.senders)) or "no configured channel")
+        next_purge = 0.0
+        while not stop.is_set():
+            try:
+                if time.monotonic() >= next_purge:
+                    self.purge()
+                    next_purge = time.monotonic() + purge_every
+                if self.run_once():
+                    continue
+            except Exception:  # a database hiccup must not kill the worker; it is logged and retried
+                log.exception("outbox worker iteration failed")
+            stop.wait(interval)

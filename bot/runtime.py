@@ -1,0 +1,85 @@
+"""The composition root: builds the long-lived objects once per process, and gives Flask views
+one database session per request (committed by the view, closed at teardown)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from typing import Callable
+
+from flask import Flask, current_app, g
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from i18n.catalogs import Catalogs
+from i18n.languages import offered, own_name
+from i18n.render import Renderer
+from intake.engine import Context
+from storage.crypto import Vault, load_or_create_data_key
+from storage.db import make_engine, make_session_factory
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+@dataclass
+class Runtime:
+    """Everything a request, a CLI command or the worker needs, built from one config."""
+
+    config: dict
+    db: Engine
+    sessions: sessionmaker[Session]
+    vault: Vault
+    catalogs: Catalogs
+    renderer: Renderer
+    context: Context
+    clock: Callable[[], datetime]
+
+    def close(self) -> None:
+        self.db.dispose()
+
+
+def build_runtime(config: dict) -> Runtime:
+    """Create the runtime; raises `UnknownLanguageError` for a LANGUAGES entry with no catalog."""
+    catalogs = Catalogs()
+    languages = offered(config["LANGUAGES"], catalogs.shipped)
+    db = make_engine(config["DATABASE_URL"])
+    return Runtime(
+        config=config,
+        db=db,
+        sessions=make_session_factory(db),
+        vault=Vault(load_or_create_data_key(config["DATA_KEY_FILE"]), config["SECRET_KEY"]),
+        catalogs=catalogs,
+        renderer=Renderer(catalogs, languages),
+        context=Context(
+            languages=languages,
+            translate=catalogs.translate,
+            language_names={code: own_name(code) for code in languages},
+            service_name=config["SERVICE_NAME"],
+            timeout=timedelta(minutes=config["CONVERSATION_TIMEOUT_MINUTES"]),
+        ),
+        clock=config.get("CLOCK") or utcnow,
+    )
+
+
+def init_app(app: Flask, runtime: Runtime) -> None:
+    """Attach the runtime to the app and close each request's session at teardown."""
+    app.extensions["intake"] = runtime
+
+    @app.teardown_appcontext
+    def _close_session(_error):
+        session = g.pop("db_session", None)
+        if session is not None:
+            session.close()  # rolls back anything the view did not commit
+
+
+def current_runtime() -> Runtime:
+    return current_app.extensions["intake"]
+
+
+def db_session() -> Session:
+    """This request's session (created on first use)."""
+    if "db_session" not in g:
+        g.db_session = current_runtime().sessions()
+    return g.db_session

@@ -1,0 +1,113 @@
+"""Senders deliver one outbox message each over a provider: SMTP e-mail and Twilio SMS.
+
+A sender returns the provider's reference or raises `TransientError` (try again later) or
+`PermanentError` (this message can never go). Error texts name the failure, never the recipient
+or the content, because they are stored and logged.
+"""
+
+from __future__ import annotations
+
+import logging
+import smtplib
+import ssl
+from email.message import EmailMessage
+from email.utils import formatdate, make_msgid
+
+from twilio.base.exceptions import TwilioRestException
+from twilio.http.http_client import TwilioHttpClient
+from twilio.rest import Client
+
+PROVIDER_TIMEOUT_SECONDS = 20
+
+# twilio's HTTP client logs every request at INFO; ours must not reach a handler.
+_twilio_http_log = logging.getLogger("intake.twilio_http")
+_twilio_http_log.setLevel(logging.WARNING)
+
+
+class TransientError(Exception):
+    """The provider may accept the message later (outage, rate limit, timeout)."""
+
+
+class PermanentError(Exception):
+    """The provider will never accept this message (invalid address, refused content)."""
+
+
+class SmtpSender:
+    """E-mail through the configured SMTP relay. The Message-ID is derived from the outbox id,
+    so a message sent twice after a crash is recognisably the same message."""
+
+    channel = "email"
+
+    def __init__(self, config: dict):
+        self.host = config["SMTP_HOST"]
+        self.port = config["SMTP_PORT"]
+        self.user = config["SMTP_USER"]
+        self.password = config["SMTP_PASSWORD"]
+        self.sender = config["SMTP_FROM"]
+        self.starttls = config["SMTP_STARTTLS"]
+
+    def send(self, outbox_id: int, recipient: str, payload: dict) -> str:
+        message = EmailMessage()
+        message["From"] = self.sender
+        message["To"] = recipient
+        message["Subject"] = payload["subject"]
+        message["Date"] = formatdate(localtime=False)
+        message["Message-ID"] = make_msgid(idstring=f"outbox-{outbox_id}", domain="intake.local")
+        message.set_content(payload["body"])
+        try:
+            with smtplib.SMTP(self.host, self.port, timeout=PROVIDER_TIMEOUT_SECONDS) as smtp:
+                if self.starttls:
+                    smtp.starttls(context=ssl.create_default_context())
+                if self.user:
+                    smtp.login(self.user, self.password or "")
+                smtp.send_message(message)
+        except smtplib.SMTPRecipientsRefused as error:
+            codes = sorted({code for code, _ in error.recipients.values()})
+            raise (PermanentError if all(c >= 500 for c in codes) else TransientError)(
+                f"smtp recipient refused {codes}") from None
+        except smtplib.SMTPResponseException as error:
+            raise (PermanentError if error.smtp_code >= 500 else TransientError)(
+                f"smtp {error.smtp_code}") from None
+        except (OSError, smtplib.SMTPException) as error:
+            raise TransientError(f"smtp {type(error).__name__}") from None
+        return message["Message-ID"]
+
+
+class TwilioSender:
+    """SMS (and WhatsApp) through Twilio's REST API."""
+
+    channels = ("sms", "whatsapp")
+
+    def __init__(self, config: dict):
+        self.from_number = config["TWILIO_FROM_NUMBER"]
+        self.client = Client(config["TWILIO_ACCOUNT_SID"], config["TWILIO_AUTH_TOKEN"],
+                             http_client=TwilioHttpClient(timeout=PROVIDER_TIMEOUT_SECONDS,
+                                                          logger=_twilio_http_log))
+        if config.get("TWILIO_API_BASE_URL"):
+            self.client.api.base_url = config["TWILIO_API_BASE_URL"].rstrip("/")
+
+    def send(self, outbox_id: int, recipient: str, payload: dict) -> str:
+        sender = f"whatsapp:{self.from_number}" if recipient.startswith("whatsapp:") else self.from_number
+        try:
+            message = self.client.messages.create(to=recipient, from_=sender, body=payload["body"])
+        except TwilioRestException as error:
+            # 429 and 5xx pass; 401/403 are our configuration, which an operator can fix: retry.
+            transient = error.status in (401, 403, 429) or error.status >= 500
+            raise (TransientError if transient else PermanentError)(
+                f"twilio {error.status} code {error.code}") from None
+        except Exception as error:  # connection refused, timeout, bad gateway body...
+            raise TransientError(f"twilio {type(error).__name__}") from None
+        return message.sid
+
+
+def configured_senders(config: dict) -> dict:
+    """Channel -> sender, for each provider the configuration makes usable. Messages for a
+    channel with no sender stay queued until one is configured."""
+    senders = {}
+    if config.get("SMTP_HOST"):
+        senders["email"] = SmtpSender(config)
+    if config.get("TWILIO_ACCOUNT_SID") and config.get("TWILIO_AUTH_TOKEN") and config.get("TWILIO_FROM_NUMBER"):
+        twilio = TwilioSender(config)
+        for channel in TwilioSender.channels:
+            senders[channel] = twilio
+    return senders

@@ -1,0 +1,76 @@
+"""The web simulator: a chat page that talks to the engine as an SMS or Telegram user would.
+
+It goes through the same inbox, engine and storage as the webhooks; only the address is a random
+id kept in the browser's session cookie. Off when SIMULATOR_ENABLED=0.
+"""
+
+from __future__ import annotations
+
+import secrets
+
+from flask import Blueprint, abort, jsonify, render_template, request, session
+
+from bot.http import problem
+from bot.inbox import handle
+from bot.layout import as_text
+from bot.runtime import current_runtime, db_session
+from intake.messages import Inbound
+
+bp = Blueprint("simulator", __name__, template_folder="templates")
+CHANNEL = "simulator"
+STYLES = ("sms", "telegram")
+
+
+@bp.before_request
+def _enabled():
+    if not current_runtime().config["SIMULATOR_ENABLED"]:
+        abort(404)
+
+
+def _sender() -> str:
+    if "simulator_id" not in session:
+        session["simulator_id"] = secrets.token_urlsafe(16)
+    return session["simulator_id"]
+
+
+@bp.get("/simulator")
+def page():
+    runtime = current_runtime()
+    return render_template("simulator.html", service_name=runtime.config["SERVICE_NAME"],
+                           max_chars=runtime.config["MAX_INBOUND_CHARS"])
+
+
+@bp.post("/simulator/messages")
+def message():
+    # JSON only: a cross-site form cannot post JSON without a CORS preflight, which we never grant.
+    if not request.is_json:
+        return problem(415, "send JSON: {\"text\": \"...\", \"style\": \"sms\" or \"telegram\"}")
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict) or not isinstance(data.get("text", ""), str):
+        return problem(400, "the body must be a JSON object with a text field")
+    style = data.get("style", "sms")
+    if style not in STYLES:
+        return problem(400, f"style must be one of {', '.join(STYLES)}")
+    runtime = current_runtime()
+    inbound = Inbound(channel=CHANNEL, sender_key=runtime.vault.sender_key(CHANNEL, _sender()),
+                      text=data.get("text", "")[:runtime.config["MAX_INBOUND_CHARS"]],
+                      received_at=runtime.clock())
+    db = db_session()
+    handled = handle(db, runtime, inbound)
+    db.commit()
+    if style == "sms":
+        replies = [{"text": as_text(reply), "buttons": []} for reply in handled.replies]
+    else:
+        replies = [{"text": "\n".join(reply.paragraphs), "buttons": [list(o) for o in reply.options]}
+                   for reply in handled.replies]
+    return jsonify({"replies": replies})
+
+
+@bp.post("/simulator/reset")
+def reset():
+    """Become a new person (a new sender id); the old conversation expires like any other."""
+    if not request.is_json:
+        return problem(415, "send JSON")
+    session.pop("simulator_id", None)
+    _sender()
+    return jsonify({"status": "ok"})

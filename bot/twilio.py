@@ -1,0 +1,80 @@
+"""Twilio Messaging webhook (SMS, and WhatsApp senders `whatsapp:+…`): verify, parse, hand the
+message to the inbox, answer with TwiML (or queue the replies when SMS_REPLY_MODE=outbox)."""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qsl
+
+from flask import Blueprint, Response, request
+from twilio.request_validator import RequestValidator
+from twilio.twiml.messaging_response import MessagingResponse
+
+from bot.http import problem
+from bot.inbox import handle
+from bot.layout import as_text, split_body
+from bot.runtime import current_runtime, db_session
+from intake.messages import Inbound
+from storage import outbox
+
+bp = Blueprint("twilio", __name__)
+
+
+def public_url(base_url: str) -> str:
+    """The URL Twilio signed: the configured public base, this path, the raw query string."""
+    query = request.query_string.decode("latin-1")
+    return f"{base_url}{request.path}" + (f"?{query}" if query else "")
+
+
+def parse_form(raw: bytes) -> dict[str, str]:
+    """Strictly decode an x-www-form-urlencoded body; invalid UTF-8 raises UnicodeDecodeError."""
+    return dict(parse_qsl(raw.decode("utf-8"), keep_blank_values=True, errors="strict"))
+
+
+@bp.post("/webhooks/twilio")
+def webhook():
+    runtime = current_runtime()
+    config = runtime.config
+    token = config["TWILIO_AUTH_TOKEN"]
+    if not token:
+        return problem(503, "Twilio is not configured on this server (TWILIO_AUTH_TOKEN is unset)")
+    try:
+        params = parse_form(request.get_data(cache=True))
+    except (UnicodeDecodeError, ValueError):
+        return problem(400, "the request body is not valid UTF-8 form data")
+    signature = request.headers.get("X-Twilio-Signature", "")
+    if not signature or not RequestValidator(token).validate(public_url(config["PUBLIC_BASE_URL"]),
+                                                             params, signature):
+        return problem(403, "missing or invalid X-Twilio-Signature")
+
+    sender = params.get("From", "").strip()
+    message_sid = params.get("MessageSid") or params.get("SmsMessageSid")
+    if not sender:
+        return problem(400, "the From parameter is missing")
+    if not message_sid:
+        return problem(400, "the MessageSid parameter is missing")
+    try:
+        media_count = max(0, int(params.get("NumMedia") or 0))
+    except ValueError:
+        media_count = 0
+
+    channel = "whatsapp" if sender.startswith("whatsapp:") else "sms"
+    now = runtime.clock()
+    inbound = Inbound(channel=channel, sender_key=runtime.vault.sender_key(channel, sender),
+                      text=params.get("Body", "")[:config["MAX_INBOUND_CHARS"]],
+                      received_at=now, provider_id=message_sid, media_count=media_count)
+    session = db_session()
+    handled = handle(session, runtime, inbound)
+    bodies = [body for reply in handled.replies for body in split_body(as_text(reply))]
+    inline = config["SMS_REPLY_MODE"] == "inline"
+    if not inline and not handled.duplicate:
+        for number, body in enumerate(bodies):
+            outbox.enqueue(session, runtime.vault, dedupe_key=f"reply:{channel}:{message_sid}:{number}",
+                           channel=channel, purpose="reply", recipient=sender,
+                           payload={"body": body}, now=now)
+    session.commit()
+
+    twiml = MessagingResponse()
+    if inline:
+        for body in bodies:
+            twiml.message(body)
+    return Response(str(twiml), mimetype="text/xml")

@@ -1,0 +1,128 @@
+"""Configuration: read once from the environment (INTERFACES.md), checked, then frozen.
+
+Every setting has a safe default so that `make run` works on a laptop with nothing set. Bad values
+fail at start-up with a message that names the variable; a server that half-works is worse.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+
+class ConfigError(ValueError):
+    """A setting has a value the service cannot use; the message names it and says why."""
+
+
+def _flag(value: str | None, default: bool) -> bool:
+    if value is None or value.strip() == "":
+        return default
+    lowered = value.strip().lower()
+    if lowered in {"1", "true", "yes", "on"}:
+        return True
+    if lowered in {"0", "false", "no", "off"}:
+        return False
+    raise ConfigError(f"expected 1/0, true/false, yes/no or on/off, got {value!r}")
+
+
+def _int(name: str, value: str | None, default: int, minimum: int = 0) -> int:
+    if value is None or value.strip() == "":
+        return default
+    try:
+        number = int(value)
+    except ValueError:
+        raise ConfigError(f"{name} must be a whole number, got {value!r}") from None
+    if number < minimum:
+        raise ConfigError(f"{name} must be at least {minimum}, got {number}")
+    return number
+
+
+def _secret_file(path: Path, nbytes: int) -> str:
+    """Read a generated secret, creating it (mode 0600) on first run."""
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secrets.token_urlsafe(nbytes) + "\n")
+    return path.read_text().strip()
+
+
+def load(instance_path: str | os.PathLike, environ: dict | None = None,
+         overrides: dict | None = None) -> dict:
+    """Build the Flask config dict from the environment plus explicit overrides.
+
+    Overrides (from `create_app(config=...)`, used by tests) win over the environment and
+    are validated the same way.
+    """
+    env = dict(os.environ if environ is None else environ)
+    overrides = dict(overrides or {})
+    instance = Path(instance_path)
+
+    def get(name: str, default: str | None = None) -> str | None:
+        if name in overrides:
+            value = overrides[name]
+            return None if value is None else str(value)
+        value = env.get(name)
+        return default if value is None or value == "" else value
+
+    host = get("HOST", "127.0.0.1")
+    port = _int("PORT", get("PORT"), 5000, minimum=1)
+    database_url = get("DATABASE_URL") or f"sqlite:///{instance / 'intake.sqlite3'}"
+    secret_key = get("SECRET_KEY") or _secret_file(instance / "secret_key", 48)
+    if len(secret_key) < 32:
+        raise ConfigError("SECRET_KEY must be at least 32 characters; leave it unset to have one generated")
+    data_key_file = get("DATA_KEY_FILE") or str(instance / "data.key")
+
+    try:
+        simulator = _flag(get("SIMULATOR_ENABLED"), True)
+        smtp_starttls = _flag(get("SMTP_STARTTLS"), False)
+        outbox_worker = _flag(get("OUTBOX_WORKER"), True)
+    except ConfigError as error:
+        raise ConfigError(f"a yes/no setting is wrong: {error}") from None
+
+    reply_mode = (get("SMS_REPLY_MODE", "inline") or "inline").strip().lower()
+    if reply_mode not in {"inline", "outbox"}:
+        raise ConfigError(f"SMS_REPLY_MODE must be 'inline' or 'outbox', got {reply_mode!r}")
+
+    languages = [code.strip() for code in (get("LANGUAGES") or "").split(",") if code.strip()]
+
+    config = {
+        "HOST": host,
+        "PORT": port,
+        "PUBLIC_BASE_URL": (get("PUBLIC_BASE_URL") or f"http://{host}:{port}").rstrip("/"),
+        "DATABASE_URL": database_url,
+        "SECRET_KEY": secret_key,
+        "DATA_KEY_FILE": data_key_file,
+        "TWILIO_ACCOUNT_SID": get("TWILIO_ACCOUNT_SID"),
+        "TWILIO_AUTH_TOKEN": get("TWILIO_AUTH_TOKEN"),
+        "TWILIO_FROM_NUMBER": get("TWILIO_FROM_NUMBER"),
+        "TWILIO_API_BASE_URL": get("TWILIO_API_BASE_URL"),
+        "TELEGRAM_BOT_TOKEN": get("TELEGRAM_BOT_TOKEN"),
+        "TELEGRAM_WEBHOOK_SECRET": get("TELEGRAM_WEBHOOK_SECRET"),
+        "TELEGRAM_API_BASE_URL": (get("TELEGRAM_API_BASE_URL") or "https://api.telegram.org").rstrip("/"),
+        "SMTP_HOST": get("SMTP_HOST"),
+        "SMTP_PORT": _int("SMTP_PORT", get("SMTP_PORT"), 25, minimum=1),
+        "SMTP_USER": get("SMTP_USER"),
+        "SMTP_PASSWORD": get("SMTP_PASSWORD"),
+        "SMTP_FROM": get("SMTP_FROM", "intake@localhost"),
+        "SMTP_STARTTLS": smtp_starttls,
+        "LANGUAGES": languages,
+        "SERVICE_NAME": get("SERVICE_NAME", "Community Feedback"),
+        "SIMULATOR_ENABLED": simulator,
+        "CONVERSATION_TIMEOUT_MINUTES": _int(
+            "CONVERSATION_TIMEOUT_MINUTES", get("CONVERSATION_TIMEOUT_MINUTES"), 30, minimum=1),
+        "MAX_INBOUND_CHARS": _int("MAX_INBOUND_CHARS", get("MAX_INBOUND_CHARS"), 1600, minimum=160),
+        "SMS_REPLY_MODE": reply_mode,
+        "OUTBOX_WORKER": outbox_worker,
+        "OUTBOX_MAX_ATTEMPTS": _int("OUTBOX_MAX_ATTEMPTS", get("OUTBOX_MAX_ATTEMPTS"), 20, minimum=1),
+        "OUTBOX_BACKOFF_SECONDS": _int("OUTBOX_BACKOFF_SECONDS", get("OUTBOX_BACKOFF_SECONDS"), 15, minimum=1),
+        "OUTBOX_BACKOFF_CAP_SECONDS": _int(
+            "OUTBOX_BACKOFF_CAP_SECONDS", get("OUTBOX_BACKOFF_CAP_SECONDS"), 3600, minimum=1),
+        # Webhook bodies are small; anything bigger is not from Twilio or Telegram.
+        "MAX_CONTENT_LENGTH": 1024 * 1024,
+    }
+    # Keys only tests or embedders use (TESTING, clocks) pass through untouched.
+    for key, value in overrides.items():
+        config.setdefault(key, value)
+    return config

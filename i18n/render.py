@@ -1,0 +1,70 @@
+"""Turning an engine `Outbound` into text in one language. Channels decide the layout."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, replace
+
+from intake.flows import KEYWORDS
+from intake.messages import Keyword, Outbound, Text
+
+from i18n.catalogs import Catalogs
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """A message ready for a channel: body paragraphs and numbered options."""
+
+    paragraphs: tuple[str, ...]
+    options: tuple[tuple[int, str], ...] = ()
+
+
+class _Params(dict):
+    """Leaves an unknown placeholder visible instead of raising (a catalog slip is not a 500)."""
+
+    def __missing__(self, key):
+        return "{" + key + "}"
+
+
+class Renderer:
+    """Renders outbound messages for one deployment's catalogs and offered languages."""
+
+    def __init__(self, catalogs: Catalogs, languages: tuple[str, ...]):
+        self.catalogs = catalogs
+        self.languages = languages
+
+    def keyword(self, lang: str, name: str) -> str:
+        """The word people are told to send for a keyword, e.g. MENU."""
+        return self.catalogs.translate(lang, KEYWORDS[name]).split("|")[0].upper()
+
+    def text(self, lang: str, text: Text) -> str:
+        """One paragraph, placeholders filled; `every_language` text gives one line per language."""
+        if text.every_language:
+            lines = [self.text(code, Text(text.msgid, text.params, text.context)) for code in self.languages]
+            return "\n".join(dict.fromkeys(lines))
+        template = self.catalogs.translate(lang, text)
+        if not text.params:
+            return template
+        params = _Params({
+            name: self.keyword(lang, value.name) if isinstance(value, Keyword) else value
+            for name, value in text.params.items()
+        })
+        try:
+            return template.format_map(params)
+        except (ValueError, IndexError):
+            log.warning("malformed placeholder in %s catalog; using the English source", lang)
+            return text.msgid.format_map(params)
+
+    def render(self, lang: str | None, outbound: Outbound) -> Rendered:
+        """Render in `lang`; with no language chosen yet, every paragraph in every offered one."""
+        if lang is None:
+            lang = self.languages[0]
+            parts = [replace(part, every_language=True) for part in outbound.parts]
+        else:
+            parts = list(outbound.parts)
+        return Rendered(
+            tuple(self.text(lang, part) for part in parts),
+            tuple((option.number, self.text(lang, option.label)) for option in outbound.options),
+        )

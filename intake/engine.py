@@ -1,0 +1,220 @@
+"""The conversation engine: (saved state, one inbound message, context) -> result.
+
+Pure (DESIGN.md principle 1): no Flask, no database, no network, no clock of its own (the time is
+the message's). The host loads the state, calls `step`, stores the new state, applies the effects
+and sends the replies.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from datetime import timedelta
+from typing import Callable, Mapping
+
+from i18n.normalise import clean, match_key, read_number
+from intake.flows import KEYWORDS, LANGUAGE, MENU, RESUME, Choice, Step, find_step, qualified
+from intake.messages import N_, Inbound, Keyword, Option, Outbound, Text
+from intake.state import State
+from intake.validators import VALIDATORS, Invalid
+
+# After this many invalid answers in a row, every re-prompt also points to MENU and HELP.
+INVALID_BEFORE_MENU_HINT = 3
+
+
+@dataclass(frozen=True)
+class Context:
+    """What the engine may look up: offered languages and translations (read-only)."""
+
+    languages: tuple[str, ...]
+    translate: Callable[[str, Text], str]  # (language, text) -> translated string, no params
+    language_names: Mapping[str, str]  # code -> the language's own name
+    service_name: str = "Community Feedback"
+    timeout: timedelta = timedelta(minutes=30)
+
+    @property
+    def default_language(self) -> str:
+        return self.languages[0]
+
+
+@dataclass(frozen=True)
+class Ended:
+    """Effect: the person ended the conversation; the host erases what it kept of it."""
+
+
+@dataclass
+class Result:
+    """The outcome of one step. `state.position is None` means no conversation is open."""
+
+    state: State
+    replies: list[Outbound]
+    effects: list[object] = field(default_factory=list)
+
+
+class _Turn:
+    """Builds the result of one inbound message (notes first, then the next prompt)."""
+
+    def __init__(self, state: State, ctx: Context):
+        self.state = state
+        self.ctx = ctx
+        self.parts: list[Text] = []
+        self.options: tuple[Option, ...] = ()
+        self.effects: list[object] = []
+
+    @property
+    def lang(self) -> str:
+        return self.state.lang or self.ctx.default_language
+
+    def say(self, msgid: str, **params) -> None:
+        self.parts.append(Text(msgid, params))
+
+    def answers(self, text: Text) -> set[str]:
+        """Every word that selects `text`: its English source and each offered translation."""
+        words = set(text.msgid.split("|"))
+        for lang in self.ctx.languages:
+            words.update(self.ctx.translate(lang, text).split("|"))
+        return {match_key(word) for word in words if word.strip()}
+
+    def options_of(self, step: Step) -> list[tuple[Option, Choice]]:
+        if step.choices_from == "languages":
+            choices = [Choice(code, Text(self.ctx.language_names[code], literal=True), step.goto or MENU)
+                       for code in self.ctx.languages]
+        else:
+            choices = list(step.choices)
+        return [(Option(n, c.value, c.label), c) for n, c in enumerate(choices, start=1)]
+
+    def enter(self, target: str, remember: bool = True) -> None:
+        """Move to `target` and show its prompt; information steps chain on to the next one."""
+        if target == RESUME:
+            target, self.state.resume, remember = self.state.resume or MENU, None, False
+        position = qualified(target)
+        if position == MENU:
+            self.state.history = []
+            self.state.draft = {}
+        elif remember and self.state.position not in (None, position, LANGUAGE) and position != LANGUAGE:
+            # The language step is left through RESUME, never through history.
+            self.state.history.append(self.state.position)
+        self.state.position = position
+        self.state.invalid = 0
+        self.prompt()
+
+    def prompt(self) -> None:
+        step = find_step(self.state.position)
+        params = {"service": self.ctx.service_name}
+        self.parts.append(replace(step.prompt, params={**params, **step.prompt.params}))
+        if step.is_info:
+            self.enter(step.goto, remember=False)
+            return
+        if step.is_choice:
+            self.options = tuple(option for option, _ in self.options_of(step))
+
+    def start(self) -> None:
+        """A new conversation: language first when there is a choice, else the menu."""
+        self.state.history, self.state.draft, self.state.resume = [], {}, None
+        self.state.position = None
+        if self.state.lang is None and len(self.ctx.languages) > 1:
+            self.enter(LANGUAGE, remember=False)
+        else:
+            self.state.lang = self.lang
+            self.enter(MENU)
+
+    def answer(self, text: str) -> None:
+        step = find_step(self.state.position)
+        if step.is_choice:
+            choice = self.match_choice(step, text)
+            if choice is None:
+                return self.invalid(Text(N_("Please reply with one of the numbers below.")))
+            if step.action == "set_language":
+                self.state.lang = choice.value
+            return self.enter(choice.goto)
+        outcome = VALIDATORS[step.validator](clean(text))
+        if isinstance(outcome, Invalid):
+            return self.invalid(outcome.reason)
+        self.state.draft[step.store] = outcome.value
+        self.enter(step.goto)
+
+    def match_choice(self, step: Step, text: str) -> Choice | None:
+        number, key = read_number(text), match_key(text)
+        for option, choice in self.options_of(step):
+            if number == option.number:
+                return choice
+            words = self.answers(choice.label) | {match_key(choice.value)}
+            if choice.answers is not None:
+                words |= self.answers(choice.answers)
+            if key and key in words:
+                return choice
+        return None
+
+    def invalid(self, reason: Text) -> None:
+        self.state.invalid += 1
+        self.parts.append(reason)
+        if self.state.invalid >= INVALID_BEFORE_MENU_HINT:
+            self.say(N_("Need help? Send {menu} for the main menu or {help} for help."),
+                     menu=Keyword("menu"), help=Keyword("help"))
+        self.prompt()
+
+    def keyword(self, text: str) -> str | None:
+        key = match_key(text)
+        if not key:
+            return None
+        for name, words in KEYWORDS.items():
+            if key in self.answers(words):
+                return name
+        return None
+
+    def result(self) -> Result:
+        replies = [Outbound(tuple(self.parts), self.options)] if self.parts else []
+        return Result(self.state, replies, self.effects)
+
+
+def step(state: State | None, inbound: Inbound, ctx: Context) -> Result:
+    """Advance one conversation by one inbound message."""
+    state = State.from_json(state.to_json()) if state else State()  # never mutate the caller's
+    if state.lang is not None and state.lang not in ctx.languages:
+        state.lang = None  # a language the operator has since withdrawn
+    turn = _Turn(state, ctx)
+    now = inbound.received_at
+    timed_out = bool(state.position and state.last_active and now - state.last_active > ctx.timeout)
+    state.last_active = now
+
+    keyword = turn.keyword(inbound.text)
+    if keyword == "exit":
+        turn.say(N_("Ended. This conversation was deleted."))
+        turn.effects.append(Ended())
+        turn.state = State(lang=state.lang)
+        return turn.result()
+
+    if timed_out:
+        turn.say(N_("We started again because there was no reply for a while."))
+        state.position = None
+    if state.position is None:
+        if keyword == "language":
+            turn.enter(LANGUAGE, remember=False)
+        else:
+            turn.start()
+        return turn.result()
+
+    if inbound.media_count:
+        turn.say(N_("We can only read text. Please type your answer."))
+        turn.prompt()
+    elif keyword == "menu":
+        turn.enter(MENU)
+    elif keyword == "back":
+        if state.position == LANGUAGE:
+            turn.enter(RESUME)
+        elif state.history:
+            turn.enter(state.history.pop(), remember=False)
+        else:
+            turn.prompt()
+    elif keyword == "help":
+        turn.say(N_("Send {menu} for the main menu, {back} to go back, {language} to change "
+                    "language, {exit} to end and delete this conversation."),
+                 menu=Keyword("menu"), back=Keyword("back"), language=Keyword("language"),
+                 exit=Keyword("exit"))
+        turn.prompt()
+    elif keyword == "language":
+        if state.position != LANGUAGE:
+            state.resume = state.position
+        turn.enter(LANGUAGE, remember=False)
+    else:
+        turn.answer(inbound.text)
+    return turn.result()

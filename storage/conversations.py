@@ -1,0 +1,95 @@
+"""Conversation rows: lock one sender's conversation, load and save its sealed state, remember
+which provider message ids were handled. Functions take the session first and never commit.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from intake.state import State
+from storage.crypto import Vault
+from storage.models import Conversation, InboundMessage
+
+STATE_PURPOSE = "conversations.state"
+REPLY_PURPOSE = "inbound_messages.reply"
+
+
+def insert_ignoring_duplicates(session: Session, table, **values) -> None:
+    """INSERT ... ON CONFLICT DO NOTHING on either database (race-free get-or-create)."""
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    session.execute(dialect.insert(table).values(**values).on_conflict_do_nothing())
+
+
+def lock_conversation(session: Session, channel: str, sender_key: str, now: datetime) -> Conversation:
+    """The conversation of (channel, sender), created if new, locked until the transaction ends.
+
+    Row lock on PostgreSQL (`FOR UPDATE`); on SQLite the transaction already holds the database
+    write lock (`BEGIN IMMEDIATE`, see storage.db). Either way, two messages from one sender are
+    processed one after the other.
+    """
+    insert_ignoring_duplicates(session, Conversation, channel=channel, sender_key=sender_key,
+                               turns=0, created_at=now)
+    statement = (select(Conversation)
+                 .where(Conversation.channel == channel, Conversation.sender_key == sender_key)
+                 .with_for_update()
+                 .execution_options(populate_existing=True))
+    return session.execute(statement).scalar_one()
+
+
+def load_state(vault: Vault, conversation: Conversation) -> State:
+    """The engine state of a conversation (a fresh one, in the remembered language, if none)."""
+    if conversation.state is None:
+        return State(lang=conversation.language)
+    return State.from_json(vault.open_json(conversation.state, STATE_PURPOSE))
+
+
+def save_state(vault: Vault, conversation: Conversation, state: State) -> None:
+    """Store the engine state sealed; a closed conversation keeps only its language."""
+    conversation.language = state.lang
+    conversation.last_active_at = state.last_active
+    conversation.state = None if state.position is None else vault.seal_json(state.to_json(), STATE_PURPOSE)
+
+
+def find_handled(session: Session, channel: str, provider_id: str) -> InboundMessage | None:
+    """The record of a provider message id already processed, if any."""
+    return session.execute(select(InboundMessage).where(
+        InboundMessage.channel == channel, InboundMessage.provider_id == provider_id)).scalar_one_or_none()
+
+
+def record_handled(session: Session, vault: Vault, conversation: Conversation, provider_id: str,
+                   now: datetime, replies: list) -> None:
+    """Remember that `provider_id` was processed and what was answered (sealed)."""
+    session.add(InboundMessage(channel=conversation.channel, provider_id=provider_id,
+                               conversation_id=conversation.id, received_at=now,
+                               reply=vault.seal_json(replies, REPLY_PURPOSE)))
+
+
+def stored_replies(vault: Vault, handled: InboundMessage) -> list:
+    """The replies given the first time a message was handled ([] once erased)."""
+    return [] if handled.reply is None else vault.open_json(handled.reply, REPLY_PURPOSE)
+
+
+def erase_conversation(session: Session, conversation: Conversation) -> None:
+    """Quick exit: drop the state and every stored answer that could echo the conversation."""
+    conversation.state = None
+    session.execute(update(InboundMessage)
+                    .where(InboundMessage.conversation_id == conversation.id)
+                    .values(reply=None))
+
+
+def purge(session: Session, now: datetime, draft_timeout: timedelta,
+          handled_retention: timedelta) -> dict[str, int]:
+    """Delete what has outlived its purpose: unfinished conversations silent for longer than
+    `draft_timeout`, and the record of handled message ids older than `handled_retention`
+    (providers retry within minutes). Returns how many rows each rule touched."""
+    drafts = session.execute(update(Conversation)
+                             .where(Conversation.state.is_not(None),
+                                    Conversation.last_active_at < now - draft_timeout)
+                             .values(state=None)).rowcount
+    handled = session.execute(delete(InboundMessage)
+                              .where(InboundMessage.received_at < now - handled_retention)).rowcount
+    return {"expired_conversations": drafts, "handled_messages": handled}

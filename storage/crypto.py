@@ -1,0 +1,87 @@
+"""Server-side secrets: the data key that encrypts rows at rest, and the sender pseudonyms.
+
+Two keys, two jobs:
+
+* the **data key** (32 random bytes in `DATA_KEY_FILE`, never in the database) encrypts every
+  column that could identify a person or carry what they wrote: conversation state, stored
+  replies, outbox recipients and bodies. AES-256-GCM with the column's purpose as associated
+  data, so a ciphertext copied into another column does not decrypt.
+* `SECRET_KEY` keys the HMAC that turns a phone number or chat id into a stable pseudonym
+  (`sender_key`). The database only ever sees the pseudonym.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import os
+from pathlib import Path
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+_VERSION = b"\x01"
+_NONCE_BYTES = 12
+
+
+class DecryptionError(Exception):
+    """A ciphertext did not authenticate: wrong key, wrong purpose, or tampered data."""
+
+
+def load_or_create_data_key(path: str | os.PathLike) -> bytes:
+    """Return the 32-byte data key stored (base64) at `path`, creating it with mode 0600."""
+    key_path = Path(path)
+    if not key_path.exists():
+        key_path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(key_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(base64.b64encode(AESGCM.generate_key(bit_length=256)).decode() + "\n")
+    try:
+        key = base64.b64decode(key_path.read_text().strip(), validate=True)
+    except ValueError:
+        raise ValueError(f"DATA_KEY_FILE {key_path} is not base64") from None
+    if len(key) != 32:
+        raise ValueError(f"DATA_KEY_FILE {key_path} must hold 32 bytes, holds {len(key)}")
+    return key
+
+
+class Vault:
+    """Encrypts and decrypts values at rest with the server's data key."""
+
+    def __init__(self, data_key: bytes, secret_key: str):
+        self._aead = AESGCM(data_key)
+        self._sender_hmac_key = HKDF(
+            algorithm=hashes.SHA256(), length=32, salt=None, info=b"intake/sender-key/v1",
+        ).derive(secret_key.encode())
+
+    def seal(self, plaintext: bytes, purpose: str) -> bytes:
+        """Encrypt bytes; `purpose` (e.g. "conversation.state") must match on opening."""
+        nonce = os.urandom(_NONCE_BYTES)
+        return _VERSION + nonce + self._aead.encrypt(nonce, plaintext, purpose.encode())
+
+    def open(self, blob: bytes, purpose: str) -> bytes:
+        """Decrypt what `seal` produced for the same purpose."""
+        if not blob or blob[:1] != _VERSION:
+            raise DecryptionError("unknown ciphertext format")
+        nonce, body = blob[1:1 + _NONCE_BYTES], blob[1 + _NONCE_BYTES:]
+        try:
+            return self._aead.decrypt(nonce, body, purpose.encode())
+        except InvalidTag:
+            raise DecryptionError("ciphertext did not authenticate") from None
+
+    def seal_json(self, value, purpose: str) -> bytes:
+        """Encrypt a JSON-serialisable value."""
+        return self.seal(json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode(), purpose)
+
+    def open_json(self, blob: bytes, purpose: str):
+        """Decrypt a value sealed with `seal_json`."""
+        return json.loads(self.open(blob, purpose))
+
+    def sender_key(self, channel: str, address: str) -> str:
+        """The pseudonym of one sender on one channel: hex HMAC-SHA256, stable across restarts."""
+        message = f"{channel}\x00{address.strip()}".encode()
+        return hmac.new(self._sender_hmac_key, message, hashlib.sha256).hexdigest()

@@ -1,0 +1,91 @@
+"""The outbox (DESIGN.md principle 5): messages written in the transaction that caused them,
+claimed by a worker, delivered with retries, every attempt recorded.
+
+Recipient and body are sealed, and wiped once the message is sent or given up, so a delivered
+reply leaves no phone number behind.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from storage.conversations import insert_ignoring_duplicates
+from storage.crypto import Vault
+from storage.models import DeliveryAttempt, OutboxMessage
+
+RECIPIENT_PURPOSE = "outbox.recipient"
+PAYLOAD_PURPOSE = "outbox.payload"
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """What a sender needs for one message, decrypted only in the worker's memory."""
+
+    id: int
+    channel: str
+    recipient: str
+    payload: dict
+    attempts: int  # including this one
+
+
+def enqueue(session: Session, vault: Vault, *, dedupe_key: str, channel: str, purpose: str,
+            recipient: str, payload: dict, now: datetime) -> None:
+    """Queue a message. Queuing the same `dedupe_key` again does nothing (idempotent)."""
+    insert_ignoring_duplicates(
+        session, OutboxMessage, dedupe_key=dedupe_key, channel=channel, purpose=purpose,
+        recipient=vault.seal(recipient.encode(), RECIPIENT_PURPOSE),
+        payload=vault.seal_json(payload, PAYLOAD_PURPOSE),
+        status="pending", attempts=0, next_attempt_at=now, created_at=now)
+
+
+def claim_due(session: Session, vault: Vault, now: datetime, channels: set[str], limit: int,
+              lease: timedelta) -> list[Delivery]:
+    """Take up to `limit` due messages for the given channels and lease them to this worker.
+
+    A lease that runs out (the worker died mid-send) makes the message due again. Concurrent
+    workers skip each other's rows (`SKIP LOCKED`; SQLite serialises the whole transaction).
+    """
+    if not channels:
+        return []
+    rows = session.execute(
+        select(OutboxMessage)
+        .where(OutboxMessage.channel.in_(sorted(channels)),
+               or_(OutboxMessage.status == "pending",
+                   (OutboxMessage.status == "sending") & (OutboxMessage.locked_until < now)),
+               OutboxMessage.next_attempt_at <= now)
+        .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    ).scalars().all()
+    claimed = []
+    for row in rows:
+        row.status = "sending"
+        row.locked_until = now + lease
+        row.attempts += 1
+        claimed.append(Delivery(row.id, row.channel,
+                                vault.open(row.recipient, RECIPIENT_PURPOSE).decode(),
+                                vault.open_json(row.payload, PAYLOAD_PURPOSE), row.attempts))
+    return claimed
+
+
+def record_attempt(session: Session, delivery_id: int, *, now: datetime, outcome: str,
+                   duration_ms: int, error: str | None = None, provider_ref: str | None = None,
+                   retry_at: datetime | None = None) -> None:
+    """Write down one attempt and move the message on: sent, retry later, or failed for good."""
+    row = session.get(OutboxMessage, delivery_id, with_for_update=True)
+    session.add(DeliveryAttempt(outbox_id=delivery_id, attempted_at=now, outcome=outcome,
+                                error=error, duration_ms=duration_ms))
+    row.locked_until = None
+    row.last_error = error[:255] if error else None
+    if outcome == "retry":
+        row.status, row.next_attempt_at = "pending", retry_at
+        return
+    row.status = outcome  # sent or failed
+    row.sent_at = now if outcome == "sent" else None
+    row.provider_ref = provider_ref
+    row.recipient = None
+    row.payload = None

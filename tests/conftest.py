@@ -1,0 +1,194 @@
+"""Shared fixtures: an app on a real, migrated database (SQLite always; PostgreSQL too when
+TEST_DATABASE_URL is set), an injectable clock, and a phone that talks to the Twilio webhook with
+signatures computed by Twilio's own RequestValidator."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import shutil
+import xml.etree.ElementTree as ET
+from datetime import datetime, timedelta, timezone
+from urllib.parse import urlencode
+
+import pytest
+from sqlalchemy import text
+from twilio.request_validator import RequestValidator
+
+from app import create_app
+from storage.db import make_engine
+from storage.migrate import upgrade
+from storage.models import Base
+
+PUBLIC_BASE_URL = "https://intake.example.org"
+TWILIO_TOKEN = "test-auth-token-0123456789"
+TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
+DATABASES = ["sqlite"] + (["postgresql"] if TEST_DATABASE_URL else [])
+
+# Every setting of INTERFACES.md: cleared so a developer's own environment cannot leak into tests.
+ENVIRONMENT = [
+    "DATABASE_URL", "HOST", "PORT", "PUBLIC_BASE_URL", "SECRET_KEY", "DATA_KEY_FILE",
+    "TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "TWILIO_FROM_NUMBER", "TWILIO_API_BASE_URL",
+    "TELEGRAM_BOT_TOKEN", "TELEGRAM_WEBHOOK_SECRET", "TELEGRAM_API_BASE_URL", "SMTP_HOST", "SMTP_PORT",
+    "SMTP_USER", "SMTP_PASSWORD", "SMTP_FROM", "SMTP_STARTTLS", "DEMO_DATA", "LANGUAGES", "SERVICE_NAME",
+    "SIMULATOR_ENABLED", "CONVERSATION_TIMEOUT_MINUTES", "MAX_INBOUND_CHARS", "SMS_REPLY_MODE",
+    "OUTBOX_WORKER", "OUTBOX_MAX_ATTEMPTS", "OUTBOX_BACKOFF_SECONDS", "OUTBOX_BACKOFF_CAP_SECONDS",
+]
+
+
+def pytest_addoption(parser):
+    parser.addoption("--update-golden", action="store_true",
+                     help="rewrite the golden transcripts in tests/golden from the current behaviour")
+
+
+@pytest.fixture(autouse=True)
+def _clean_environment(monkeypatch):
+    for name in ENVIRONMENT:
+        monkeypatch.delenv(name, raising=False)
+
+
+class Clock:
+    """A clock the test moves by hand."""
+
+    def __init__(self):
+        self.now = datetime(2026, 11, 24, 9, 0, tzinfo=timezone.utc)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta) -> None:
+        self.now += timedelta(**delta)
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory) -> str:
+    """An SQLite file migrated once; each test gets a copy."""
+    path = tmp_path_factory.mktemp("template") / "intake.sqlite3"
+    upgrade(f"sqlite:///{path}")
+    return str(path)
+
+
+@pytest.fixture(scope="session")
+def postgres_url():
+    """A private schema in the TEST_DATABASE_URL database, migrated once, dropped at the end."""
+    schema = f"intake_test_{secrets.token_hex(4)}"
+    admin = make_engine(TEST_DATABASE_URL)
+    with admin.begin() as connection:
+        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    separator = "&" if "?" in TEST_DATABASE_URL else "?"
+    url = f"{TEST_DATABASE_URL}{separator}options=-csearch_path%3D{schema}"
+    upgrade(url)
+    yield url
+    with admin.begin() as connection:
+        connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+    admin.dispose()
+
+
+@pytest.fixture(params=DATABASES)
+def database_url(request, tmp_path):
+    """A migrated, empty database of each kind under test."""
+    if request.param == "sqlite":
+        path = tmp_path / "intake.sqlite3"
+        shutil.copy(request.getfixturevalue("sqlite_template"), path)
+        yield f"sqlite:///{path}"
+        return
+    url = request.getfixturevalue("postgres_url")
+    yield url
+    engine = make_engine(url)
+    with engine.begin() as connection:
+        tables = ", ".join(f'"{table.name}"' for table in Base.metadata.sorted_tables)
+        connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    engine.dispose()
+
+
+@pytest.fixture
+def make_app(database_url, tmp_path, clock):
+    """Build apps on the test database; overrides are config keys as in INTERFACES.md."""
+    built = []
+
+    def factory(**overrides):
+        config = {
+            "DATABASE_URL": database_url,
+            "SECRET_KEY": "test-secret-key-" + "x" * 32,
+            "DATA_KEY_FILE": str(tmp_path / "data.key"),
+            "PUBLIC_BASE_URL": PUBLIC_BASE_URL,
+            "TWILIO_ACCOUNT_SID": "AC" + "0" * 32,
+            "TWILIO_AUTH_TOKEN": TWILIO_TOKEN,
+            "TWILIO_FROM_NUMBER": "+15005550006",
+            "CLOCK": clock,
+            "TESTING": True,
+        }
+        config.update(overrides)
+        application = create_app(config)
+        built.append(application)
+        return application
+
+    yield factory
+    for application in built:
+        application.extensions["intake"].close()
+
+
+@pytest.fixture
+def app(make_app):
+    return make_app()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+def twiml_messages(response) -> list[str]:
+    """The <Message> bodies of a TwiML answer."""
+    root = ET.fromstring(response.data)
+    assert root.tag == "Response"
+    return [element.text or "" for element in root.findall("Message")]
+
+
+class Phone:
+    """A person texting the service: posts signed Twilio webhooks like Twilio does."""
+
+    url = f"{PUBLIC_BASE_URL}/webhooks/twilio"
+
+    def __init__(self, client, number: str = "+959450001111", token: str = TWILIO_TOKEN):
+        self.client = client
+        self.number = number
+        self.token = token
+        self.sent = 0
+
+    def params(self, body: str | None, sid: str | None = None, **extra) -> dict:
+        self.sent += 1
+        params = {"MessageSid": sid or f"SM{secrets.token_hex(16)}", "AccountSid": "AC" + "0" * 32,
+                  "From": self.number, "To": "+15005550006", "NumMedia": "0"}
+        if body is not None:
+            params["Body"] = body
+        params.update(extra)
+        return params
+
+    def post(self, params: dict, signature: str | None = None):
+        if signature is None:
+            signature = RequestValidator(self.token).compute_signature(self.url, params)
+        return self.client.post("/webhooks/twilio", data=urlencode(params),
+                                content_type="application/x-www-form-urlencoded",
+                                headers={"X-Twilio-Signature": signature})
+
+    def send(self, body: str | None, sid: str | None = None, **extra):
+        """Send one message; returns the HTTP response."""
+        return self.post(self.params(body, sid, **extra))
+
+    def say(self, body: str, **extra) -> list[str]:
+        """Send one message and return the reply bodies (asserting a 200 TwiML answer)."""
+        response = self.send(body, **extra)
+        assert response.status_code == 200, response.data
+        assert response.mimetype == "text/xml"
+        return twiml_messages(response)
+
+
+@pytest.fixture
+def phone(client) -> Phone:
+    return Phone(client)
