@@ -85,7 +85,10 @@ def load(instance_path: str | os.PathLike, environ: dict | None = None,
     if reply_mode not in {"inline", "outbox"}:
         raise ConfigError(f"SMS_REPLY_MODE must be 'inline' or 'outbox', got {reply_mode!r}")
 
-    languages = [code.strip() for code in (get("LANGUAGES") or "").split(",") if code.strip()]
+    requested = overrides.get("LANGUAGES")
+    if not isinstance(requested, (list, tuple)):
+        requested = (get("LANGUAGES") or "").split(",")
+    languages = [code.strip() for code in requested if code.strip()]
 
     config = {
         "HOST": host,

@@ -170,7 +170,7 @@ def step(state: State | None, inbound: Inbound, ctx: Context) -> Result:
     """Advance one conversation by one inbound message."""
     state = State.from_json(state.to_json()) if state else State()  # never mutate the caller's
     if state.lang is not None and state.lang not in ctx.languages:
-        state.lang = None  # a language the operator has since withdrawn
+        state.lang, state.position = None, None  # withdrawn by the operator: start again
     turn = _Turn(state, ctx)
     now = inbound.received_at
     timed_out = bool(state.position and state.last_active and now - state.last_active > ctx.timeout)

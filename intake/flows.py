@@ -7,8 +7,8 @@ draft field its answer fills. Adding a step or a choice is an edit here, nothing
 Targets (`goto`) are "flow" (its first step), "flow.step", or RESUME (the step the person was
 at before they asked to change language; the main menu if none).
 
-`docs/flows.md` is generated from this file by `python -m intake.diagram`; the tests keep the two
-in step.
+`intake/flows.md` beside this file is generated from it by `python -m intake.diagram`; a test
+keeps the two in step.
 """
 
 from __future__ import annotations

@@ -1,8 +1,7 @@
 """Validators for typed answers, by name (flows refer to them as strings).
 
-A validator takes the person's text (already normalised for matching is NOT what it gets: it
-receives the text as typed, stripped) and returns `Valid(value)` or `Invalid(reason)`, where the
-reason is a message id shown before the prompt is repeated.
+A validator takes the person's text as typed (cleaned of invisible characters, not case-folded)
+and returns `Valid(value)` or `Invalid(reason)`; the reason is shown before the prompt repeats.
 """
 
 from __future__ import annotations

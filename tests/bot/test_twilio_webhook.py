@@ -1,0 +1,238 @@
+"""POST /webhooks/twilio end to end: signatures from Twilio's own validator, TwiML checked."""
+
+from __future__ import annotations
+
+import threading
+from urllib.parse import urlencode
+
+import pytest
+from sqlalchemy import func, select
+from twilio.request_validator import RequestValidator
+
+from bot.layout import MAX_SMS_BODY, split_body
+from storage.models import Conversation, InboundMessage
+from tests.conftest import PUBLIC_BASE_URL, TWILIO_TOKEN, Phone, twiml_messages
+
+MENU_EN = "Community Feedback. What would you like to do?\n1. Report a concern\n2. Update my details\n" \
+          "3. Check a report\n4. Change language"
+
+
+def conversation_row(app, channel="sms") -> Conversation:
+    with app.extensions["intake"].sessions() as session:
+        return session.execute(select(Conversation).where(Conversation.channel == channel)).scalar_one()
+
+
+def test_twilio_validator_matches_the_published_vector():
+    """Guards our reading of Twilio's scheme (DESIGN.md, from twilio-python's own tests)."""
+    params = {"CallSid": "CA1234567890ABCDE", "Caller": "+14158675309", "Digits": "1234",
+              "From": "+14158675309", "To": "+18005551212"}
+    url = "https://mycompany.com/myapp.php?foo=1&bar=2"
+    assert RequestValidator("12345").compute_signature(url, params) == "RSOYDt4T1cUTdK1PDd93/VVr8B8="
+
+
+def test_whole_conversation_in_english(phone):
+    first = phone.say("Hello")
+    assert first == ["Choose your language:\nဘာသာစကား ရွေးပါ -\n1. English\n2. မြန်မာ"]
+    assert phone.say("1") == [MENU_EN]
+    assert phone.say("2") == ["This is not available yet. Please try again later.\n" + MENU_EN]
+    assert phone.say("help")[0].startswith("Send MENU for the main menu")
+    assert phone.say("exit") == ["Ended. This conversation was deleted."]
+    assert phone.say("hi") == [MENU_EN]  # language remembered for the next conversation
+
+
+def test_whole_conversation_in_burmese(phone):
+    phone.say("မင်္ဂလာပါ")
+    menu = phone.say("၂")[0]
+    assert menu.startswith("Community Feedback။ ဘာလုပ်လိုပါသလဲ။\n1. စိုးရိမ်ချက် တိုင်ကြားရန်")
+    assert phone.say("ထွက်") == ["ပြီးပါပြီ။ ဤစကားဝိုင်းကို ဖျက်လိုက်ပါပြီ။"]
+
+
+def test_signature_over_the_public_url_is_accepted_behind_a_proxy(client, phone):
+    # The test client talks to http://localhost/; Twilio signed https://intake.example.org/...
+    assert client.application.config["PUBLIC_BASE_URL"] == PUBLIC_BASE_URL
+    assert phone.send("hi").status_code == 200
+
+
+def test_query_string_is_part_of_the_signed_url(client):
+    params = {"MessageSid": "SM1", "From": "+95900000001", "Body": "hi"}
+    signed_url = f"{PUBLIC_BASE_URL}/webhooks/twilio?source=mpt"
+    signature = RequestValidator(TWILIO_TOKEN).compute_signature(signed_url, params)
+    ok = client.post("/webhooks/twilio?source=mpt", data=params, headers={"X-Twilio-Signature": signature})
+    assert ok.status_code == 200
+    tampered = client.post("/webhooks/twilio?source=other", data=params,
+                           headers={"X-Twilio-Signature": signature})
+    assert tampered.status_code == 403
+
+
+@pytest.mark.parametrize("signature", ["", "bm90IGEgc2lnbmF0dXJl", None])
+def test_forged_or_missing_signature_is_refused(app, client, signature):
+    phone = Phone(client)
+    params = phone.params("hi")
+    headers = {} if signature is None else {"X-Twilio-Signature": signature}
+    response = client.post("/webhooks/twilio", data=params, headers=headers)
+    assert response.status_code == 403
+    assert "Signature" in response.get_json()["error"]
+    with app.extensions["intake"].sessions() as session:
+        assert session.execute(select(func.count()).select_from(Conversation)).scalar_one() == 0
+
+
+def test_signature_with_another_token_or_url_is_refused(client):
+    wrong_token = Phone(client, token="not-the-token")
+    assert wrong_token.send("hi").status_code == 403
+    phone = Phone(client)
+    params = phone.params("hi")
+    local = RequestValidator(TWILIO_TOKEN).compute_signature("http://localhost/webhooks/twilio", params)
+    assert phone.post(params, signature=local).status_code == 403
+
+
+def test_tampered_body_is_refused(client):
+    phone = Phone(client)
+    params = phone.params("1")
+    signature = RequestValidator(TWILIO_TOKEN).compute_signature(phone.url, params)
+    params["Body"] = "2"
+    assert phone.post(params, signature=signature).status_code == 403
+
+
+def test_unconfigured_twilio_answers_503(make_app):
+    app = make_app(TWILIO_AUTH_TOKEN=None)
+    response = Phone(app.test_client()).send("hi")
+    assert response.status_code == 503
+    assert "TWILIO_AUTH_TOKEN" in response.get_json()["error"]
+
+
+@pytest.mark.parametrize("missing, reason", [("From", "From"), ("MessageSid", "MessageSid")])
+def test_missing_required_parameter_is_a_400_with_the_reason(client, missing, reason):
+    phone = Phone(client)
+    params = phone.params("hi")
+    del params[missing]
+    response = phone.post(params)
+    assert response.status_code == 400
+    assert reason in response.get_json()["error"]
+
+
+def test_missing_body_is_an_empty_message(phone):
+    phone.say("hi")
+    phone.say("1")
+    response = phone.send(None)
+    assert response.status_code == 200
+    assert twiml_messages(response)[0].startswith("Please reply with one of the numbers below.")
+
+
+@pytest.mark.parametrize("body", ["", "   \n\t ", "🙏🙏🙏", "\u200b"])
+def test_empty_whitespace_or_emoji_body_reprompts(phone, body):
+    phone.say("hi")
+    phone.say("1")
+    reply = phone.say(body)
+    assert reply == ["Please reply with one of the numbers below.\n" + MENU_EN]
+
+
+def test_ten_thousand_characters_are_accepted_and_truncated(app, phone):
+    phone.say("hi")
+    phone.say("1")
+    reply = phone.say("က" * 10_000)
+    assert reply[0].startswith("Please reply with one of the numbers below.")
+    assert conversation_row(app).turns == 3
+
+
+def test_invalid_utf8_percent_escapes_are_a_400(client):
+    body = b"MessageSid=SM1&From=%2B95900000001&Body=%FF%FEhello"
+    response = client.post("/webhooks/twilio", data=body, content_type="application/x-www-form-urlencoded",
+                           headers={"X-Twilio-Signature": "anything"})
+    assert response.status_code == 400
+    assert "UTF-8" in response.get_json()["error"]
+
+
+def test_retried_message_sid_gets_the_same_answer_without_advancing(app, phone):
+    phone.say("hi")
+    first = phone.send("2", sid="SMretry0000000000000000000000000001")
+    before = conversation_row(app)
+    retry = phone.send("2", sid="SMretry0000000000000000000000000001")
+    after = conversation_row(app)
+    assert retry.status_code == 200 and retry.data == first.data
+    assert after.turns == before.turns and after.state == before.state
+    assert after.language == "my"
+
+
+def test_media_message_gets_text_only_answer(phone):
+    phone.say("hi")
+    phone.say("1")
+    reply = phone.say("", NumMedia="1", MediaUrl0="https://api.twilio.com/media/ME1",
+                      MediaContentType0="image/jpeg")
+    assert reply == ["We can only read text. Please type your answer.\n" + MENU_EN]
+
+
+def test_whatsapp_sender_is_its_own_channel(app, client):
+    sms, whatsapp = Phone(client, "+959400000002"), Phone(client, "whatsapp:+959400000002")
+    sms.say("hi")
+    sms.say("1")
+    assert whatsapp.say("hi")[0].startswith("Choose your language:")
+    assert conversation_row(app, "whatsapp").turns == 1
+    assert conversation_row(app, "sms").turns == 2
+
+
+def test_two_senders_have_separate_conversations(client):
+    alice, bob = Phone(client, "+959400000010"), Phone(client, "+959400000011")
+    alice.say("hi")
+    alice.say("1")
+    assert bob.say("hi")[0].startswith("Choose your language:")
+    assert alice.say("help")[0].startswith("Send MENU")
+
+
+def test_concurrent_messages_from_one_sender_are_processed_one_after_the_other(app, monkeypatch):
+    from bot import inbox
+
+    phone = Phone(app.test_client())
+    phone.say("hi")
+    phone.say("1")
+    start_turns = conversation_row(app).turns
+    real_step = inbox.engine.step
+    inside = threading.Semaphore(0)
+    overlap = []
+    active = [0]
+    guard = threading.Lock()
+
+    def slow_step(state, inbound, ctx):
+        with guard:
+            active[0] += 1
+            overlap.append(active[0])
+        inside.release()
+        threading.Event().wait(0.3)  # hold the conversation lock long enough for the race
+        with guard:
+            active[0] -= 1
+        return real_step(state, inbound, ctx)
+
+    monkeypatch.setattr(inbox.engine, "step", slow_step)
+    results = {}
+
+    def send(body):
+        sender = Phone(app.test_client(), phone.number)
+        results[body] = sender.send(body)
+
+    threads = [threading.Thread(target=send, args=(body,)) for body in ("2", "3")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert all(r.status_code == 200 for r in results.values()), {k: r.data for k, r in results.items()}
+    assert max(overlap) == 1  # never two engine steps of one conversation at once
+    assert all("not available yet" in twiml_messages(r)[0] for r in results.values())
+    assert conversation_row(app).turns == start_turns + 2  # no lost update
+    with app.extensions["intake"].sessions() as session:
+        assert session.execute(select(func.count()).select_from(InboundMessage)).scalar_one() == 4
+
+
+def test_get_and_oversized_requests_get_clear_errors(client):
+    response = client.get("/webhooks/twilio")
+    assert response.status_code == 405 and "error" in response.get_json()
+    huge = urlencode({"From": "+959", "Body": "x" * (2 * 1024 * 1024)})
+    response = client.post("/webhooks/twilio", data=huge, content_type="application/x-www-form-urlencoded",
+                           headers={"X-Twilio-Signature": "x"})
+    assert response.status_code == 413 and "error" in response.get_json()
+
+
+def test_long_replies_are_split_under_twilios_limit():
+    text = "\n".join(f"line {n} " + "x" * 90 for n in range(40))
+    bodies = split_body(text)
+    assert len(bodies) > 1 and all(len(body) <= MAX_SMS_BODY for body in bodies)
+    assert "\n".join(bodies) == text
+    assert split_body("y" * 3500) == ["y" * 1600, "y" * 1600, "y" * 300]

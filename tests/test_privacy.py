@@ -1,0 +1,90 @@
+"""Privacy by construction (DESIGN.md principle 6), proved: after whole conversations, the sender's
+number and what they typed are nowhere in the database file, its WAL, or the logs."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+
+from bot.outbox_worker import OutboxWorker
+from storage.models import Base
+from tests.conftest import Phone
+
+NUMBER = "+959421337420"
+# Distinctive strings a person might type; none of them may be kept in clear.
+TYPED = ["Zq7-private-words", "ဇော်ဇော်ကိုယ်တိုင်"]
+
+
+def number_forms(number: str) -> list[bytes]:
+    digits = number.lstrip("+")
+    forms = {number, digits, digits[2:], "0" + digits[2:]}  # +95…, 95…, national 09…
+    return [form.encode() for form in forms] + [form.encode("utf-16-le") for form in forms]
+
+
+def database_bytes(app) -> bytes:
+    """Every byte the database holds: the SQLite files, or a text dump of every PostgreSQL row."""
+    runtime = app.extensions["intake"]
+    url = make_url(runtime.config["DATABASE_URL"])
+    if url.get_backend_name() == "sqlite":
+        runtime.db.dispose()  # close connections; the WAL may still hold the newest pages
+        base = Path(url.database)
+        return b"".join(path.read_bytes() for path in base.parent.glob(base.name + "*"))
+    dump = []
+    with runtime.db.connect() as connection:
+        for table in Base.metadata.sorted_tables:
+            for row in connection.execute(text(f'SELECT * FROM "{table.name}"')):
+                dump.append(repr(tuple(row)))
+    return "\n".join(dump).encode()
+
+
+def converse(client) -> Phone:
+    phone = Phone(client, NUMBER)
+    phone.say(f"hello {TYPED[0]}")
+    phone.say("2")
+    phone.say(TYPED[1])
+    phone.say(TYPED[0])
+    phone.say("1")
+    return phone
+
+
+@pytest.mark.parametrize("mode", ["inline", "outbox"])
+def test_no_number_or_typed_text_in_database_or_logs(make_app, caplog, mode):
+    caplog.set_level(logging.DEBUG)
+    # In outbox mode the replies wait for Twilio, which is unreachable here: the number must
+    # still only exist sealed, and the failed attempts' log lines must not carry it.
+    app = make_app(SMS_REPLY_MODE=mode, TWILIO_API_BASE_URL="http://127.0.0.1:9")
+    converse(app.test_client())
+    if mode == "outbox":
+        assert OutboxWorker(app.extensions["intake"]).run_once() > 0
+    stored = database_bytes(app)
+    assert len(stored) > 0
+    for form in number_forms(NUMBER):
+        assert form not in stored, form
+    for typed in TYPED:
+        assert typed.encode() not in stored
+    logged = caplog.text + "\n".join(str(record.args) for record in caplog.records)
+    assert "outbox" in logged or mode == "inline"
+    for form in number_forms(NUMBER):
+        assert form.decode("utf-8", "ignore") not in logged
+    for typed in TYPED:
+        assert typed not in logged
+
+
+def test_conversation_state_is_sealed_not_just_encoded(app, client):
+    converse(client)
+    runtime = app.extensions["intake"]
+    with runtime.db.connect() as connection:
+        state, key = connection.execute(text("SELECT state, sender_key FROM conversations")).one()
+    assert state is not None and b"position" not in bytes(state) and b"menu" not in bytes(state)
+    assert len(key) == 64 and key == runtime.vault.sender_key("sms", NUMBER)
+
+
+def test_sender_pseudonym_depends_on_the_secret_key(make_app, tmp_path):
+    first = make_app().extensions["intake"].vault
+    second = make_app(SECRET_KEY="another-secret-key-" + "y" * 32).extensions["intake"].vault
+    assert first.sender_key("sms", NUMBER) != second.sender_key("sms", NUMBER)
+    assert first.sender_key("sms", NUMBER) != first.sender_key("whatsapp", NUMBER)
