@@ -50,18 +50,15 @@ def __getattr__(name: str):
 def main() -> None:
     """Serve on HOST:PORT with the outbox worker in a background thread."""
     from bot.outbox_worker import OutboxWorker
-    from bot.runtime import current_runtime
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
         application = create_app()
     except settings.ConfigError as error:
         sys.exit(f"configuration error: {error}")
-    with application.app_context():
-        runtime = current_runtime()
     if application.config["OUTBOX_WORKER"]:
-        stop = threading.Event()
-        threading.Thread(target=OutboxWorker(runtime).run, args=(stop,), name="outbox", daemon=True).start()
+        worker = OutboxWorker(application.extensions["intake"])
+        threading.Thread(target=worker.run, args=(threading.Event(),), name="outbox", daemon=True).start()
     application.run(host=application.config["HOST"], port=application.config["PORT"], threaded=True)
 
 

@@ -7,10 +7,12 @@ from storage.models import Base
 
 config = context.config
 target_metadata = Base.metadata
+# `alembic -x url=...` (developers) or the URL set by storage.migrate (the service).
+URL = context.get_x_argument(as_dictionary=True).get("url") or config.get_main_option("sqlalchemy.url")
 
 
 def run_migrations_offline() -> None:
-    context.configure(url=config.get_main_option("sqlalchemy.url"), target_metadata=target_metadata,
+    context.configure(url=URL, target_metadata=target_metadata,
                       literal_binds=True, render_as_batch=True)
     with context.begin_transaction():
         context.run_migrations()
@@ -21,7 +23,7 @@ def run_migrations_online() -> None:
     if connectable is not None:
         _run(connectable)
         return
-    engine = make_engine(config.get_main_option("sqlalchemy.url"))
+    engine = make_engine(URL)
     try:
         with engine.connect() as connection:
             _run(connection)

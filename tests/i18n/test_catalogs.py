@@ -1,0 +1,59 @@
+"""Every shipped catalog is complete, not fuzzy, keeps its placeholders, and compiles."""
+
+from __future__ import annotations
+
+import io
+import re
+from pathlib import Path
+
+import pytest
+from babel.messages.extract import extract_from_dir
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+
+from i18n.catalogs import LOCALES_DIR, Catalogs
+
+ROOT = Path(__file__).resolve().parents[2]
+KEYWORDS = {"N_": None, "P_": ((1, "c"), 2)}
+PLACEHOLDER = re.compile(r"\{(\w*)\}")
+
+
+def source_messages() -> set[tuple[str, str | None]]:
+    """(msgid, context) of every marked string in the code, as `make translations` extracts."""
+    found = set()
+    for folder in ("intake", "bot", "i18n"):
+        for _file, _line, message, _comments, context in extract_from_dir(
+                ROOT / folder, method_map=[("**.py", "python")], keywords=KEYWORDS):
+            found.add((message, context))
+    return found
+
+
+CATALOG_FILES = sorted(LOCALES_DIR.glob("*/LC_MESSAGES/messages.po"))
+
+
+def test_extraction_finds_the_flow_strings():
+    messages = source_messages()
+    assert ("Report a concern", None) in messages
+    assert ("exit|quit", "keyword") in messages
+    assert len(messages) > 20
+
+
+@pytest.mark.parametrize("po_path", CATALOG_FILES, ids=lambda p: p.parent.parent.name)
+def test_catalog_is_complete_and_sound(po_path):
+    with po_path.open("rb") as handle:
+        catalog = read_po(handle)
+    entries = {(m.id, m.context): m for m in catalog if m.id}
+    missing = source_messages() - set(entries)
+    assert not missing, f"not in {po_path}: {sorted(missing)} (run make translations)"
+    for key, message in entries.items():
+        assert message.string, f"untranslated: {key}"
+        assert not message.fuzzy, f"fuzzy: {key}"
+        assert sorted(PLACEHOLDER.findall(message.id)) == sorted(PLACEHOLDER.findall(message.string)), \
+            f"placeholders differ: {key}"
+        if key[1] in ("keyword", "answers"):
+            assert all(word.strip() for word in message.string.split("|")), f"empty alternative: {key}"
+    write_mo(io.BytesIO(), catalog)  # compiles
+
+
+def test_every_catalog_loads():
+    assert set(Catalogs().shipped) == {"en"} | {p.parent.parent.name for p in CATALOG_FILES}
