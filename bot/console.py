@@ -4,8 +4,10 @@ inbox and storage as the webhooks (channel "console", a new pseudonymous sender 
 from __future__ import annotations
 
 import secrets
+import sys
 
 import click
+from flask.cli import with_appcontext
 
 from bot.inbox import handle
 from bot.layout import as_text
@@ -46,6 +48,10 @@ def chat(runtime, style: str, lang: str | None, lines, echo) -> None:
 @click.option("--channel", "style", type=click.Choice(["sms", "telegram"]), default="sms",
               help="How replies are laid out: numbered lines (sms) or buttons (telegram).")
 @click.option("--lang", default=None, help="Start in this language (a code from LANGUAGES).")
+# A plain click command added to app.cli gets an app context only when run through the `flask`
+# FlaskGroup; with_appcontext (what AppGroup gives `db` and `outbox`) makes it work when invoked
+# from app.cli directly too, as app.test_cli_runner() and embedding scripts do.
+@with_appcontext
 def chat_command(style: str, lang: str | None) -> None:
     """Talk to the engine in the terminal."""
     from bot.runtime import current_runtime
@@ -54,4 +60,4 @@ def chat_command(style: str, lang: str | None) -> None:
     if lang is not None and lang not in runtime.context.languages:
         raise click.BadParameter(f"{lang!r} is not offered; choose from {', '.join(runtime.context.languages)}",
                                  param_hint="--lang")
-    chat(runtime, style, lang, click.get_text_stream("stdin"), click.echo)
+    chat(runtime, style, lang, sys.stdin, click.echo)

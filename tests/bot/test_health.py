@@ -1,0 +1,79 @@
+"""`GET /healthz`: 200 with outbox counts while the database answers, 503 (never a 500) when it
+does not."""
+
+from __future__ import annotations
+
+import pytest
+
+from app import create_app
+from bot.outbox_worker import OutboxWorker
+from bot.senders import PermanentError
+
+# Nothing listens on port 1: connections are refused at once.
+UNREACHABLE_DATABASE_URL = "postgresql+psycopg://root@127.0.0.1:1/none"
+
+
+@pytest.fixture
+def app(make_app):
+    """SMS replies go through the outbox here, so that a text message leaves something pending."""
+    return make_app(SMS_REPLY_MODE="outbox")
+
+
+class RefusingSender:
+    """A provider that refuses every message for good (a fake, not a mock)."""
+
+    def __init__(self):
+        self.calls = 0
+
+    def send(self, outbox_id, recipient, payload):
+        self.calls += 1
+        raise PermanentError("the number is not reachable")
+
+
+def test_healthz_reports_ok_and_an_empty_outbox(client):
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.get_json() == {"status": "ok", "database": "ok", "outbox_pending": 0, "outbox_failed": 0}
+
+
+def test_healthz_counts_pending_then_failed_outbox_messages(app, client, phone):
+    assert phone.say("hello") == []  # queued, not answered inline
+    health = client.get("/healthz").get_json()
+    assert (health["status"], health["outbox_pending"], health["outbox_failed"]) == ("ok", 1, 0)
+
+    sender = RefusingSender()
+    assert OutboxWorker(app.extensions["intake"], senders={"sms": sender}).run_once() == 1
+    assert sender.calls == 1
+    health = client.get("/healthz").get_json()
+    assert (health["status"], health["outbox_pending"], health["outbox_failed"]) == ("ok", 0, 1)
+
+
+@pytest.fixture
+def unreachable_app(tmp_path):
+    """An app whose database refuses connections (no TEST_DATABASE_URL needed)."""
+    application = create_app({
+        "DATABASE_URL": UNREACHABLE_DATABASE_URL,
+        "SECRET_KEY": "test-secret-key-" + "x" * 32,
+        "DATA_KEY_FILE": str(tmp_path / "data.key"),
+        "TESTING": True,
+    })
+    yield application
+    application.extensions["intake"].close()
+
+
+def test_healthz_answers_503_when_the_database_is_unreachable(unreachable_app):
+    response = unreachable_app.test_client().get("/healthz")
+    assert response.status_code == 503
+    body = response.get_json()
+    assert body["status"] == "error"
+    assert body["database"] != "ok"
+    # The answer says what failed without giving away where the database is or who logs in.
+    assert "127.0.0.1" not in response.get_data(as_text=True)
+    assert "root" not in response.get_data(as_text=True)
+
+
+def test_a_conversation_answers_503_not_500_when_the_database_is_unreachable(unreachable_app):
+    response = unreachable_app.test_client().post("/simulator/messages", json={"text": "hello"})
+    assert response.status_code == 503
+    assert response.headers["Retry-After"]
+    assert "database" in response.get_json()["error"]

@@ -1,0 +1,186 @@
+"""The web simulator's JSON API (`POST /simulator/messages`, `POST /simulator/reset`): a real
+conversation through the inbox, engine and database, laid out as SMS or as Telegram would, and a
+clear 4xx with a reason for every malformed request."""
+
+from __future__ import annotations
+
+import pytest
+
+LANGUAGE_PROMPT = "Choose your language:"
+MENU_PROMPT = "Community Feedback. What would you like to do?"
+ENGLISH_MENU = [[1, "Report a concern"], [2, "Update my details"], [3, "Check a report"],
+                [4, "Change language"]]
+
+
+def say(client, text, style: str = "sms") -> list[dict]:
+    """Send one message as the simulator page does; returns the replies of a 200 answer."""
+    response = client.post("/simulator/messages", json={"text": text, "style": style})
+    assert response.status_code == 200, response.get_data(as_text=True)
+    replies = response.get_json()["replies"]
+    assert replies, "every message gets an answer"
+    return replies
+
+
+def only(replies: list[dict]) -> dict:
+    assert len(replies) == 1, replies
+    return replies[0]
+
+
+def numbered(buttons) -> list[str]:
+    return [f"{number}. {label}" for number, label in buttons]
+
+
+def assert_problem(response, status: int) -> str:
+    """A JSON error answer with the given status and a reason in words; returns the reason."""
+    assert response.status_code == status, response.get_data(as_text=True)
+    assert response.is_json
+    reason = response.get_json()["error"]
+    assert isinstance(reason, str) and reason.strip()
+    return reason
+
+
+def test_first_message_asks_for_the_language_then_1_gives_the_english_menu(client):
+    first = only(say(client, "hello"))
+    lines = first["text"].split("\n")
+    assert lines[0] == LANGUAGE_PROMPT
+    assert "1. English" in lines and "2. မြန်မာ" in lines
+    assert first["buttons"] == []
+
+    menu = only(say(client, "1"))
+    assert menu["buttons"] == []
+    assert menu["text"].split("\n") == [MENU_PROMPT, *numbered(ENGLISH_MENU)]
+
+
+def test_telegram_style_gives_buttons_and_text_without_the_numbered_lines(client):
+    first = only(say(client, "hello", style="telegram"))
+    assert first["buttons"] == [[1, "English"], [2, "မြန်မာ"]]
+    assert LANGUAGE_PROMPT in first["text"].split("\n")
+    assert "1. English" not in first["text"]
+
+    english = dict((label, number) for number, label in first["buttons"])["English"]
+    menu = only(say(client, str(english), style="telegram"))  # pressing a button sends its number
+    assert menu == {"text": MENU_PROMPT, "buttons": ENGLISH_MENU}
+
+
+def test_pressing_a_button_is_sending_its_number(client):
+    say(client, "hello", style="telegram")
+    menu = only(say(client, "1", style="telegram"))
+    change_language = next(number for number, label in menu["buttons"] if label == "Change language")
+
+    again = only(say(client, str(change_language), style="telegram"))
+    assert LANGUAGE_PROMPT in again["text"]
+    assert [label for _, label in again["buttons"]] == ["English", "မြန်မာ"]
+
+
+def test_sms_text_is_the_telegram_text_plus_one_numbered_line_per_button(make_app):
+    """The same conversation in both styles: only the layout of the options differs."""
+    sms, telegram = make_app().test_client(), make_app().test_client()
+    for text in ("hello", "1", "not a number"):
+        sms_reply = only(say(sms, text, style="sms"))
+        telegram_reply = only(say(telegram, text, style="telegram"))
+        assert telegram_reply["buttons"], text
+        assert sms_reply["buttons"] == []
+        assert sms_reply["text"] == "\n".join([telegram_reply["text"], *numbered(telegram_reply["buttons"])])
+
+
+def test_switching_style_mid_conversation_keeps_the_conversation(client):
+    say(client, "hello", style="sms")
+    menu = only(say(client, "1", style="telegram"))
+    assert menu == {"text": MENU_PROMPT, "buttons": ENGLISH_MENU}
+
+
+def test_the_page_offers_both_channels(client):
+    response = client.get("/simulator")
+    assert response.status_code == 200
+    assert response.mimetype == "text/html"
+    page = response.get_data(as_text=True)
+    assert "simulator" in page
+    assert '<option value="sms">' in page and '<option value="telegram">' in page
+    assert 'maxlength="1600"' in page  # MAX_INBOUND_CHARS, so the page cannot send what is cut
+
+
+@pytest.mark.parametrize("body, content_type", [
+    ("text=hello&style=sms", "application/x-www-form-urlencoded"),
+    ("hello", "text/plain"),
+    ('{"text": "hello"}', None),
+])
+def test_a_body_that_is_not_json_is_refused_with_415(client, body, content_type):
+    response = client.post("/simulator/messages", data=body, content_type=content_type)
+    assert "JSON" in assert_problem(response, 415)
+
+
+@pytest.mark.parametrize("body", ['["hello"]', '"hello"', "42", "null", "{not json", "\xff\xfe"])
+def test_json_that_is_not_an_object_is_refused_with_400(client, body):
+    response = client.post("/simulator/messages", data=body.encode("latin-1"), content_type="application/json")
+    assert "object" in assert_problem(response, 400)
+
+
+@pytest.mark.parametrize("text", [1, None, ["hello"], {"text": "hello"}, True])
+def test_text_that_is_not_a_string_is_refused_with_400(client, text):
+    response = client.post("/simulator/messages", json={"text": text, "style": "sms"})
+    assert "text" in assert_problem(response, 400)
+
+
+@pytest.mark.parametrize("style", ["whatsapp", "", "SMS", None, ["sms"], 1])
+def test_an_unknown_style_is_refused_with_400_naming_the_styles(client, style):
+    response = client.post("/simulator/messages", json={"text": "hello", "style": style})
+    reason = assert_problem(response, 400)
+    assert "sms" in reason and "telegram" in reason
+
+
+def test_a_body_over_the_size_limit_is_refused_with_413(client):
+    response = client.post("/simulator/messages", json={"text": "x" * (2 * 1024 * 1024)})
+    assert_problem(response, 413)
+
+
+def test_refused_requests_do_not_start_a_conversation(client):
+    client.post("/simulator/messages", json={"text": 1})
+    client.post("/simulator/messages", json={"text": "hello", "style": "fax"})
+    client.post("/simulator/messages", data="hello", content_type="text/plain")
+    assert only(say(client, "1"))["text"].startswith(LANGUAGE_PROMPT)
+
+
+def test_reset_makes_a_new_person_whose_next_message_starts_over(client):
+    say(client, "hello")
+    assert only(say(client, "1"))["text"].startswith(MENU_PROMPT)
+
+    response = client.post("/simulator/reset", json={})
+    assert response.status_code == 200
+    assert response.get_json() == {"status": "ok"}
+
+    # A new person has no language yet: asked again (the old person would get the menu).
+    assert only(say(client, "hello"))["text"].startswith(LANGUAGE_PROMPT)
+
+
+def test_reset_without_json_is_refused_and_keeps_the_person(client):
+    say(client, "hello")
+    response = client.post("/simulator/reset", data="", content_type="text/plain")
+    assert_problem(response, 415)
+    assert only(say(client, "1"))["text"].startswith(MENU_PROMPT)
+
+
+def test_two_browser_sessions_are_two_conversations(app):
+    alice, bob = app.test_client(), app.test_client()
+    say(alice, "hello")
+    assert only(say(alice, "1"))["text"].startswith(MENU_PROMPT)
+
+    assert only(say(bob, "hello"))["text"].startswith(LANGUAGE_PROMPT)
+    assert "ဘာလုပ်လိုပါသလဲ" in only(say(bob, "2"))["text"]  # Bob chose Burmese
+
+    # Each is still at their own menu, in their own language.
+    alice_again = only(say(alice, "hi"))["text"].split("\n")
+    assert alice_again[:2] == ["Please reply with one of the numbers below.", MENU_PROMPT]
+    bob_again = only(say(bob, "hi"))["text"]
+    assert "ဘာလုပ်လိုပါသလဲ" in bob_again and MENU_PROMPT not in bob_again
+
+
+@pytest.mark.parametrize("method, path", [
+    ("get", "/simulator"),
+    ("post", "/simulator/messages"),
+    ("post", "/simulator/reset"),
+])
+def test_simulator_disabled_answers_404(make_app, method, path):
+    client = make_app(SIMULATOR_ENABLED="0").test_client()
+    response = getattr(client, method)(path, json={"text": "hello", "style": "sms"} if method == "post" else None)
+    assert_problem(response, 404)
+    assert client.get("/healthz").status_code == 200  # the rest of the service still runs
