@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 from sqlalchemy import (
-    DateTime, ForeignKey, Index, Integer, LargeBinary, MetaData, String, Text, TypeDecorator,
+    Boolean, DateTime, ForeignKey, Index, Integer, LargeBinary, MetaData, String, Text, TypeDecorator,
     UniqueConstraint,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -110,3 +110,172 @@ class DeliveryAttempt(Base):
     outcome: Mapped[str] = mapped_column(String(16))  # sent, retry, failed
     error: Mapped[str | None] = mapped_column(Text)
     duration_ms: Mapped[int] = mapped_column(Integer)
+
+
+# --- directory ---------------------------------------------------------------------------------
+
+class Organisation(Base):
+    """An organisation whose staff may be reported, and which receives referrals. The PSEA Network
+    is one too (`is_network`). `public_key` seals reports to it; its private half is held only in
+    grants to its users and in the recovery wrap."""
+
+    __tablename__ = "organisations"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    acronym: Mapped[str] = mapped_column(String(32), unique=True)
+    aliases: Mapped[str] = mapped_column(Text, default="")  # ";"-separated, any language
+    is_network: Mapped[bool] = mapped_column(Boolean, default=False)
+    public_key: Mapped[bytes] = mapped_column(LargeBinary)
+    recovery_wrap: Mapped[bytes] = mapped_column(LargeBinary)  # private key under the recovery key
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class Contact(Base):
+    """A focal point or coordinator from the directory: who is notified, and how."""
+
+    __tablename__ = "contacts"
+    __table_args__ = (UniqueConstraint("organisation_id", "role", "name"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id", ondelete="CASCADE"), index=True)
+    role: Mapped[str] = mapped_column(String(16))  # focal_point, coordinator
+    name: Mapped[str] = mapped_column(String(200))
+    email: Mapped[str | None] = mapped_column(String(254))
+    phone: Mapped[str | None] = mapped_column(String(32))
+    telegram_chat_id: Mapped[str | None] = mapped_column(String(32))
+    townships: Mapped[str] = mapped_column(Text, default="*")  # ";"-separated P-codes or "*"
+    languages: Mapped[str] = mapped_column(String(200), default="")
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class Township(Base):
+    """A place people can name (demo gazetteer, or the operator's licensed MIMU import)."""
+
+    __tablename__ = "townships"
+
+    pcode: Mapped[str] = mapped_column(String(16), primary_key=True)
+    state_pcode: Mapped[str] = mapped_column(String(16), index=True)
+    state_name_en: Mapped[str] = mapped_column(String(100))
+    name_en: Mapped[str] = mapped_column(String(100))
+    name_my: Mapped[str] = mapped_column(String(100), default="")
+
+
+class EmergencyContact(Base):
+    """A line shown to someone in danger: `area` is a state or township P-code, or "*"."""
+
+    __tablename__ = "emergency_contacts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    area: Mapped[str] = mapped_column(String(16), index=True)
+    language: Mapped[str] = mapped_column(String(16))
+    text: Mapped[str] = mapped_column(String(300))
+
+
+# --- portal accounts and keys -----------------------------------------------------------------
+
+class User(Base):
+    """A portal account. Its own X25519 key pair: the private half wrapped under the password;
+    organisation keys reach it as grants sealed to its public half."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    role: Mapped[str] = mapped_column(String(16))  # focal_point, coordinator, caseworker, admin
+    organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"), index=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    public_key: Mapped[bytes] = mapped_column(LargeBinary)
+    wrapped_private_key: Mapped[bytes] = mapped_column(LargeBinary)
+    totp_secret: Mapped[bytes | None] = mapped_column(LargeBinary)  # sealed with the data key
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class KeyGrant(Base):
+    """An organisation's private key sealed to one user's public key."""
+
+    __tablename__ = "key_grants"
+    __table_args__ = (UniqueConstraint("organisation_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    sealed_key: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class PortalSession(Base):
+    """A logged-in user's unlocked organisation key, encrypted under a key that lives only in the
+    user's cookie: a copy of the database taken during the session still opens nothing."""
+
+    __tablename__ = "portal_sessions"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)  # SHA-256 of the cookie token
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    unlocked_key: Mapped[bytes | None] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+
+
+# --- reports ----------------------------------------------------------------------------------
+
+class Report(Base):
+    """One report. Clear columns are the routing metadata (what routing, deadlines and counts
+    need); the account, contact details and free-text answers are in `content`, encrypted with the
+    report key, which only the referrals' organisations and the receipt can open."""
+
+    __tablename__ = "reports"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    receipt_lookup: Mapped[str] = mapped_column(String(64), unique=True)
+    named_organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"), index=True)
+    route: Mapped[str] = mapped_column(String(32))  # see intake.routing
+    received_month: Mapped[str] = mapped_column(String(7), index=True)  # YYYY-MM
+    incident_period: Mapped[str] = mapped_column(String(16))  # this_week … unknown
+    township_pcode: Mapped[str | None] = mapped_column(String(16))
+    state_pcode: Mapped[str | None] = mapped_column(String(16))
+    child_involved: Mapped[str] = mapped_column(String(8))  # yes, no, unknown
+    affected: Mapped[str] = mapped_column(String(8))  # self, other
+    urgent: Mapped[bool] = mapped_column(Boolean, default=False)
+    contact_allowed: Mapped[bool] = mapped_column(Boolean, default=False)
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+    receipt_wrap: Mapped[bytes] = mapped_column(LargeBinary)  # report key under the receipt
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class Referral(Base):
+    """A report sent to one organisation, with its own status and acknowledgement deadline."""
+
+    __tablename__ = "referrals"
+    __table_args__ = (UniqueConstraint("report_id", "organisation_id"),
+                      Index("ix_referrals_overdue", "acknowledged_at", "next_escalation_at"))
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_ref: Mapped[str] = mapped_column(String(16), unique=True)
+    report_id: Mapped[int] = mapped_column(ForeignKey("reports.id", ondelete="CASCADE"), index=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    sealed_key: Mapped[bytes] = mapped_column(LargeBinary)  # report key sealed to the organisation
+    status: Mapped[str] = mapped_column(String(32), default="received")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    ack_deadline: Mapped[datetime] = mapped_column(UTCDateTime())
+    acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    acknowledged_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    escalations: Mapped[int] = mapped_column(Integer, default=0)
+    next_escalation_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class AuditEntry(Base):
+    """Who did what to which referral, and when. Never content."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    action: Mapped[str] = mapped_column(String(32))  # login, login_failed, open_referral, acknowledge…
+    referral_id: Mapped[int | None] = mapped_column(ForeignKey("referrals.id"), index=True)
+    detail: Mapped[str | None] = mapped_column(String(255))

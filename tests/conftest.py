@@ -47,6 +47,18 @@ def _clean_environment(monkeypatch):
         monkeypatch.delenv(name, raising=False)
 
 
+@pytest.fixture(autouse=True)
+def _fast_key_derivation(monkeypatch):
+    """Same code paths, cheaper Argon2 parameters: the strong defaults cost ~0.2 s per derivation.
+    (tests/storage/test_sealing.py checks the defaults themselves.)"""
+    from argon2 import PasswordHasher
+
+    from storage import accounts, sealing
+
+    monkeypatch.setattr(sealing, "DEFAULT_KDF", sealing.KdfParams(iterations=1, lanes=1, memory_kib=8 * 1024))
+    monkeypatch.setattr(accounts, "password_hasher", PasswordHasher(time_cost=1, memory_cost=8 * 1024, parallelism=1))
+
+
 class Clock:
     """A clock the test moves by hand."""
 
