@@ -57,6 +57,11 @@ class Vault:
         self._sender_hmac_key = HKDF(
             algorithm=hashes.SHA256(), length=32, salt=None, info=b"intake/sender-key/v1",
         ).derive(secret_key.encode())
+        # Keys the receipt hash (storage.sealing.receipt_secrets): a stolen database alone cannot
+        # be searched for receipts.
+        self.receipt_pepper = HKDF(
+            algorithm=hashes.SHA256(), length=32, salt=None, info=b"intake/receipt-pepper/v1",
+        ).derive(secret_key.encode())
 
     def seal(self, plaintext: bytes, purpose: str) -> bytes:
         """Encrypt bytes; `purpose` (e.g. "conversation.state") must match on opening."""

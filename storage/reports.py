@@ -1,0 +1,110 @@
+"""Reports and referrals: filing a sealed report, reading it with an organisation's key,
+acknowledging, and the audit log. Functions take the session first and never commit."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from storage import sealing
+from storage.models import AuditEntry, Organisation, Referral, Report
+
+# UN system-wide status terms (DESIGN.md "Domain words").
+STATUSES = ("received", "acknowledged", "preliminary_assessment", "under_investigation",
+            "substantiated", "not_substantiated", "closed_other", "referred")
+# Case references focal points read out on the phone: no 0/O, 1/I/L.
+_CASE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
+
+
+@dataclass(frozen=True)
+class NewReport:
+    """Everything needed to file a report. `content` is sealed; the rest is routing metadata."""
+
+    recipient_organisation_id: int
+    route: str
+    named_organisation_id: int | None
+    incident_period: str
+    township_pcode: str | None
+    state_pcode: str | None
+    child_involved: str
+    affected: str
+    urgent: bool
+    contact_allowed: bool
+    receipt: str
+    content: dict = field(default_factory=dict)
+
+
+def new_case_ref(session: Session) -> str:
+    """A short reference ("R-7KQ3MX") unique among referrals."""
+    while True:
+        ref = "R-" + "".join(secrets.choice(_CASE_ALPHABET) for _ in range(6))
+        if not session.execute(select(Referral.id).where(Referral.case_ref == ref)).first():
+            return ref
+
+
+def file_report(session: Session, new: NewReport, *, pepper: bytes, now: datetime,
+                ack_deadline: datetime) -> tuple[Report, Referral]:
+    """Seal and store a report and its first referral. The report key is sealed to the receiving
+    organisation and wrapped for the receipt; neither it nor the receipt is stored."""
+    organisation = session.get(Organisation, new.recipient_organisation_id)
+    report_key, ciphertext = sealing.encrypt_content(new.content)
+    receipt = sealing.receipt_secrets(new.receipt, pepper)
+    report = Report(
+        receipt_lookup=receipt.lookup, named_organisation_id=new.named_organisation_id, route=new.route,
+        received_month=now.strftime("%Y-%m"), incident_period=new.incident_period,
+        township_pcode=new.township_pcode, state_pcode=new.state_pcode, child_involved=new.child_involved,
+        affected=new.affected, urgent=new.urgent, contact_allowed=new.contact_allowed, content=ciphertext,
+        receipt_wrap=sealing.wrap_for_receipt(report_key, receipt), created_at=now)
+    session.add(report)
+    session.flush()
+    referral = Referral(case_ref=new_case_ref(session), report_id=report.id, organisation_id=organisation.id,
+                        sealed_key=sealing.seal_to(organisation.public_key, report_key), status="received",
+                        created_at=now, ack_deadline=ack_deadline, escalations=0,
+                        next_escalation_at=ack_deadline)
+    session.add(referral)
+    session.flush()
+    return report, referral
+
+
+def read_referral(session: Session, referral: Referral, organisation_private_key: bytes) -> dict:
+    """The sealed content of a referral, opened with its organisation's private key."""
+    report = session.get(Report, referral.report_id)
+    report_key = sealing.open_sealed(organisation_private_key, referral.sealed_key)
+    return sealing.decrypt_content(report_key, report.content)
+
+
+def find_referral(session: Session, organisation_id: int, case_ref: str) -> Referral | None:
+    """A referral of this organisation by case reference; None for any other organisation's."""
+    return session.execute(select(Referral).where(Referral.case_ref == case_ref,
+                                                  Referral.organisation_id == organisation_id)).scalar_one_or_none()
+
+
+def referrals_of(session: Session, organisation_id: int) -> list[tuple[Referral, Report]]:
+    """An organisation's referrals, newest first, with their reports' metadata."""
+    rows = session.execute(select(Referral, Report).join(Report, Report.id == Referral.report_id)
+                           .where(Referral.organisation_id == organisation_id)
+                           .order_by(Referral.created_at.desc(), Referral.id.desc()))
+    return [(referral, report) for referral, report in rows]
+
+
+def acknowledge(session: Session, referral: Referral, user_id: int, now: datetime) -> bool:
+    """Mark a referral acknowledged (stops escalations). False if it already was."""
+    if referral.acknowledged_at is not None:
+        return False
+    referral.acknowledged_at = now
+    referral.acknowledged_by = user_id
+    referral.next_escalation_at = None
+    if referral.status == "received":
+        referral.status = "acknowledged"
+    return True
+
+
+def audit(session: Session, *, now: datetime, action: str, user_id: int | None = None,
+          referral_id: int | None = None, detail: str | None = None) -> None:
+    """Write one audit entry. `detail` must never hold report content or personal data."""
+    session.add(AuditEntry(at=now, user_id=user_id, action=action, referral_id=referral_id,
+                           detail=detail[:255] if detail else None))
