@@ -68,9 +68,9 @@ class OutboxWorker:
         log_at("outbox %s via %s: %s (attempt %d)%s", delivery.id, delivery.channel, outcome, attempts,
                f": {error}" if error else "")
         with self.runtime.sessions() as session:
-            outbox.record_attempt(session, delivery.id, now=self.runtime.clock(), outcome=outcome,
-                                  duration_ms=duration_ms, error=error, provider_ref=reference,
-                                  retry_at=retry_at)
+            outbox.record_attempt(session, delivery.id, attempt=attempts, now=self.runtime.clock(),
+                                  outcome=outcome, duration_ms=duration_ms, error=error,
+                                  provider_ref=reference, retry_at=retry_at)
             session.commit()
 
     def purge(self) -> dict[str, int]:

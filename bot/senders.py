@@ -18,6 +18,7 @@ from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
 
 PROVIDER_TIMEOUT_SECONDS = 20
+SMTP_LOGIN_CODES = (530, 535)  # authentication required; credentials invalid (RFC 4954)
 
 # twilio's HTTP client logs every request at INFO; ours must not reach a handler.
 _twilio_http_log = logging.getLogger("intake.twilio_http")
@@ -66,8 +67,10 @@ class SmtpSender:
             raise (PermanentError if all(c >= 500 for c in codes) else TransientError)(
                 f"smtp recipient refused {codes}") from None
         except smtplib.SMTPResponseException as error:
-            raise (PermanentError if error.smtp_code >= 500 else TransientError)(
-                f"smtp {error.smtp_code}") from None
+            # 530/535 (login needed or refused) are our configuration, which an operator can fix:
+            # retry, as for Twilio's 401/403, rather than drop every queued e-mail.
+            permanent = error.smtp_code >= 500 and error.smtp_code not in SMTP_LOGIN_CODES
+            raise (PermanentError if permanent else TransientError)(f"smtp {error.smtp_code}") from None
         except (OSError, smtplib.SMTPException) as error:
             raise TransientError(f"smtp {type(error).__name__}") from None
         return message["Message-ID"]

@@ -72,13 +72,19 @@ def claim_due(session: Session, vault: Vault, now: datetime, channels: set[str],
     return claimed
 
 
-def record_attempt(session: Session, delivery_id: int, *, now: datetime, outcome: str,
+def record_attempt(session: Session, delivery_id: int, *, attempt: int, now: datetime, outcome: str,
                    duration_ms: int, error: str | None = None, provider_ref: str | None = None,
                    retry_at: datetime | None = None) -> None:
-    """Write down one attempt and move the message on: sent, retry later, or failed for good."""
+    """Write down attempt number `attempt` and move the message on: sent, retry later, or failed
+    for good. An attempt whose lease was taken over by another worker is written down only."""
     row = session.get(OutboxMessage, delivery_id, with_for_update=True)
     session.add(DeliveryAttempt(outbox_id=delivery_id, attempted_at=now, outcome=outcome,
                                 error=error, duration_ms=duration_ms))
+    if row.status != "sending" or row.attempts != attempt:
+        # This worker stalled past its lease and another claimed the message since: that claim
+        # decides. Letting a late "retry" through would requeue a sent, wiped row, which no
+        # worker could then decrypt.
+        return
     row.locked_until = None
     row.last_error = error[:255] if error else None
     if outcome == "retry":
