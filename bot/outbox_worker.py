@@ -55,14 +55,16 @@ class OutboxWorker:
         outcome, error, reference, retry_at = "sent", None, None, None
         try:
             reference = sender.send(delivery.id, delivery.recipient, delivery.payload)
-        except TransientError as failure:
-            error = str(failure)
+        except PermanentError as failure:
+            outcome, error = "failed", str(failure)
+        except Exception as failure:  # TransientError, or a bug / malformed payload: retried, counted
+            # A TransientError says what failed; of anything else only the type is kept, because
+            # an arbitrary exception's message may quote the content.
+            error = str(failure) if isinstance(failure, TransientError) else f"unexpected {type(failure).__name__}"
             if attempts >= self.max_attempts:
                 outcome = "failed"
             else:
                 outcome, retry_at = "retry", self.runtime.clock() + self.delay_after(attempts)
-        except PermanentError as failure:
-            outcome, error = "failed", str(failure)
         duration_ms = int((time.monotonic() - started) * 1000)
         log_at = log.error if outcome == "failed" else log.info
         log_at("outbox %s via %s: %s (attempt %d)%s", delivery.id, delivery.channel, outcome, attempts,

@@ -14,7 +14,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from storage.conversations import insert_ignoring_duplicates
-from storage.crypto import Vault
+from storage.crypto import DecryptionError, Vault
 from storage.models import DeliveryAttempt, OutboxMessage
 
 RECIPIENT_PURPOSE = "outbox.recipient"
@@ -63,12 +63,18 @@ def claim_due(session: Session, vault: Vault, now: datetime, channels: set[str],
     ).scalars().all()
     claimed = []
     for row in rows:
+        try:
+            recipient = vault.open(row.recipient, RECIPIENT_PURPOSE).decode()
+            payload = vault.open_json(row.payload, PAYLOAD_PURPOSE)
+        except DecryptionError:
+            # A replaced data key or damaged row: it can never be sent, and it must not block the
+            # rest of the queue.
+            row.status, row.last_error, row.locked_until = "failed", "cannot decrypt (data key changed?)", None
+            continue
         row.status = "sending"
         row.locked_until = now + lease
         row.attempts += 1
-        claimed.append(Delivery(row.id, row.channel,
-                                vault.open(row.recipient, RECIPIENT_PURPOSE).decode(),
-                                vault.open_json(row.payload, PAYLOAD_PURPOSE), row.attempts))
+        claimed.append(Delivery(row.id, row.channel, recipient, payload, row.attempts))
     return claimed
 
 

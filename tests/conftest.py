@@ -132,6 +132,8 @@ def make_app(database_url, tmp_path, clock):
             "TWILIO_ACCOUNT_SID": "AC" + "0" * 32,
             "TWILIO_AUTH_TOKEN": TWILIO_TOKEN,
             "TWILIO_FROM_NUMBER": "+15005550006",
+            # Nothing listens here: a test that forgets the fake Twilio API can never reach the real one.
+            "TWILIO_API_BASE_URL": "http://127.0.0.1:9",
             "CLOCK": clock,
             "TESTING": True,
         }

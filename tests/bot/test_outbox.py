@@ -579,3 +579,62 @@ def test_purge_expires_silent_drafts_and_forgets_old_message_ids(app, phone, clo
         assert session.scalar(select(func.count()).select_from(InboundMessage)) == 2
 
     assert OutboxWorker(runtime).purge() == {"expired_conversations": 0, "handled_messages": 0}
+
+
+class _Exploding:
+    """A sender with a bug: raises something that is neither transient nor permanent."""
+
+    def send(self, outbox_id, recipient, payload):
+        raise KeyError(f"subject missing for {recipient}: {payload}")
+
+
+def test_an_unexpected_sender_error_is_recorded_retried_and_finally_failed(make_app, clock, caplog):
+    from bot.outbox_worker import OutboxWorker
+    from storage import outbox as outbox_store
+    from storage.models import DeliveryAttempt, OutboxMessage
+
+    app = make_app(OUTBOX_MAX_ATTEMPTS="2")
+    runtime = app.extensions["intake"]
+    with runtime.sessions() as session:
+        outbox_store.enqueue(session, runtime.vault, dedupe_key="bug", channel="email", purpose="test",
+                             recipient="fp@example.org", payload={"body": "secret body"}, now=clock())
+        session.commit()
+    worker = OutboxWorker(runtime, senders={"email": _Exploding()})
+    assert worker.run_once() == 1
+    clock.advance(hours=1)
+    assert worker.run_once() == 1
+    with runtime.sessions() as session:
+        row = session.query(OutboxMessage).one()
+        errors = [a.error for a in session.query(DeliveryAttempt).order_by(DeliveryAttempt.id)]
+    assert row.status == "failed" and row.recipient is None
+    assert errors == ["unexpected KeyError", "unexpected KeyError"]
+    assert "secret body" not in caplog.text and "fp@example.org" not in caplog.text
+
+
+def test_an_undecryptable_row_is_failed_and_does_not_block_the_queue(make_app, clock):
+    from bot.outbox_worker import OutboxWorker
+    from storage import outbox as outbox_store
+    from storage.models import OutboxMessage
+
+    app = make_app()
+    runtime = app.extensions["intake"]
+    sent = []
+
+    class Recorder:
+        def send(self, outbox_id, recipient, payload):
+            sent.append(recipient)
+            return "ref"
+
+    with runtime.sessions() as session:
+        for key in ("damaged", "fine"):
+            outbox_store.enqueue(session, runtime.vault, dedupe_key=key, channel="email", purpose="test",
+                                 recipient=f"{key}@example.org", payload={"body": "b"}, now=clock())
+        session.commit()
+        damaged = session.query(OutboxMessage).filter_by(dedupe_key="damaged").one()
+        damaged.recipient = b"\x01" + bytes(40)
+        session.commit()
+    OutboxWorker(runtime, senders={"email": Recorder()}).run_once()
+    with runtime.sessions() as session:
+        statuses = {row.dedupe_key: row.status for row in session.query(OutboxMessage)}
+    assert sent == ["fine@example.org"]
+    assert statuses == {"damaged": "failed", "fine": "sent"}

@@ -1,0 +1,94 @@
+"""Who receives a report (pure rules over a directory snapshot; unit-tested as a table).
+
+* A named organisation with focal points: its focal points covering the report's township (a
+  focal point covers a township by its P-code, by its state's P-code, or with "*"), else all of
+  them.
+* Unknown organisation, a named organisation without focal points, or "do not send it to them"
+  (the Reporting Framework's alternate channel): the PSEA Network's coordinators.
+* A child involved: urgent, with the shorter acknowledgement deadline.
+* The coordinators also get a non-identifying summary of every report, whoever receives it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+NAMED = "named"
+UNKNOWN_ORGANISATION = "unknown_organisation"
+NO_FOCAL_POINT = "no_focal_point"
+ALTERNATE_CHANNEL = "alternate_channel"
+
+
+@dataclass(frozen=True)
+class DirectoryContact:
+    id: int
+    role: str  # focal_point, coordinator
+    email: str | None = None
+    phone: str | None = None
+    telegram_chat_id: str | None = None
+    townships: tuple[str, ...] = ("*",)
+    languages: tuple[str, ...] = ()
+
+    def covers(self, township_pcode: str | None) -> bool:
+        if "*" in self.townships:
+            return True
+        return bool(township_pcode) and any(township_pcode.startswith(code) for code in self.townships)
+
+
+@dataclass(frozen=True)
+class DirectoryOrganisation:
+    id: int
+    name: str
+    acronym: str
+    aliases: tuple[str, ...] = ()
+    is_network: bool = False
+    contacts: tuple[DirectoryContact, ...] = ()
+
+    def members(self, role: str) -> tuple[DirectoryContact, ...]:
+        return tuple(contact for contact in self.contacts if contact.role == role)
+
+
+@dataclass(frozen=True)
+class Route:
+    organisation_id: int
+    reason: str
+    notify: tuple[DirectoryContact, ...]
+    urgent: bool
+
+
+class RoutingError(Exception):
+    """The directory has no PSEA Network to fall back on."""
+
+
+def network_of(organisations: tuple[DirectoryOrganisation, ...]) -> DirectoryOrganisation:
+    for organisation in organisations:
+        if organisation.is_network:
+            return organisation
+    raise RoutingError("the directory has no PSEA Network organisation (a coordinator row)")
+
+
+def route(organisations: tuple[DirectoryOrganisation, ...], *, named_id: int | None,
+          avoid_named: bool, township_pcode: str | None, child_involved: str) -> Route:
+    """Decide which organisation receives the referral and which of its people are notified."""
+    network = network_of(organisations)
+    urgent = child_involved == "yes"
+    named = next((o for o in organisations if o.id == named_id), None)
+    if named is not None and not avoid_named and not named.is_network:
+        focal_points = named.members("focal_point")
+        if focal_points:
+            local = tuple(fp for fp in focal_points if fp.covers(township_pcode))
+            return Route(named.id, NAMED, local or focal_points, urgent)
+        reason = NO_FOCAL_POINT
+    elif named is not None and avoid_named:
+        reason = ALTERNATE_CHANNEL
+    elif named is not None:  # the person named the network itself
+        reason = NAMED
+    else:
+        reason = UNKNOWN_ORGANISATION
+    return Route(network.id, reason, network.members("coordinator"), urgent)
+
+
+def ack_deadline(received: datetime, urgent: bool, hours: int, urgent_hours: int) -> datetime:
+    """When the receiving organisation must have acknowledged the referral."""
+    return received + timedelta(hours=urgent_hours if urgent else hours)
