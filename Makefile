@@ -4,11 +4,17 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 PYTEST_ARGS ?=
+# INTERFACES.md: `make run` loads the demo directory and accounts into an empty database unless
+# DEMO_DATA=0 (`demo load` itself never touches a database that already has organisations).
+DEMO_DATA ?= 1
 
 .PHONY: run test translations check-python clean
 
 run: $(VENV)/.installed
 	$(BIN)/flask --app app db upgrade
+ifeq ($(filter 0 false no off,$(DEMO_DATA)),)
+	$(BIN)/flask --app app demo load
+endif
 	$(BIN)/python app.py
 
 test: $(VENV)/.installed-dev
@@ -19,7 +25,7 @@ test: $(VENV)/.installed-dev
 translations: $(VENV)/.installed
 	$(BIN)/pybabel extract -F babel.cfg -k N_ -k P_:1c,2 --add-comments=Translators: \
 		--no-location --sort-output --omit-header -o i18n/messages.pot .
-	$(BIN)/pybabel update -i i18n/messages.pot -d i18n/locales --no-fuzzy-matching --omit-header \
+	$(BIN)/pybabel update -i i18n/messages.pot -d i18n/locales --no-fuzzy-matching \
 		--ignore-obsolete --width 100
 	$(BIN)/pybabel compile -d i18n/locales --statistics
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import secrets
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 
 class ConfigError(ValueError):
@@ -81,6 +82,12 @@ def load(instance_path: str | os.PathLike, environ: dict | None = None,
     except ConfigError as error:
         raise ConfigError(f"a yes/no setting is wrong: {error}") from None
 
+    timezone_name = get("TIMEZONE", "UTC")
+    try:
+        ZoneInfo(timezone_name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(f"TIMEZONE must be an IANA zone name such as Asia/Yangon, got {timezone_name!r}") from None
+
     reply_mode = (get("SMS_REPLY_MODE", "inline") or "inline").strip().lower()
     if reply_mode not in {"inline", "outbox"}:
         raise ConfigError(f"SMS_REPLY_MODE must be 'inline' or 'outbox', got {reply_mode!r}")
@@ -117,11 +124,20 @@ def load(instance_path: str | os.PathLike, environ: dict | None = None,
             "CONVERSATION_TIMEOUT_MINUTES", get("CONVERSATION_TIMEOUT_MINUTES"), 30, minimum=1),
         "MAX_INBOUND_CHARS": _int("MAX_INBOUND_CHARS", get("MAX_INBOUND_CHARS"), 1600, minimum=160),
         "SMS_REPLY_MODE": reply_mode,
+        "ACK_DEADLINE_HOURS": _int("ACK_DEADLINE_HOURS", get("ACK_DEADLINE_HOURS"), 24, minimum=1),
+        "URGENT_ACK_DEADLINE_HOURS": _int("URGENT_ACK_DEADLINE_HOURS", get("URGENT_ACK_DEADLINE_HOURS"), 12,
+                                          minimum=1),
+        "TIMEZONE": timezone_name,
         "OUTBOX_WORKER": outbox_worker,
         "OUTBOX_MAX_ATTEMPTS": _int("OUTBOX_MAX_ATTEMPTS", get("OUTBOX_MAX_ATTEMPTS"), 20, minimum=1),
         "OUTBOX_BACKOFF_SECONDS": _int("OUTBOX_BACKOFF_SECONDS", get("OUTBOX_BACKOFF_SECONDS"), 15, minimum=1),
         "OUTBOX_BACKOFF_CAP_SECONDS": _int(
             "OUTBOX_BACKOFF_CAP_SECONDS", get("OUTBOX_BACKOFF_CAP_SECONDS"), 3600, minimum=1),
+        # Portal logins: consecutive failures (password or TOTP) before an account is locked,
+        # for how long, and the absolute lifetime of a logged-in session.
+        "PORTAL_LOCKOUT_ATTEMPTS": _int("PORTAL_LOCKOUT_ATTEMPTS", get("PORTAL_LOCKOUT_ATTEMPTS"), 5, minimum=1),
+        "PORTAL_LOCKOUT_MINUTES": _int("PORTAL_LOCKOUT_MINUTES", get("PORTAL_LOCKOUT_MINUTES"), 15, minimum=1),
+        "PORTAL_SESSION_HOURS": _int("PORTAL_SESSION_HOURS", get("PORTAL_SESSION_HOURS"), 8, minimum=1),
         # Webhook bodies are small; anything bigger is not from Twilio or Telegram.
         "MAX_CONTENT_LENGTH": 1024 * 1024,
     }

@@ -1,5 +1,6 @@
 """The delivery worker: takes due outbox messages, hands each to its sender, records the attempt,
-and reschedules failures with exponential backoff. Also runs the periodic purge.
+and reschedules failures with exponential backoff. Also runs, once a minute, the purge and the
+escalation of overdue referrals.
 
 One worker can run in-process (`make run`), or several as `flask --app app outbox work`: leases
 and `SKIP LOCKED` keep them from sending the same message twice.
@@ -13,6 +14,7 @@ import time
 from datetime import timedelta
 
 from storage import conversations, outbox
+from bot.escalation import escalate_overdue
 from bot.senders import PermanentError, TransientError, configured_senders
 
 log = logging.getLogger(__name__)
@@ -64,7 +66,10 @@ class OutboxWorker:
             if attempts >= self.max_attempts:
                 outcome = "failed"
             else:
-                outcome, retry_at = "retry", self.runtime.clock() + self.delay_after(attempts)
+                delay = self.delay_after(attempts)
+                if getattr(failure, "retry_after", None):
+                    delay = max(delay, timedelta(seconds=failure.retry_after))
+                outcome, retry_at = "retry", self.runtime.clock() + delay
         duration_ms = int((time.monotonic() - started) * 1000)
         log_at = log.error if outcome == "failed" else log.info
         log_at("outbox %s via %s: %s (attempt %d)%s", delivery.id, delivery.channel, outcome, attempts,
@@ -74,6 +79,13 @@ class OutboxWorker:
                                   outcome=outcome, duration_ms=duration_ms, error=error,
                                   provider_ref=reference, retry_at=retry_at)
             session.commit()
+
+    def escalate(self) -> int:
+        """Queue escalations for referrals past their acknowledgement deadline."""
+        with self.runtime.sessions() as session:
+            count = escalate_overdue(session, self.runtime, self.runtime.clock())
+            session.commit()
+        return count
 
     def purge(self) -> dict[str, int]:
         """Delete expired drafts and old duplicate-detection records."""
@@ -93,6 +105,7 @@ class OutboxWorker:
             try:
                 if time.monotonic() >= next_purge:
                     self.purge()
+                    self.escalate()
                     next_purge = time.monotonic() + purge_every
                 if self.run_once():
                     continue

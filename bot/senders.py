@@ -1,4 +1,4 @@
-"""Senders deliver one outbox message each over a provider: SMTP e-mail and Twilio SMS.
+"""Senders deliver one outbox message each over a provider: SMTP e-mail, Twilio SMS, Telegram.
 
 A sender returns the provider's reference or raises `TransientError` (try again later) or
 `PermanentError` (this message can never go). Error texts name the failure, never the recipient
@@ -13,6 +13,8 @@ import ssl
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 
+import httpx
+
 from twilio.base.exceptions import TwilioRestException
 from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
@@ -23,10 +25,17 @@ SMTP_LOGIN_CODES = (530, 535)  # authentication required; credentials invalid (R
 # twilio's HTTP client logs every request at INFO; ours must not reach a handler.
 _twilio_http_log = logging.getLogger("intake.twilio_http")
 _twilio_http_log.setLevel(logging.WARNING)
+# httpx logs every request URL at INFO, and a Bot API URL contains the bot token.
+logging.getLogger("httpx").setLevel(logging.WARNING)
 
 
 class TransientError(Exception):
-    """The provider may accept the message later (outage, rate limit, timeout)."""
+    """The provider may accept the message later (outage, rate limit, timeout). `retry_after`
+    is the provider's own minimum wait in seconds, when it gave one (Telegram's 429)."""
+
+    def __init__(self, message: str, retry_after: float | None = None):
+        super().__init__(message)
+        self.retry_after = retry_after
 
 
 class PermanentError(Exception):
@@ -103,6 +112,37 @@ class TwilioSender:
         return message.sid
 
 
+class TelegramSender:
+    """Messages to Telegram chats through the Bot API's sendMessage (plain HTTPS, synchronous:
+    the worker is a thread, and a blocking call per message is all it needs)."""
+
+    channel = "telegram"
+
+    def __init__(self, config: dict):
+        self.url = f"{config['TELEGRAM_API_BASE_URL']}/bot{config['TELEGRAM_BOT_TOKEN']}/sendMessage"
+        self.client = httpx.Client(timeout=PROVIDER_TIMEOUT_SECONDS)
+
+    def send(self, outbox_id: int, recipient: str, payload: dict) -> str:
+        try:
+            response = self.client.post(self.url, json={"chat_id": recipient, "text": payload["body"]})
+        except httpx.HTTPError as error:
+            raise TransientError(f"telegram {type(error).__name__}") from None
+        try:
+            data = response.json()
+        except ValueError:
+            data = {}
+        if response.status_code == 200 and data.get("ok"):
+            return str(data["result"]["message_id"])
+        code = data.get("error_code", response.status_code)
+        if code == 429:
+            retry_after = (data.get("parameters") or {}).get("retry_after")
+            raise TransientError("telegram 429", retry_after=float(retry_after) if retry_after else None)
+        # 400 (chat not found) and 403 (blocked by the user) are final; 401 is our token, fixable.
+        if code in (400, 403):
+            raise PermanentError(f"telegram {code}")
+        raise TransientError(f"telegram {code}")
+
+
 def configured_senders(config: dict) -> dict:
     """Channel -> sender, for each provider the configuration makes usable. Messages for a
     channel with no sender stay queued until one is configured."""
@@ -113,4 +153,6 @@ def configured_senders(config: dict) -> dict:
         twilio = TwilioSender(config)
         for channel in TwilioSender.channels:
             senders[channel] = twilio
+    if config.get("TELEGRAM_BOT_TOKEN"):
+        senders["telegram"] = TelegramSender(config)
     return senders

@@ -63,7 +63,7 @@ def webhook():
                       text=params.get("Body", "")[:config["MAX_INBOUND_CHARS"]],
                       received_at=now, provider_id=message_sid, media_count=media_count)
     session = db_session()
-    handled = handle(session, runtime, inbound)
+    handled = handle(session, runtime, inbound, address=sender)
     bodies = [body for reply in handled.replies for body in split_body(as_text(reply))]
     inline = config["SMS_REPLY_MODE"] == "inline"
     if not inline and not handled.duplicate:

@@ -39,6 +39,16 @@ class Renderer:
         """The word people are told to send for a keyword, e.g. MENU."""
         return self.catalogs.translate(lang, KEYWORDS[name]).split("|")[0].upper()
 
+    def _param(self, lang: str, value) -> object:
+        """A placeholder's value: keywords and nested texts render in `lang`; lines join."""
+        if isinstance(value, Keyword):
+            return self.keyword(lang, value.name)
+        if isinstance(value, Text):
+            return self.text(lang, value)
+        if isinstance(value, tuple):
+            return "\n".join(str(self._param(lang, item)) for item in value)
+        return value
+
     def text(self, lang: str, text: Text) -> str:
         """One paragraph, placeholders filled; `every_language` text gives one line per language."""
         if text.every_language:
@@ -47,10 +57,7 @@ class Renderer:
         template = self.catalogs.translate(lang, text)
         if not text.params:
             return template
-        params = _Params({
-            name: self.keyword(lang, value.name) if isinstance(value, Keyword) else value
-            for name, value in text.params.items()
-        })
+        params = _Params({name: self._param(lang, value) for name, value in text.params.items()})
         try:
             return template.format_map(params)
         except (ValueError, IndexError):

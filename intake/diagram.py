@@ -9,7 +9,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from intake.flows import FLOWS, KEYWORDS, RESUME, qualified
+from intake.flows import END, FLOWS, KEYWORDS, RESUME, qualified
 
 OUTPUT = Path(__file__).with_name("flows.md")
 
@@ -19,7 +19,7 @@ def _node(position: str) -> str:
 
 
 def _label(text: str) -> str:
-    return text.replace('"', "'")
+    return text.replace('"', "'").replace("\n", "<br/>")
 
 
 def render() -> str:
@@ -32,23 +32,31 @@ def render() -> str:
     for flow in FLOWS.values():
         lines.append(f"  subgraph {flow.name}")
         for step in flow.steps:
-            kind = "choice" if step.is_choice else (f"text: {step.validator}" if step.validator else "info")
+            kind = " + ".join(filter(None, ["choice" if step.is_choice else "",
+                                            f"text: {step.validator}" if step.validator else "",
+                                            "several messages" if step.append else ""])) or "info"
             lines.append(f'    {_node(f"{flow.name}.{step.name}")}["{_label(step.prompt.msgid)}<br/><i>{kind}</i>"]')
         lines.append("  end")
     for flow in FLOWS.values():
         for step in flow.steps:
             source = _node(f"{flow.name}.{step.name}")
-            if step.choices_from:
-                edges = [(f"each {step.choices_from[:-1]}", step.goto)]
-            elif step.choices:
-                edges = [(_label(choice.label.msgid), choice.goto) for choice in step.choices]
+            if step.choices_from == "languages":
+                edges = [("each language", step.goto)]
+            elif step.choices_from == "editable":
+                edges = [(f"change: {_label(s.edit_label.msgid)}", f"{flow.name}.{s.name}")
+                         for s in flow.steps if s.edit_label]
             else:
-                edges = [(step.store or "", step.goto)]
+                edges = [(_label(choice.label.msgid), choice.goto) for choice in step.choices]
+                if step.validator:
+                    edges.append((f"typed: {step.store}", step.goto or f"{flow.name}.{step.name}"))
+                elif not step.choices:
+                    edges.append(("", step.goto))
             for label, target in edges:
-                node = "resume" if target == RESUME else _node(qualified(target))
+                node = {RESUME: "resume", END: "finish"}.get(target) or _node(qualified(target))
                 arrow = f' -- "{label}" -->' if label else " -->"
                 lines.append(f"  {source}{arrow} {node}")
     lines.append('  resume(("where the person was<br/>(menu if new)"))')
+    lines.append('  finish(("end: draft deleted"))')
     lines.extend(["```", ""])
     return "\n".join(lines)
 

@@ -12,8 +12,10 @@ from datetime import timedelta
 from typing import Callable, Mapping
 
 from i18n.normalise import clean, match_key, read_number
-from intake.flows import KEYWORDS, LANGUAGE, MENU, RESUME, Choice, Step, find_step, qualified
+from intake import flows
+from intake.flows import END, KEYWORDS, LANGUAGE, MENU, RESUME, Choice, Step, find_step, qualified
 from intake.messages import N_, Inbound, Keyword, Option, Outbound, Text
+from intake.prompts import BUILDERS
 from intake.state import State
 from intake.validators import VALIDATORS, Invalid
 
@@ -30,6 +32,11 @@ class Context:
     language_names: Mapping[str, str]  # code -> the language's own name
     service_name: str = "Community Feedback"
     timeout: timedelta = timedelta(minutes=30)
+    # Directory look-ups for the report flow (organisations, places, emergency contacts); None
+    # when the deployment has no directory yet, and the report flow then says it is unavailable.
+    directory: object | None = None
+    # A fresh receipt number the host drew for this message, used if a report is sent now.
+    receipt: str | None = None
 
     @property
     def default_language(self) -> str:
@@ -39,6 +46,14 @@ class Context:
 @dataclass(frozen=True)
 class Ended:
     """Effect: the person ended the conversation; the host erases what it kept of it."""
+
+
+@dataclass(frozen=True)
+class SubmitReport:
+    """Effect: file this report (the draft's answers) under this receipt number."""
+
+    answers: dict
+    receipt: str
 
 
 @dataclass
@@ -78,18 +93,38 @@ class _Turn:
         if step.choices_from == "languages":
             choices = [Choice(code, Text(self.ctx.language_names[code], literal=True), step.goto or MENU)
                        for code in self.ctx.languages]
+        elif step.choices_from == "editable":
+            flow = flows.FLOWS[self.state.position.partition(".")[0]]
+            choices = [Choice(s.name, s.edit_label, f"{flow.name}.{s.name}") for s in flow.steps if s.edit_label]
         else:
             choices = list(step.choices)
         return [(Option(n, c.value, c.label), c) for n, c in enumerate(choices, start=1)]
 
     def enter(self, target: str, remember: bool = True) -> None:
         """Move to `target` and show its prompt; information steps chain on to the next one."""
+        if target == END:
+            self.state.position, self.state.history, self.state.draft = None, [], {}
+            self.state.resume = self.state.edit_return = None
+            self.options = ()
+            return
         if target == RESUME:
             target, self.state.resume, remember = self.state.resume or MENU, None, False
         position = qualified(target)
+        flow_name = position.partition(".")[0]
+        if position == self.state.edit_return:
+            self.state.edit_return = None  # reached the review by the ordinary way
+        if self.state.edit_return and find_step(position).edit_label and position != self.state.position:
+            # Changing one answer: once it is given, straight back to the review.
+            position, self.state.edit_return, remember = self.state.edit_return, None, False
+        requires = flows.FLOWS[flow_name].requires
+        resource = getattr(self.ctx, requires) if requires else None
+        if requires and (resource is None or not getattr(resource, "available", True)):
+            self.say(N_("This is not available yet. Please try again later."))
+            position = MENU
         if position == MENU:
             self.state.history = []
             self.state.draft = {}
+            self.state.edit_return = None
         elif remember and self.state.position not in (None, position, LANGUAGE) and position != LANGUAGE:
             # The language step is left through RESUME, never through history.
             self.state.history.append(self.state.position)
@@ -97,20 +132,22 @@ class _Turn:
         self.state.invalid = 0
         self.prompt()
 
-    def prompt(self) -> None:
+    def prompt(self, again: bool = False) -> None:
         step = find_step(self.state.position)
+        text = step.again if again and step.again else step.prompt
         params = {"service": self.ctx.service_name}
-        self.parts.append(replace(step.prompt, params={**params, **step.prompt.params}))
+        if step.params:
+            params.update(BUILDERS[step.params](self.state, self.ctx))
+        self.parts.append(replace(text, params={**params, **text.params}))
         if step.is_info:
             self.enter(step.goto, remember=False)
             return
-        if step.is_choice:
-            self.options = tuple(option for option, _ in self.options_of(step))
+        self.options = tuple(option for option, _ in self.options_of(step))
 
     def start(self) -> None:
         """A new conversation: language first when there is a choice, else the menu."""
         self.state.history, self.state.draft, self.state.resume = [], {}, None
-        self.state.position = None
+        self.state.position = self.state.edit_return = None
         if self.state.lang is None and len(self.ctx.languages) > 1:
             self.enter(LANGUAGE, remember=False)
         else:
@@ -119,18 +156,36 @@ class _Turn:
 
     def answer(self, text: str) -> None:
         step = find_step(self.state.position)
-        if step.is_choice:
-            choice = self.match_choice(step, text)
-            if choice is None:
-                return self.invalid(Text(N_("Please reply with one of the numbers below.")))
-            if step.action == "set_language":
-                self.state.lang = choice.value
-            return self.enter(choice.goto)
-        outcome = VALIDATORS[step.validator](clean(text))
+        choice = self.match_choice(step, text) if step.is_choice else None
+        if choice is not None:
+            return self.choose(step, choice)
+        if step.validator is None:
+            return self.invalid(Text(N_("Please reply with one of the numbers below.")))
+        outcome = VALIDATORS[step.validator](clean(text), self.ctx)
         if isinstance(outcome, Invalid):
             return self.invalid(outcome.reason)
+        if step.append:
+            self.state.draft.setdefault(step.store, []).append(outcome.value)
+            self.state.invalid = 0
+            return self.prompt(again=True)
         self.state.draft[step.store] = outcome.value
         self.enter(step.goto)
+
+    def choose(self, step: Step, choice: Choice) -> None:
+        if choice.requires and not self.state.draft.get(choice.requires):
+            return self.invalid(choice.missing)
+        if step.action == "set_language":
+            self.state.lang = choice.value
+        if step.store and not step.append:  # on a collecting step the choice only ends the collection
+            self.state.draft[step.store] = choice.value
+        if choice.action == "submit":
+            self.effects.append(SubmitReport(dict(self.state.draft), self.ctx.receipt))
+        if step.choices_from == "editable":
+            review = self.state.position.rsplit(".", 1)[0] + ".review"
+            self.enter(choice.goto)
+            self.state.edit_return = review
+            return
+        self.enter(choice.goto)
 
     def match_choice(self, step: Step, text: str) -> Choice | None:
         number, key = read_number(text), match_key(text)
@@ -150,7 +205,8 @@ class _Turn:
         if self.state.invalid >= INVALID_BEFORE_MENU_HINT:
             self.say(N_("Need help? Send {menu} for the main menu or {help} for help."),
                      menu=Keyword("menu"), help=Keyword("help"))
-        self.prompt()
+        step = find_step(self.state.position)
+        self.prompt(again=bool(step.append and self.state.draft.get(step.store)))
 
     def keyword(self, text: str) -> str | None:
         key = match_key(text)

@@ -4,8 +4,8 @@ A flow is a list of steps. A step has a prompt and either choices (each with the
 select it and where it leads) or a validator (named in `intake.validators.VALIDATORS`) and the
 draft field its answer fills. Adding a step or a choice is an edit here, nothing else.
 
-Targets (`goto`) are "flow" (its first step), "flow.step", or RESUME (the step the person was
-at before they asked to change language; the main menu if none).
+Targets (`goto`) are "flow" (its first step), "flow.step", RESUME (the step the person was at
+before they asked to change language; the main menu if none) or END.
 
 `intake/flows.md` beside this file is generated from it by `python -m intake.diagram`; a test
 keeps the two in step.
@@ -18,28 +18,40 @@ from dataclasses import dataclass
 from intake.messages import N_, P_, Text
 
 RESUME = "@resume"
+END = "@end"  # the conversation is over: the draft is dropped, the next message starts afresh
 MENU = "menu.main"
 LANGUAGE = "language.choose"
 
 
 @dataclass(frozen=True)
 class Choice:
-    """One option of a choice step. `answers` are extra words (per language) that select it."""
+    """One option of a choice step. `answers` are extra words (per language) that select it.
+
+    `action` names a domain action taken when it is chosen ("submit"); `requires` names a draft
+    field that must be filled first, else `missing` is said and the question repeats."""
 
     value: str
     label: Text
     goto: str
     answers: Text | None = None
+    action: str | None = None
+    requires: str | None = None
+    missing: Text | None = None
 
 
 @dataclass(frozen=True)
 class Step:
-    """One question. Exactly one of `choices`, `choices_from`, `validator` or `goto` applies.
+    """One question.
 
-    - choices: fixed options; choices_from: options built at run time ("languages");
-    - validator + store: a typed answer, checked and saved into the draft under `store`;
-    - goto alone: an information step that shows its prompt and moves straight on.
-    `action` names a host-independent side effect of answering (e.g. "set_language").
+    - choices: fixed options; choices_from: options built at run time ("languages", "editable");
+    - validator + store: a typed answer, checked and saved into the draft under `store`; a step
+      may have both choices and a validator (a typed name, or "1. I don't know");
+    - a choice step with `store` saves the chosen value there;
+    - append: typed answers accumulate in a list (several SMS), `again` is said after each;
+    - goto alone: an information step that shows its prompt and moves straight on;
+    - params: the name of a builder in `intake.prompts` that fills the prompt's placeholders;
+    - edit_label: the step is one of the answers the review lets the person change.
+    `action` names a step-level effect of answering (e.g. "set_language").
     """
 
     name: str
@@ -50,6 +62,10 @@ class Step:
     store: str | None = None
     goto: str | None = None
     action: str | None = None
+    append: bool = False
+    again: Text | None = None
+    params: str | None = None
+    edit_label: Text | None = None
 
     @property
     def is_choice(self) -> bool:
@@ -62,8 +78,11 @@ class Step:
 
 @dataclass(frozen=True)
 class Flow:
+    """A named list of steps; `requires` names what the context must offer to enter it."""
+
     name: str
     steps: tuple[Step, ...]
+    requires: str | None = None
 
     @property
     def start(self) -> Step:
@@ -83,6 +102,74 @@ def _soon(flow: str) -> Flow:
     ))
 
 
+def _yes_no(yes: str, no: str, unknown: str | None = None) -> tuple[Choice, ...]:
+    choices = [Choice("yes", Text(N_("Yes")), yes, P_("answers", "yes|y")),
+               Choice("no", Text(N_("No")), no, P_("answers", "no|n"))]
+    if unknown:
+        choices.append(Choice("unknown", Text(N_("I don't know")), unknown, P_("answers", "don't know|dont know")))
+    return tuple(choices)
+
+
+# The report flow (issue 3). Short, because every SMS costs the sender money; anonymous by default;
+# nothing in it names abuse or PSEA, in case someone else reads the phone.
+REPORT = Flow("report", requires="directory", steps=(
+    Step("danger", Text(N_("Are you in danger right now?")), store="danger",
+         choices=_yes_no(yes="report.emergency", no="report.organisation")),
+    Step("emergency", Text(N_("If you need help now, contact:\n{contacts}")), params="emergency",
+         goto="report.organisation"),
+    Step("organisation", Text(N_("Which organisation does the person you are reporting work for? "
+                                 "Type its name.")),
+         validator="organisation", store="organisation", goto="report.organisation_confirm",
+         choices=(Choice("unknown", Text(N_("I don't know")), "report.account",
+                         P_("answers", "don't know|dont know")),),
+         edit_label=Text(N_("Organisation"))),
+    Step("organisation_confirm", Text(N_("Is it {organisation}?")), params="organisation", store="send_to_them",
+         choices=(Choice("yes", Text(N_("Yes")), "report.account", P_("answers", "yes|y")),
+                  Choice("avoid", Text(N_("Yes, but do not send this to them")), "report.account"),
+                  Choice("retype", Text(N_("No, I will type it again")), "report.organisation"))),
+    Step("account", Text(N_("What happened? Write it in your own words. You can send several messages.")),
+         validator="free_text", store="account", append=True,
+         again=Text(N_("Received. Send more, or choose below when you have finished.")),
+         choices=(Choice("done", Text(N_("I have finished")), "report.when", P_("answers", "done|finished"),
+                         requires="account", missing=Text(N_("Please tell us what happened first."))),),
+         edit_label=Text(N_("Add to what happened"))),
+    Step("when", Text(N_("When did it happen?")), store="when", edit_label=Text(N_("When")), choices=(
+        Choice("this_week", Text(N_("This week")), "report.where"),
+        Choice("this_month", Text(N_("This month")), "report.where"),
+        Choice("this_year", Text(N_("This year")), "report.where"),
+        Choice("earlier", Text(N_("Before this year")), "report.where"),
+        Choice("unknown", Text(N_("I don't know")), "report.where", P_("answers", "don't know|dont know")),
+    )),
+    Step("where", Text(N_("Where did it happen? Type the township or town.")),
+         validator="township", store="where", goto="report.affected", edit_label=Text(N_("Where")),
+         choices=(Choice("skip", Text(N_("Skip this question")), "report.affected", P_("answers", "skip")),)),
+    Step("affected", Text(N_("Who was affected?")), store="affected", edit_label=Text(N_("Who was affected")),
+         choices=(Choice("self", Text(N_("Me")), "report.child"),
+                  Choice("other", Text(N_("Someone else")), "report.child"))),
+    Step("child", Text(N_("Was anyone affected under 18?")), store="child", edit_label=Text(N_("Anyone under 18")),
+         choices=_yes_no(yes="report.contact", no="report.contact", unknown="report.contact")),
+    Step("contact", Text(N_("May the organisation contact you about this?")), store="contact",
+         edit_label=Text(N_("Contact")),
+         choices=(Choice("no", Text(N_("No")), "report.review", P_("answers", "no|n")),
+                  Choice("yes", Text(N_("Yes")), "report.contact_how", P_("answers", "yes|y")))),
+    Step("contact_how", Text(N_("How may they contact you?")), store="contact_how", choices=(
+        Choice("this_number", Text(N_("On this number")), "report.review"),
+        Choice("other_number", Text(N_("On another number")), "report.contact_number"),
+        Choice("receipt_only", Text(N_("Only through my receipt number")), "report.review"),
+    )),
+    Step("contact_number", Text(N_("Type the phone number they may use.")), validator="phone",
+         store="contact_number", goto="report.review"),
+    Step("review", Text(N_("Please check:\n{summary}")), params="review", choices=(
+        Choice("send", Text(N_("Send")), "report.sent", P_("answers", "send"), action="submit"),
+        Choice("change", Text(N_("Change an answer")), "report.change", P_("answers", "change")),
+        Choice("cancel", Text(N_("Cancel")), "report.cancelled", P_("answers", "cancel")),
+    )),
+    Step("change", Text(N_("Which answer do you want to change?")), choices_from="editable"),
+    Step("sent", Text(N_("Sent. Your receipt number is {receipt}. Write it down and keep it safe: "
+                         "you need it to check on this report.")), params="receipt", goto=END),
+    Step("cancelled", Text(N_("Cancelled. Nothing was sent.")), goto=END),
+))
+
 FLOWS: dict[str, Flow] = {flow.name: flow for flow in (
     Flow("language", (
         Step("choose", Text(N_("Choose your language:"), every_language=True),
@@ -100,7 +187,7 @@ FLOWS: dict[str, Flow] = {flow.name: flow for flow in (
                    P_("answers", "language")),
         )),
     )),
-    _soon("report"),
+    REPORT,
     _soon("update"),
     _soon("check"),
 )}
@@ -139,7 +226,7 @@ def check_flows() -> None:
         for step in flow.steps:
             targets = [choice.goto for choice in step.choices] + ([step.goto] if step.goto else [])
             for target in targets:
-                if target != RESUME:
+                if target not in (RESUME, END):
                     find_step(target)
             if step.validator and step.validator not in VALIDATORS:
                 raise KeyError(f"{flow.name}.{step.name}: unknown validator {step.validator}")

@@ -17,6 +17,7 @@ class State:
     invalid: int = 0  # invalid answers in a row at the current step
     draft: dict = field(default_factory=dict)  # answers collected so far
     resume: str | None = None  # where to return after a language change
+    edit_return: str | None = None  # the review to return to while changing one answer
     last_active: datetime | None = None
 
     def to_json(self) -> dict:

@@ -183,11 +183,6 @@ def new_receipt() -> str:
     return str(secrets.randbelow(9 * 10 ** (RECEIPT_DIGITS - 1)) + 10 ** (RECEIPT_DIGITS - 1))
 
 
-def format_receipt(receipt: str) -> str:
-    """"482109375566" -> "4821 0937 5566": easy to read out and write down."""
-    return " ".join(receipt[i:i + 4] for i in range(0, len(receipt), 4))
-
-
 @dataclass(frozen=True)
 class ReceiptSecrets:
     lookup: str  # stored: finds the report

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from intake import diagram
-from intake.flows import FLOWS, RESUME, Flow, Step, check_flows, find_step
+from intake.flows import END, FLOWS, RESUME, Flow, Step, check_flows, find_step
 from intake.messages import Text
 from intake.validators import VALIDATORS, Invalid, Valid, free_text
 
@@ -14,7 +14,7 @@ def test_every_goto_names_an_existing_step():
     for flow in FLOWS.values():
         for step in flow.steps:
             for target in [c.goto for c in step.choices] + ([step.goto] if step.goto else []):
-                assert target == RESUME or find_step(target)
+                assert target in (RESUME, END) or find_step(target)
 
 
 def test_a_typo_in_a_goto_is_caught(monkeypatch):
@@ -43,4 +43,5 @@ def test_free_text_validator(text, ok):
 def test_diagram_is_current():
     assert diagram.OUTPUT.read_text(encoding="utf-8") == diagram.render(), \
         "intake/flows.md is stale: run `python -m intake.diagram`"
-    assert "menu_main -- \"Report a concern\" --> report_soon" in diagram.render()
+    assert "menu_main -- \"Report a concern\" --> report_danger" in diagram.render()
+    assert "report_sent --> finish" in diagram.render()

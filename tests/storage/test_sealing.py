@@ -70,7 +70,8 @@ def test_receipts():
     receipts = {sealing.new_receipt() for _ in range(200)}
     assert len(receipts) == 200
     assert all(len(r) == 12 and r.isdigit() and r[0] != "0" for r in receipts)
-    assert sealing.format_receipt("482109375566") == "4821 0937 5566"
+    from intake.prompts import format_receipt
+    assert format_receipt("482109375566") == "4821 0937 5566"
 
 
 def test_receipt_secrets_are_keyed_deterministic_and_script_independent():

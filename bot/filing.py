@@ -1,0 +1,80 @@
+"""Filing a report the engine has completed: route it, seal it, store it, notify (all inside the
+message's transaction, so a report and its notifications exist together or not at all)."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from bot import notifications
+from bot.directory_lookup import DirectoryLookup
+from intake.engine import SubmitReport
+from intake.prompts import choice_label
+from intake.routing import ack_deadline, network_of, route
+from storage import reports
+
+log = logging.getLogger(__name__)
+
+
+def _content(answers: dict, address: str | None, channel: str) -> dict:
+    """What only the receiving organisation (and the receipt) can read: the account in the
+    person's own words, and the contact details they consented to give."""
+    content = {"account": "\n\n".join(answers.get("account", []))}
+    organisation = answers.get("organisation")
+    if isinstance(organisation, dict):
+        content["organisation named"] = organisation["name"]
+    where = answers.get("where")
+    if isinstance(where, dict):
+        content["place"] = f"{where['name_en']} ({where['pcode']})"
+    content["affected"] = "the person reporting" if answers.get("affected") == "self" else "someone else"
+    if answers.get("contact") == "yes":
+        how = answers.get("contact_how")
+        if how == "this_number" and address:
+            content["contact"] = f"may be contacted on the {channel} address they wrote from: {address}"
+        elif how == "other_number":
+            content["contact"] = f"may be contacted on {answers.get('contact_number')}"
+        else:
+            content["contact"] = "only through the receipt number (follow-up messages)"
+    else:
+        content["contact"] = "does not want to be contacted"
+    if answers.get("danger") == "yes":
+        content["safety"] = "said they were in danger when reporting"
+    return content
+
+
+def file(session: Session, runtime, directory: DirectoryLookup, effect: SubmitReport, *, address: str | None,
+         channel: str, now: datetime) -> str:
+    """File the report; returns the referral's case reference."""
+    answers = effect.answers
+    organisation = answers.get("organisation") if isinstance(answers.get("organisation"), dict) else None
+    where = answers.get("where") if isinstance(answers.get("where"), dict) else None
+    child = answers.get("child", "unknown")
+    decision = route(directory.organisations, named_id=organisation["id"] if organisation else None,
+                     avoid_named=answers.get("send_to_them") == "avoid",
+                     township_pcode=where["pcode"] if where else None, child_involved=child)
+    config = runtime.config
+    deadline = ack_deadline(now, decision.urgent, config["ACK_DEADLINE_HOURS"], config["URGENT_ACK_DEADLINE_HOURS"])
+    report, referral = reports.file_report(session, reports.NewReport(
+        recipient_organisation_id=decision.organisation_id, route=decision.reason,
+        named_organisation_id=organisation["id"] if organisation else None,
+        incident_period=answers.get("when", "unknown"), township_pcode=where["pcode"] if where else None,
+        state_pcode=where["state_pcode"] if where else None, child_involved=child,
+        affected=answers.get("affected", "other"), urgent=decision.urgent,
+        contact_allowed=answers.get("contact") == "yes", receipt=effect.receipt,
+        content=_content(answers, address, channel)), pepper=runtime.vault.receipt_pepper, now=now,
+        ack_deadline=deadline)
+    receiving = next(o for o in directory.organisations if o.id == decision.organisation_id)
+    label = f"{receiving.name} ({receiving.acronym})"
+    notifications.notify_referral(session, runtime, decision.notify, organisation=label,
+                                  case_ref=referral.case_ref, urgent=decision.urgent, deadline=deadline, now=now)
+    network = network_of(directory.organisations)
+    if not receiving.is_network:  # the network's own referral already told its coordinators
+        notifications.notify_summary(
+            session, runtime, network.members("coordinator"), organisation=label, case_ref=referral.case_ref,
+            month=report.received_month, place=where["name_en"] if where else None,
+            child=choice_label("report", "child", child),
+            status=referral.status, now=now)
+    log.info("report filed: referral %s, route %s, urgent %s", referral.case_ref, decision.reason, decision.urgent)
+    return referral.case_ref

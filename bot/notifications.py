@@ -1,0 +1,113 @@
+"""Neutral notifications to focal points and coordinators, written to the outbox.
+
+They carry no content: the organisation, the case reference, urgency, the deadline and a portal
+link. Each goes to every way the directory lists for that person (e-mail, SMS, Telegram), in the
+first language they read that the service ships.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from babel.dates import format_datetime
+from sqlalchemy.orm import Session
+
+from intake.messages import N_, Text
+from intake.routing import DirectoryContact
+from storage import outbox
+
+
+def _language(runtime, contact: DirectoryContact) -> str:
+    for code in contact.languages:
+        if code in runtime.catalogs.shipped:
+            return code
+    return "en"
+
+
+def _when(runtime, moment: datetime, lang: str) -> str:
+    zone = runtime.config["TIMEZONE"]
+    local = moment.astimezone(ZoneInfo(zone))
+    return f"{format_datetime(local, 'medium', locale=lang if lang != 'en' else 'en_GB')} ({zone})"
+
+
+def _yes_no(flag: bool) -> Text:
+    return Text(N_("Yes")) if flag else Text(N_("No"))
+
+
+def enqueue_for(session: Session, runtime, contact: DirectoryContact, *, key: str, subject: Text,
+                body: Text, short: Text, now: datetime) -> int:
+    """Queue one message per channel the contact can be reached on; returns how many."""
+    lang = _language(runtime, contact)
+    render = runtime.renderer.text
+    channels = [("email", contact.email, {"subject": render(lang, subject), "body": render(lang, body)}),
+                ("sms", contact.phone, {"body": render(lang, short)}),
+                ("telegram", contact.telegram_chat_id, {"body": render(lang, short)})]
+    count = 0
+    for channel, address, payload in channels:
+        if address:
+            outbox.enqueue(session, runtime.vault, dedupe_key=f"{key}:{contact.id}:{channel}", channel=channel,
+                           purpose="notification", recipient=address, payload=payload, now=now)
+            count += 1
+    return count
+
+
+def referral_link(runtime, case_ref: str) -> str:
+    return f"{runtime.config['PUBLIC_BASE_URL']}/portal/referrals/{case_ref}"
+
+
+def notify_referral(session: Session, runtime, contacts, *, organisation: str, case_ref: str,
+                    urgent: bool, deadline: datetime, now: datetime) -> int:
+    """Tell the receiving focal points (or coordinators) that a referral waits for them."""
+    count = 0
+    for contact in contacts:
+        lang = _language(runtime, contact)
+        params = {"service": runtime.config["SERVICE_NAME"], "organisation": organisation, "case_ref": case_ref,
+                  "urgent": _yes_no(urgent), "deadline": _when(runtime, deadline, lang),
+                  "link": referral_link(runtime, case_ref)}
+        count += enqueue_for(
+            session, runtime, contact, key=f"referral:{case_ref}", now=now,
+            subject=Text(N_("[{service}] New referral {case_ref}"), params),
+            body=Text(N_("A new referral for {organisation} is waiting in the portal.\n"
+                         "Case reference: {case_ref}\nUrgent: {urgent}\nPlease acknowledge it by {deadline}.\n"
+                         "{link}\n\nThis message does not contain the report: read it in the portal."), params),
+            short=Text(N_("{service}: new referral {case_ref} for {organisation}. Urgent: {urgent}. "
+                          "Acknowledge by {deadline}. {link}"), params))
+    return count
+
+
+def notify_summary(session: Session, runtime, coordinators, *, organisation: str, case_ref: str, month: str,
+                   place: str | None, child: Text, status: str, now: datetime) -> int:
+    """The non-identifying summary every report sends the coordinators: what and when, no account."""
+    params = {"service": runtime.config["SERVICE_NAME"], "organisation": organisation, "case_ref": case_ref,
+              "month": month, "place": place or Text(N_("Not given")), "child": child, "status": status,
+              "link": f"{runtime.config['PUBLIC_BASE_URL']}/portal/overview"}
+    count = 0
+    for contact in coordinators:
+        count += enqueue_for(
+            session, runtime, contact, key=f"summary:{case_ref}", now=now,
+            subject=Text(N_("[{service}] Report summary {case_ref}"), params),
+            body=Text(N_("A report was received and referred to {organisation}.\nCase reference: {case_ref}\n"
+                         "Month: {month}\nPlace: {place}\nChild involved: {child}\nStatus: {status}\n{link}"),
+                      params),
+            short=Text(N_("{service}: report {case_ref} referred to {organisation}, {month}, {place}. "
+                          "Child involved: {child}."), params))
+    return count
+
+
+def notify_escalation(session: Session, runtime, coordinators, *, organisation: str, case_ref: str,
+                      deadline: datetime, round_: int, now: datetime) -> int:
+    """Tell the coordinators that a referral was not acknowledged in time (again each day)."""
+    count = 0
+    for contact in coordinators:
+        lang = _language(runtime, contact)
+        params = {"service": runtime.config["SERVICE_NAME"], "organisation": organisation, "case_ref": case_ref,
+                  "deadline": _when(runtime, deadline, lang), "link": f"{runtime.config['PUBLIC_BASE_URL']}/portal/overview"}
+        count += enqueue_for(
+            session, runtime, contact, key=f"escalation:{case_ref}:{round_}", now=now,
+            subject=Text(N_("[{service}] Overdue referral {case_ref}"), params),
+            body=Text(N_("Referral {case_ref} for {organisation} was not acknowledged by {deadline}.\n"
+                         "Please follow up with the organisation.\n{link}"), params),
+            short=Text(N_("{service}: referral {case_ref} for {organisation} not acknowledged by {deadline}."),
+                       params))
+    return count

@@ -1,0 +1,69 @@
+"""Builders that fill a prompt's placeholders from the draft and the context, by name (a flow
+step names its builder in `params`). They return strings or `Text`, which render per language."""
+
+from __future__ import annotations
+
+from typing import Callable
+
+from intake.messages import N_, Text
+from intake.state import State
+
+
+def format_receipt(receipt: str) -> str:
+    """"482109375566" -> "4821 0937 5566": easy to read out and write down."""
+    return " ".join(receipt[i:i + 4] for i in range(0, len(receipt), 4))
+
+
+def choice_label(flow: str, step: str, value) -> Text:
+    """The label of the option `value` of a step (what the person chose, in their language)."""
+    from intake.flows import FLOWS
+
+    for choice in FLOWS[flow].step(step).choices:
+        if choice.value == value:
+            return choice.label
+    return Text(N_("Not given"))
+
+
+def _place(where, lang: str | None) -> object:
+    if not isinstance(where, dict):
+        return Text(N_("Not given"))
+    return (lang == "my" and where.get("name_my")) or where["name_en"]
+
+
+def _organisation(draft: dict) -> object:
+    organisation = draft.get("organisation")
+    if not isinstance(organisation, dict):
+        return Text(N_("I don't know"))
+    if draft.get("send_to_them") == "avoid":
+        return Text(N_("{organisation} (not sent to them)"), {"organisation": organisation["name"]})
+    return organisation["name"]
+
+
+def _contact(draft: dict) -> object:
+    if draft.get("contact") != "yes":
+        return Text(N_("No"))
+    if draft.get("contact_how") == "other_number":
+        return draft.get("contact_number", "")
+    return choice_label("report", "contact_how", draft.get("contact_how"))
+
+
+def review(state: State, ctx) -> dict:
+    draft = state.draft
+    lines = (
+        Text(N_("Organisation: {value}"), {"value": _organisation(draft)}),
+        Text(N_("Messages about what happened: {value}"), {"value": len(draft.get("account", []))}),
+        Text(N_("When: {value}"), {"value": choice_label("report", "when", draft.get("when"))}),
+        Text(N_("Where: {value}"), {"value": _place(draft.get("where"), state.lang)}),
+        Text(N_("Who was affected: {value}"), {"value": choice_label("report", "affected", draft.get("affected"))}),
+        Text(N_("Anyone under 18: {value}"), {"value": choice_label("report", "child", draft.get("child"))}),
+        Text(N_("Contact: {value}"), {"value": _contact(draft)}),
+    )
+    return {"summary": lines}
+
+
+BUILDERS: dict[str, Callable[[State, object], dict]] = {
+    "emergency": lambda state, ctx: {"contacts": ctx.directory.emergency_contacts(state.lang)},
+    "organisation": lambda state, ctx: {"organisation": state.draft["organisation"]["name"]},
+    "review": review,
+    "receipt": lambda state, ctx: {"receipt": format_receipt(ctx.receipt)},
+}
