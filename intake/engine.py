@@ -56,13 +56,31 @@ class SubmitReport:
     receipt: str
 
 
+@dataclass(frozen=True)
+class Wipe:
+    """Effect: a sensitive flow ended; delete its messages (both ways) from the person's phone."""
+
+
 @dataclass
 class Result:
-    """The outcome of one step. `state.position is None` means no conversation is open."""
+    """The outcome of one step. `state.position is None` means no conversation is open.
+
+    `inbound_sensitive` / `replies_sensitive`: this message, or the replies, belong to a sensitive
+    flow, so a channel that can delete messages should remember them for the `Wipe`."""
 
     state: State
     replies: list[Outbound]
     effects: list[object] = field(default_factory=list)
+    inbound_sensitive: bool = False
+    replies_sensitive: bool = False
+
+
+def _sensitive(state: State | None) -> bool:
+    """In a sensitive flow, or changing language in the middle of one."""
+    if state is None:
+        return False
+    position = state.resume if state.position == LANGUAGE and state.resume else state.position
+    return bool(position) and flows.FLOWS[position.partition(".")[0]].sensitive
 
 
 class _Turn:
@@ -224,6 +242,17 @@ class _Turn:
 
 def step(state: State | None, inbound: Inbound, ctx: Context) -> Result:
     """Advance one conversation by one inbound message."""
+    was_sensitive = _sensitive(state)
+    result = _step(state, inbound, ctx)
+    is_sensitive = _sensitive(result.state)
+    result.inbound_sensitive = was_sensitive or is_sensitive
+    result.replies_sensitive = is_sensitive
+    if was_sensitive and not is_sensitive:
+        result.effects.append(Wipe())
+    return result
+
+
+def _step(state: State | None, inbound: Inbound, ctx: Context) -> Result:
     state = State.from_json(state.to_json()) if state else State()  # never mutate the caller's
     if state.lang is not None and state.lang not in ctx.languages:
         state.lang, state.position = None, None  # withdrawn by the operator: start again

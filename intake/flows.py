@@ -78,11 +78,14 @@ class Step:
 
 @dataclass(frozen=True)
 class Flow:
-    """A named list of steps; `requires` names what the context must offer to enter it."""
+    """A named list of steps; `requires` names what the context must offer to enter it.
+    A `sensitive` flow's messages, both ways, are wiped from the person's phone where the channel
+    allows (Telegram) when it ends: sent, cancelled or quick exit."""
 
     name: str
     steps: tuple[Step, ...]
     requires: str | None = None
+    sensitive: bool = False
 
     @property
     def start(self) -> Step:
@@ -112,7 +115,7 @@ def _yes_no(yes: str, no: str, unknown: str | None = None) -> tuple[Choice, ...]
 
 # The report flow (issue 3). Short, because every SMS costs the sender money; anonymous by default;
 # nothing in it names abuse or PSEA, in case someone else reads the phone.
-REPORT = Flow("report", requires="directory", steps=(
+REPORT = Flow("report", requires="directory", sensitive=True, steps=(
     Step("danger", Text(N_("Are you in danger right now?")), store="danger",
          choices=_yes_no(yes="report.emergency", no="report.organisation")),
     Step("emergency", Text(N_("If you need help now, contact:\n{contacts}")), params="emergency",

@@ -249,3 +249,82 @@ def test_keywords_do_not_collide_with_each_other():
         for name, text in KEYWORDS.items():
             for word in CATALOGS.translate(lang, text).split("|") + text.msgid.split("|"):
                 assert seen.setdefault((lang, word.casefold()), name) == name, (lang, word)
+
+
+class FakeDirectory:
+    """The look-ups the report flow needs, over a fixed list."""
+
+    available = True
+
+    def match_organisation(self, text):
+        return {"id": 7, "name": "Demo Relief Agency (DRA)"} if "dra" in text.lower() else None
+
+    def match_township(self, text):
+        if "sittwe" in text.lower():
+            return {"pcode": "MMR012001", "state_pcode": "MMR012", "name_en": "Sittwe", "name_my": "စစ်တွေ"}
+        return None
+
+    def emergency_contacts(self, lang):
+        return "Police: 199"
+
+
+def report_chat() -> Chat:
+    chat = at_menu(Chat(make_context(directory=FakeDirectory(), receipt="482109375566")))
+    chat.send("1")
+    assert chat.state.position == "report.danger"
+    return chat
+
+
+def test_report_turns_are_marked_sensitive_and_ending_wipes():
+    from intake.engine import SubmitReport, Wipe
+
+    chat = report_chat()
+    assert chat.result.replies_sensitive and chat.result.inbound_sensitive
+    for text in ("2", "DRA", "1", "it happened", "1", "2", "Sittwe", "1", "2", "1"):
+        chat.send(text)
+        assert chat.result.inbound_sensitive and chat.result.replies_sensitive
+        assert not any(isinstance(e, Wipe) for e in chat.result.effects)
+    assert chat.state.position == "report.review"
+    reply = chat.send("1")
+    assert reply.startswith("Sent. Your receipt number is 4821 0937 5566.")
+    assert chat.result.inbound_sensitive and not chat.result.replies_sensitive  # the receipt stays
+    kinds = [type(e) for e in chat.result.effects]
+    assert kinds == [SubmitReport, Wipe]
+    submitted = chat.result.effects[0]
+    assert submitted.receipt == "482109375566" and submitted.answers["account"] == ["it happened"]
+    assert chat.state.position is None and chat.state.draft == {}
+
+
+@pytest.mark.parametrize("ending", ["exit", "menu"])
+def test_leaving_a_report_wipes(ending):
+    from intake.engine import Wipe
+
+    chat = report_chat()
+    chat.send("2")
+    chat.send(ending)
+    assert Wipe() in chat.result.effects and not chat.result.replies_sensitive
+
+
+def test_a_timed_out_report_wipes_too():
+    from intake.engine import Wipe
+
+    chat = report_chat()
+    chat.send("2", after=timedelta(hours=1))
+    assert Wipe() in chat.result.effects and chat.state.position == MENU
+
+
+def test_changing_language_mid_report_is_not_the_end_of_it():
+    from intake.engine import Wipe
+
+    chat = report_chat()
+    chat.send("language")
+    assert chat.result.replies_sensitive and Wipe() not in chat.result.effects
+    chat.send("2")
+    assert chat.state.position == "report.danger" and chat.state.lang == "my"
+    assert Wipe() not in chat.result.effects
+
+
+def test_menu_turns_are_not_sensitive(chat):
+    at_menu(chat)
+    chat.send("help")
+    assert not chat.result.inbound_sensitive and not chat.result.replies_sensitive and chat.result.effects == []
