@@ -1,4 +1,5 @@
-"""Flask CLI commands: `db upgrade`, `outbox work`, `chat` (INTERFACES.md)."""
+"""Flask CLI commands: `db upgrade`, `outbox work`, `chat` (INTERFACES.md); the operator's
+directory, gazetteer, account and demo commands are in `bot.admin_cli`."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import click
 from flask import Flask
 from flask.cli import AppGroup
 
+from bot import admin_cli
 from bot.console import chat_command
 from bot.outbox_worker import OutboxWorker
 from bot.runtime import current_runtime
@@ -45,3 +47,5 @@ def register(app: Flask) -> None:
     app.cli.add_command(db_group)
     app.cli.add_command(outbox_group)
     app.cli.add_command(chat_command)
+    for group in admin_cli.GROUPS:
+        app.cli.add_command(group)

@@ -39,7 +39,7 @@ def start_report(phone: Phone) -> str:
     return phone.say("1")[0]  # report a concern
 
 
-def full_report(phone: Phone, organisation="Demo Relif Agency", where="Hlaing Tharyar", child="2",
+def full_report(phone: Phone, organisation="Demo Relif Agency", where="Botahtaung", child="2",
                 confirm="1", contact="1") -> list[str]:
     """Play a whole report; returns the last replies (the receipt)."""
     start_report(phone)
@@ -80,12 +80,12 @@ def test_a_full_report_in_english_reaches_the_focal_point(app, phone, smtp_sink)
         phone.say(part)
     assert phone.say("1")[0].startswith("When did it happen?")
     assert phone.say("2")[0].startswith("Where did it happen?")
-    assert phone.say("hlaing thayar")[0].startswith("Who was affected?")  # typo forgiven
+    assert phone.say("botataung")[0].startswith("Who was affected?")  # typo forgiven
     phone.say("1")
     phone.say("2")
     review = phone.say("1")[0]
     assert review == ("Please check:\nOrganisation: Demo Relief Agency (DRA)\nMessages about what happened: 2\n"
-                      "When: This month\nWhere: Hlaing Tharyar\nWho was affected: Me\nAnyone under 18: No\n"
+                      "When: This month\nWhere: Botahtaung\nWho was affected: Me\nAnyone under 18: No\n"
                       "Contact: No\n1. Send\n2. Change an answer\n3. Cancel")
     sent = phone.say("1")[0]
     assert sent.startswith("Sent. Your receipt number is ")
@@ -108,7 +108,7 @@ def test_a_full_report_in_english_reaches_the_focal_point(app, phone, smtp_sink)
     assert "Demo Relief Agency (DRA)" in notice.body and referral.case_ref in notice.body
     assert f"https://intake.example.org/portal/referrals/{referral.case_ref}" in notice.body
     summary = by_recipient[d.COORDINATOR_EMAIL]
-    assert "Month: 2026-11" in summary.body and "Place: Hlaing Tharyar" in summary.body
+    assert "Month: 2026-11" in summary.body and "Place: Botahtaung" in summary.body
     for mail in smtp_sink.messages:
         for part in ACCOUNT:
             assert part not in mail.body and "Zq9-unique" not in mail.body
