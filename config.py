@@ -7,6 +7,7 @@ fail at start-up with a message that names the variable; a server that half-work
 from __future__ import annotations
 
 import os
+import re
 import secrets
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -79,6 +80,7 @@ def load(instance_path: str | os.PathLike, environ: dict | None = None,
         simulator = _flag(get("SIMULATOR_ENABLED"), True)
         smtp_starttls = _flag(get("SMTP_STARTTLS"), False)
         outbox_worker = _flag(get("OUTBOX_WORKER"), True)
+        telegram_wipe = _flag(get("TELEGRAM_WIPE_MESSAGES"), True)
     except ConfigError as error:
         raise ConfigError(f"a yes/no setting is wrong: {error}") from None
 
@@ -87,6 +89,11 @@ def load(instance_path: str | os.PathLike, environ: dict | None = None,
         ZoneInfo(timezone_name)
     except (ZoneInfoNotFoundError, ValueError):
         raise ConfigError(f"TIMEZONE must be an IANA zone name such as Asia/Yangon, got {timezone_name!r}") from None
+
+    telegram_secret = get("TELEGRAM_WEBHOOK_SECRET")
+    if telegram_secret is not None and not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", telegram_secret):
+        raise ConfigError("TELEGRAM_WEBHOOK_SECRET must be 1 to 256 characters of A-Z, a-z, 0-9, _ and - "
+                          "(Telegram's rule)")
 
     reply_mode = (get("SMS_REPLY_MODE", "inline") or "inline").strip().lower()
     if reply_mode not in {"inline", "outbox"}:
@@ -109,7 +116,8 @@ def load(instance_path: str | os.PathLike, environ: dict | None = None,
         "TWILIO_FROM_NUMBER": get("TWILIO_FROM_NUMBER"),
         "TWILIO_API_BASE_URL": get("TWILIO_API_BASE_URL"),
         "TELEGRAM_BOT_TOKEN": get("TELEGRAM_BOT_TOKEN"),
-        "TELEGRAM_WEBHOOK_SECRET": get("TELEGRAM_WEBHOOK_SECRET"),
+        "TELEGRAM_WEBHOOK_SECRET": telegram_secret,
+        "TELEGRAM_WIPE_MESSAGES": telegram_wipe,
         "TELEGRAM_API_BASE_URL": (get("TELEGRAM_API_BASE_URL") or "https://api.telegram.org").rstrip("/"),
         "SMTP_HOST": get("SMTP_HOST"),
         "SMTP_PORT": _int("SMTP_PORT", get("SMTP_PORT"), 25, minimum=1),

@@ -15,6 +15,7 @@ from bot import admin_cli
 from bot.console import chat_command
 from bot.outbox_worker import OutboxWorker
 from bot.runtime import current_runtime
+from bot.telegram_cli import telegram_group
 from storage import migrate
 
 db_group = AppGroup("db", help="Database schema.")
@@ -47,5 +48,6 @@ def register(app: Flask) -> None:
     app.cli.add_command(db_group)
     app.cli.add_command(outbox_group)
     app.cli.add_command(chat_command)
+    app.cli.add_command(telegram_group)
     for group in admin_cli.GROUPS:
         app.cli.add_command(group)

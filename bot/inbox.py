@@ -5,6 +5,7 @@ state and the answer. Runs inside the caller's transaction and never commits.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, replace
 
 from sqlalchemy.orm import Session
@@ -13,17 +14,33 @@ from bot import filing
 from bot.directory_lookup import DirectoryLookup
 from i18n.render import Rendered
 from intake import engine
-from intake.engine import Ended, SubmitReport
+from intake.engine import Ended, SubmitReport, Wipe
 from intake.messages import Inbound
 from storage import conversations, sealing
 
 
 @dataclass(frozen=True)
 class Handled:
-    """The replies to one inbound message; `duplicate` when the provider sent it before."""
+    """The replies to one inbound message, and what a channel needs to lay them out.
+
+    `duplicate`: the provider sent this message before (the stored replies are returned).
+    `stale`: a button from an earlier question was pressed; nothing was done.
+    `position`: where the conversation now is (channels tag buttons with it, see `button_tag`).
+    `inbound_sensitive`, `replies_sensitive`, `wipe`: see intake.engine.Result and Wipe."""
 
     replies: list[Rendered]
     duplicate: bool = False
+    stale: bool = False
+    conversation: object = None
+    position: str | None = None
+    inbound_sensitive: bool = False
+    replies_sensitive: bool = False
+    wipe: bool = False
+
+
+def button_tag(position: str | None) -> str:
+    """A short tag of a question, carried by its buttons so a press on an old one is recognised."""
+    return hashlib.sha256((position or "").encode()).hexdigest()[:8]
 
 
 def _to_json(rendered: Rendered) -> dict:
@@ -34,20 +51,24 @@ def _from_json(data: dict) -> Rendered:
     return Rendered(tuple(data["paragraphs"]), tuple((n, label) for n, label in data["options"]))
 
 
-def handle(session: Session, runtime, inbound: Inbound, address: str | None = None) -> Handled:
+def handle(session: Session, runtime, inbound: Inbound, address: str | None = None,
+           button: str | None = None) -> Handled:
     """Process one message. The caller commits (and only then sends anything inline).
 
     `address` (the phone number or chat id) is used for one thing only: when the person agrees
-    to be contacted "on this number", it goes into their sealed report."""
+    to be contacted "on this number", it goes into their sealed report. `button` is the tag of
+    the question whose button was pressed, if the message is a button press."""
     conversation = conversations.lock_conversation(session, inbound.channel, inbound.sender_key,
                                                    inbound.received_at)
     if inbound.provider_id:
         handled = conversations.find_handled(session, inbound.channel, inbound.provider_id)
         if handled is not None:
             stored = conversations.stored_replies(runtime.vault, handled)
-            return Handled([_from_json(item) for item in stored], duplicate=True)
+            return Handled([_from_json(item) for item in stored], duplicate=True, conversation=conversation)
 
     state = conversations.load_state(runtime.vault, conversation)
+    if button is not None and button != button_tag(state.position):
+        return Handled([], stale=True, conversation=conversation, position=state.position)
     directory = DirectoryLookup(session)
     context = replace(runtime.context, directory=directory, receipt=sealing.new_receipt())
     result = engine.step(state, inbound, context)
@@ -64,4 +85,6 @@ def handle(session: Session, runtime, inbound: Inbound, address: str | None = No
     if inbound.provider_id:
         conversations.record_handled(session, runtime.vault, conversation, inbound.provider_id,
                                      inbound.received_at, [_to_json(reply) for reply in replies])
-    return Handled(replies)
+    return Handled(replies, conversation=conversation, position=result.state.position,
+                   inbound_sensitive=result.inbound_sensitive, replies_sensitive=result.replies_sensitive,
+                   wipe=any(isinstance(effect, Wipe) for effect in result.effects))

@@ -15,7 +15,7 @@ from datetime import timedelta
 
 from storage import conversations, outbox
 from bot.escalation import escalate_overdue
-from bot.senders import PermanentError, TransientError, configured_senders
+from bot.senders import PermanentError, TransientError
 
 log = logging.getLogger(__name__)
 
@@ -29,7 +29,7 @@ class OutboxWorker:
 
     def __init__(self, runtime, senders: dict | None = None):
         self.runtime = runtime
-        self.senders = configured_senders(runtime.config) if senders is None else senders
+        self.senders = runtime.senders if senders is None else senders
         config = runtime.config
         self.max_attempts = config["OUTBOX_MAX_ATTEMPTS"]
         self.backoff = config["OUTBOX_BACKOFF_SECONDS"]
@@ -39,16 +39,29 @@ class OutboxWorker:
         """Wait before the next try: base * 2^(attempts-1), capped."""
         return timedelta(seconds=min(self.backoff_cap, self.backoff * 2 ** min(attempts - 1, 30)))
 
-    def run_once(self) -> int:
-        """Deliver one batch of due messages; returns how many were attempted."""
+    def run_once(self, ids: list[int] | None = None) -> int:
+        """Deliver one batch of due messages (only `ids`, if given: a webhook delivering its own
+        replies at once); returns how many were attempted. Failures stay queued for retries."""
         runtime = self.runtime
         with runtime.sessions() as session:
             batch = outbox.claim_due(session, runtime.vault, runtime.clock(), set(self.senders),
-                                     BATCH, LEASE)
+                                     BATCH, LEASE, ids=ids)
             session.commit()
         for delivery in batch:
             self._deliver(delivery)
         return len(batch)
+
+    def deliver(self, ids: list[int]) -> int:
+        """Deliver these rows now, in rounds: a row queued behind another of its conversation
+        becomes claimable once that one has left. Stops at the first round that sends nothing
+        (all done, or a failure left the rest for the retries)."""
+        total = 0
+        for _ in range(len(ids)):
+            attempted = self.run_once(ids=ids)
+            if not attempted:
+                break
+            total += attempted
+        return total
 
     def _deliver(self, delivery: outbox.Delivery) -> None:
         attempts = delivery.attempts
@@ -112,3 +125,13 @@ class OutboxWorker:
             except Exception:  # a database hiccup must not kill the worker; it is logged and retried
                 log.exception("outbox worker iteration failed")
             stop.wait(interval)
+
+
+def deliver_now(runtime, ids: list[int]) -> None:
+    """Try just-committed messages at once (a webhook's own replies); whatever fails stays
+    queued for the worker's retries."""
+    if ids:
+        try:
+            OutboxWorker(runtime).deliver(ids)
+        except Exception:  # the rows are committed: the worker retries them
+            log.exception("immediate delivery failed; the outbox worker will retry")

@@ -4,6 +4,7 @@ one database session per request (committed by the view, closed at teardown)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from datetime import datetime, timedelta, timezone
 from typing import Callable
 
@@ -35,6 +36,13 @@ class Runtime:
     renderer: Renderer
     context: Context
     clock: Callable[[], datetime]
+
+    @cached_property
+    def senders(self) -> dict:
+        """Channel -> sender, built once per process: one long-lived HTTP client per provider."""
+        from bot.senders import configured_senders
+
+        return configured_senders(self.config)
 
     def close(self) -> None:
         self.db.dispose()

@@ -113,18 +113,25 @@ class TwilioSender:
 
 
 class TelegramSender:
-    """Messages to Telegram chats through the Bot API's sendMessage (plain HTTPS, synchronous:
-    the worker is a thread, and a blocking call per message is all it needs)."""
+    """Telegram through the Bot API, with one long-lived HTTP client per process (plain HTTPS,
+    synchronous: the worker is a thread, and python-telegram-bot's asyncio client cannot be
+    shared across WSGI requests without losing replies silently; see DESIGN.md).
+
+    Payloads: {"body", "buttons"?: [[label, callback_data], ...]} sends a message (buttons as an
+    inline keyboard); {"delete": [message ids]} deletes messages from the chat;
+    {"callback_query_id", "text"?} answers a button press."""
 
     channel = "telegram"
 
     def __init__(self, config: dict):
-        self.url = f"{config['TELEGRAM_API_BASE_URL']}/bot{config['TELEGRAM_BOT_TOKEN']}/sendMessage"
+        self.base = f"{config['TELEGRAM_API_BASE_URL']}/bot{config['TELEGRAM_BOT_TOKEN']}"
         self.client = httpx.Client(timeout=PROVIDER_TIMEOUT_SECONDS)
 
-    def send(self, outbox_id: int, recipient: str, payload: dict) -> str:
+    def call(self, method: str, params: dict, timeout: float | None = None) -> object:
+        """One Bot API call; returns its result or raises TransientError / PermanentError."""
         try:
-            response = self.client.post(self.url, json={"chat_id": recipient, "text": payload["body"]})
+            response = self.client.post(f"{self.base}/{method}", json=params,
+                                        timeout=timeout or PROVIDER_TIMEOUT_SECONDS)
         except httpx.HTTPError as error:
             raise TransientError(f"telegram {type(error).__name__}") from None
         try:
@@ -132,15 +139,34 @@ class TelegramSender:
         except ValueError:
             data = {}
         if response.status_code == 200 and data.get("ok"):
-            return str(data["result"]["message_id"])
+            return data["result"]
         code = data.get("error_code", response.status_code)
         if code == 429:
             retry_after = (data.get("parameters") or {}).get("retry_after")
-            raise TransientError("telegram 429", retry_after=float(retry_after) if retry_after else None)
-        # 400 (chat not found) and 403 (blocked by the user) are final; 401 is our token, fixable.
+            raise TransientError(f"telegram {method} 429", retry_after=float(retry_after) if retry_after else None)
+        # 400 (chat not found, message too old to delete) and 403 (the person blocked the bot) are
+        # final; 401 is our token, which an operator can fix, and 5xx pass.
         if code in (400, 403):
-            raise PermanentError(f"telegram {code}")
-        raise TransientError(f"telegram {code}")
+            raise PermanentError(f"telegram {method} {code}")
+        raise TransientError(f"telegram {method} {code}")
+
+    def send(self, outbox_id: int, recipient: str, payload: dict) -> str:
+        if "delete" in payload:
+            ids = [int(message_id) for message_id in payload["delete"]]
+            for start in range(0, len(ids), 100):  # deleteMessages takes at most 100 ids
+                self.call("deleteMessages", {"chat_id": recipient, "message_ids": ids[start:start + 100]})
+            return f"deleted {len(ids)}"
+        if "callback_query_id" in payload:
+            params = {"callback_query_id": payload["callback_query_id"]}
+            if payload.get("text"):
+                params["text"] = payload["text"]
+            self.call("answerCallbackQuery", params)
+            return "answered"
+        params = {"chat_id": recipient, "text": payload["body"]}
+        if payload.get("buttons"):
+            params["reply_markup"] = {"inline_keyboard": [[{"text": label, "callback_data": data}]
+                                                          for label, data in payload["buttons"]]}
+        return str(self.call("sendMessage", params)["message_id"])
 
 
 def configured_senders(config: dict) -> dict:

@@ -12,6 +12,7 @@ from twilio.twiml.messaging_response import MessagingResponse
 from bot.http import problem
 from bot.inbox import handle
 from bot.layout import as_text, split_body
+from bot.outbox_worker import deliver_now
 from bot.runtime import current_runtime, db_session
 from intake.messages import Inbound
 from storage import outbox
@@ -66,12 +67,16 @@ def webhook():
     handled = handle(session, runtime, inbound, address=sender)
     bodies = [body for reply in handled.replies for body in split_body(as_text(reply))]
     inline = config["SMS_REPLY_MODE"] == "inline"
+    queued: list[int] = []
     if not inline and not handled.duplicate:
         for number, body in enumerate(bodies):
             outbox.enqueue(session, runtime.vault, dedupe_key=f"reply:{channel}:{message_sid}:{number}",
-                           channel=channel, purpose="reply", recipient=sender,
-                           payload={"body": body}, now=now)
+                           channel=channel, purpose="reply", recipient=sender, payload={"body": body}, now=now,
+                           ordering_key=inbound.sender_key, conversation_id=handled.conversation.id)
+        session.flush()
+        queued = outbox.queued_ids(session, f"reply:{channel}:{message_sid}:")
     session.commit()
+    deliver_now(runtime, queued)
 
     twiml = MessagingResponse()
     if inline:

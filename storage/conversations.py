@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from intake.state import State
 from storage.crypto import Vault
-from storage.models import Conversation, InboundMessage
+from storage.models import ChatMessage, Conversation, InboundMessage
 
 STATE_PURPOSE = "conversations.state"
 REPLY_PURPOSE = "inbound_messages.reply"
@@ -81,15 +81,38 @@ def erase_conversation(session: Session, conversation: Conversation) -> None:
                     .values(reply=None))
 
 
+# Telegram lets a bot delete messages in a private chat for 48 hours; keep a margin.
+DELETABLE_FOR = timedelta(hours=47)
+
+
+def remember_message(session: Session, conversation: Conversation, message_id: str, *, from_bot: bool,
+                     now: datetime) -> None:
+    """Note a chat message of a sensitive flow, to delete it from the chat when the flow ends."""
+    session.add(ChatMessage(conversation_id=conversation.id, message_id=message_id, from_bot=from_bot,
+                            created_at=now))
+
+
+def take_messages_to_wipe(session: Session, conversation: Conversation, now: datetime) -> list[str]:
+    """The chat message ids still deletable for this conversation; forgets all of them."""
+    rows = session.execute(select(ChatMessage).where(ChatMessage.conversation_id == conversation.id)
+                           .order_by(ChatMessage.id)).scalars().all()
+    ids = [row.message_id for row in rows if row.created_at > now - DELETABLE_FOR]
+    session.execute(delete(ChatMessage).where(ChatMessage.conversation_id == conversation.id))
+    return ids
+
+
 def purge(session: Session, now: datetime, draft_timeout: timedelta,
           handled_retention: timedelta) -> dict[str, int]:
     """Delete what has outlived its purpose: unfinished conversations silent for longer than
-    `draft_timeout`, and the record of handled message ids older than `handled_retention`
-    (providers retry within minutes). Returns how many rows each rule touched."""
+    `draft_timeout`, the record of handled message ids older than `handled_retention`
+    (providers retry within minutes), and chat message ids too old to delete. Returns how many
+    rows each rule touched."""
     drafts = session.execute(update(Conversation)
                              .where(Conversation.state.is_not(None),
                                     Conversation.last_active_at < now - draft_timeout)
                              .values(state=None)).rowcount
     handled = session.execute(delete(InboundMessage)
                               .where(InboundMessage.received_at < now - handled_retention)).rowcount
-    return {"expired_conversations": drafts, "handled_messages": handled}
+    # Past 48 hours Telegram refuses the deletion, so the ids serve nothing any more.
+    undeletable = session.execute(delete(ChatMessage).where(ChatMessage.created_at < now - DELETABLE_FOR)).rowcount
+    return {"expired_conversations": drafts, "handled_messages": handled, "undeletable_chat_messages": undeletable}

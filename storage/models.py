@@ -11,6 +11,7 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.sql import false
 
 NAMING = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -97,6 +98,26 @@ class OutboxMessage(Base):
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     provider_ref: Mapped[str | None] = mapped_column(String(128))
     last_error: Mapped[str | None] = mapped_column(String(255))
+    # Replies to one conversation leave in order: only the oldest unsent row of an ordering key
+    # is ever claimed. The key is the conversation's pseudonymous sender key, never an address.
+    ordering_key: Mapped[str | None] = mapped_column(String(64), index=True)
+    conversation_id: Mapped[int | None] = mapped_column(ForeignKey("conversations.id", ondelete="SET NULL"),
+                                                        index=True)
+    # Part of a sensitive flow: remembered once sent (for the wipe), dropped if still queued then.
+    sensitive: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+
+
+class ChatMessage(Base):
+    """A Telegram message (the person's or the bot's) of a sensitive flow, kept only until the
+    flow ends and it is deleted from the chat (Telegram allows that within 48 hours)."""
+
+    __tablename__ = "chat_messages"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    conversation_id: Mapped[int] = mapped_column(ForeignKey("conversations.id", ondelete="CASCADE"), index=True)
+    message_id: Mapped[str] = mapped_column(String(32))
+    from_bot: Mapped[bool] = mapped_column(Boolean)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
 
 
 class DeliveryAttempt(Base):

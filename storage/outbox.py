@@ -10,12 +10,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy import exists, or_, select
+from sqlalchemy.orm import Session, aliased
 
 from storage.conversations import insert_ignoring_duplicates
 from storage.crypto import DecryptionError, Vault
-from storage.models import DeliveryAttempt, OutboxMessage
+from storage.models import ChatMessage, DeliveryAttempt, OutboxMessage
 
 RECIPIENT_PURPOSE = "outbox.recipient"
 PAYLOAD_PURPOSE = "outbox.payload"
@@ -33,34 +33,53 @@ class Delivery:
 
 
 def enqueue(session: Session, vault: Vault, *, dedupe_key: str, channel: str, purpose: str,
-            recipient: str, payload: dict, now: datetime) -> None:
-    """Queue a message. Queuing the same `dedupe_key` again does nothing (idempotent)."""
+            recipient: str, payload: dict, now: datetime, ordering_key: str | None = None,
+            conversation_id: int | None = None, sensitive: bool = False) -> None:
+    """Queue a message. Queuing the same `dedupe_key` again does nothing (idempotent).
+    Messages sharing an `ordering_key` (one conversation's replies) leave in the order queued."""
     insert_ignoring_duplicates(
         session, OutboxMessage, dedupe_key=dedupe_key, channel=channel, purpose=purpose,
         recipient=vault.seal(recipient.encode(), RECIPIENT_PURPOSE),
         payload=vault.seal_json(payload, PAYLOAD_PURPOSE),
-        status="pending", attempts=0, next_attempt_at=now, created_at=now)
+        status="pending", attempts=0, next_attempt_at=now, created_at=now, ordering_key=ordering_key,
+        conversation_id=conversation_id, sensitive=sensitive)
+
+
+def queued_ids(session: Session, dedupe_prefix: str) -> list[int]:
+    """Ids of pending rows whose dedupe key starts with `dedupe_prefix` (to deliver them now)."""
+    return list(session.execute(select(OutboxMessage.id).where(
+        OutboxMessage.dedupe_key.startswith(dedupe_prefix, autoescape=True),
+        OutboxMessage.status == "pending").order_by(OutboxMessage.id)).scalars())
 
 
 def claim_due(session: Session, vault: Vault, now: datetime, channels: set[str], limit: int,
-              lease: timedelta) -> list[Delivery]:
-    """Take up to `limit` due messages for the given channels and lease them to this worker.
+              lease: timedelta, ids: list[int] | None = None) -> list[Delivery]:
+    """Take up to `limit` due messages for the given channels (only `ids`, if given) and lease
+    them to this worker.
 
     A lease that runs out (the worker died mid-send) makes the message due again. Concurrent
-    workers skip each other's rows (`SKIP LOCKED`; SQLite serialises the whole transaction).
+    workers skip each other's rows (`SKIP LOCKED`; SQLite serialises the whole transaction). A
+    message waits while an older one with the same ordering key is still unsent.
     """
     if not channels:
         return []
-    rows = session.execute(
+    earlier = aliased(OutboxMessage)
+    head_of_line = ~exists().where(earlier.ordering_key == OutboxMessage.ordering_key,
+                                   earlier.id < OutboxMessage.id,
+                                   earlier.status.in_(("pending", "sending")))
+    statement = (
         select(OutboxMessage)
         .where(OutboxMessage.channel.in_(sorted(channels)),
                or_(OutboxMessage.status == "pending",
                    (OutboxMessage.status == "sending") & (OutboxMessage.locked_until < now)),
-               OutboxMessage.next_attempt_at <= now)
+               OutboxMessage.next_attempt_at <= now,
+               or_(OutboxMessage.ordering_key.is_(None), head_of_line))
         .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
         .limit(limit)
-        .with_for_update(skip_locked=True)
-    ).scalars().all()
+        .with_for_update(of=OutboxMessage, skip_locked=True))
+    if ids is not None:
+        statement = statement.where(OutboxMessage.id.in_(ids))
+    rows = session.execute(statement).scalars().all()
     claimed = []
     for row in rows:
         try:
@@ -101,3 +120,17 @@ def record_attempt(session: Session, delivery_id: int, *, attempt: int, now: dat
     row.provider_ref = provider_ref
     row.recipient = None
     row.payload = None
+    if outcome == "sent" and row.sensitive and row.conversation_id and row.channel == "telegram" and provider_ref:
+        session.add(ChatMessage(conversation_id=row.conversation_id, message_id=provider_ref, from_bot=True,
+                                created_at=now))
+
+
+def cancel_sensitive(session: Session, conversation_id: int, now: datetime) -> int:
+    """Drop a conversation's sensitive messages still waiting to leave (its flow has ended, and
+    they would only be deleted again); returns how many."""
+    rows = session.execute(select(OutboxMessage).where(
+        OutboxMessage.conversation_id == conversation_id, OutboxMessage.sensitive.is_(True),
+        OutboxMessage.status == "pending").with_for_update()).scalars().all()
+    for row in rows:
+        row.status, row.recipient, row.payload, row.last_error = "cancelled", None, None, "flow ended"
+    return len(rows)

@@ -1,0 +1,168 @@
+"""Telegram channel: `POST /webhooks/telegram`, and the update handling that polling shares.
+
+Updates are parsed with python-telegram-bot's `Update.de_json`. Only private chats hold
+conversations; a group gets one polite line and nothing is stored. Replies, button answers and
+deletions all go through the outbox (so an outage of the Bot API delays them and loses none) and
+are delivered at once after the commit when the API answers.
+"""
+
+from __future__ import annotations
+
+import hmac
+import logging
+
+from flask import Blueprint, jsonify, request
+from telegram import Update
+
+from bot.http import problem
+from bot.inbox import Handled, button_tag, handle
+from bot.layout import split_body
+from bot.outbox_worker import deliver_now
+from bot.runtime import current_runtime, db_session
+from bot.senders import PermanentError, TransientError
+from intake.messages import N_, Inbound, Text
+from storage import conversations, outbox
+
+log = logging.getLogger(__name__)
+
+bp = Blueprint("telegram", __name__)
+CHANNEL = "telegram"
+MAX_TEXT = 4096  # Telegram's limit for one message
+# Commands people type out of habit; they map to the keyword that does what they expect.
+COMMANDS = {"/start": "help", "/help": "help", "/menu": "menu", "/language": "language", "/exit": "exit"}
+# Message kinds that carry something other than text; nothing of them is downloaded or kept.
+MEDIA = ("photo", "voice", "audio", "video", "video_note", "animation", "document", "sticker",
+         "location", "venue", "contact", "poll", "dice")
+
+
+def configured(config: dict) -> bool:
+    return bool(config.get("TELEGRAM_BOT_TOKEN") and config.get("TELEGRAM_WEBHOOK_SECRET"))
+
+
+@bp.post("/webhooks/telegram")
+def webhook():
+    runtime = current_runtime()
+    config = runtime.config
+    if not configured(config):
+        return problem(503, "Telegram is not configured on this server "
+                            "(TELEGRAM_BOT_TOKEN and TELEGRAM_WEBHOOK_SECRET are needed)")
+    given = request.headers.get("X-Telegram-Bot-Api-Secret-Token", "")
+    if not hmac.compare_digest(given.encode(), config["TELEGRAM_WEBHOOK_SECRET"].encode()):
+        return problem(403, "missing or wrong X-Telegram-Bot-Api-Secret-Token")
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict) or not isinstance(data.get("update_id"), int):
+        return problem(400, "the body must be a Telegram Update (a JSON object with an update_id)")
+    session = db_session()
+    try:
+        queued = process_update(session, runtime, data)
+    except (TypeError, ValueError, KeyError):
+        session.rollback()
+        return problem(400, "the update could not be read as a Telegram Update")
+    session.commit()
+    deliver_now(runtime, queued)
+    return jsonify({"ok": True})
+
+
+def process_update(session, runtime, data: dict) -> list[int]:
+    """Handle one update inside the caller's transaction; returns the outbox ids it queued."""
+    update = Update.de_json(data, None)
+    if update.callback_query is not None:
+        return _button(session, runtime, update)
+    message = update.message
+    if message is None:
+        return []  # edited messages, channel posts, member updates, polls: nothing to do
+    if message.chat.type != "private":
+        _decline_group(runtime, message)
+        return []
+    text = message.text or ""
+    command = text.split(maxsplit=1)[0].split("@")[0].lower() if text.startswith("/") else None
+    if command in COMMANDS:
+        text = COMMANDS[command]
+    media = 1 if message.text is None and any(getattr(message, kind, None) for kind in MEDIA) else 0
+    inbound = _inbound(runtime, message.chat.id, text, update.update_id, media)
+    handled = handle(session, runtime, inbound, address=str(message.chat.id))
+    return _after(session, runtime, handled, update.update_id, message.chat.id, message.message_id)
+
+
+def _inbound(runtime, chat_id: int, text: str, update_id: int, media: int = 0) -> Inbound:
+    return Inbound(channel=CHANNEL, sender_key=runtime.vault.sender_key(CHANNEL, str(chat_id)),
+                   text=text[:runtime.config["MAX_INBOUND_CHARS"]], received_at=runtime.clock(),
+                   provider_id=str(update_id), media_count=media)
+
+
+def _button(session, runtime, update: Update) -> list[int]:
+    query = update.callback_query
+    chat = query.message.chat if query.message else None
+    tag, _, number = (query.data or "").partition(":")
+    if chat is None or chat.type != "private" or not number:
+        _enqueue_answer(session, runtime, update.update_id, query.id, None)
+        return outbox.queued_ids(session, f"tg:{update.update_id}:")
+    inbound = _inbound(runtime, chat.id, number, update.update_id)
+    handled = handle(session, runtime, inbound, address=str(chat.id), button=tag)
+    notice = None
+    if handled.stale:
+        lang = _language(runtime, handled, query.from_user.language_code)
+        notice = runtime.renderer.text(lang, Text(N_("That button is from an earlier question.")))
+    _enqueue_answer(session, runtime, update.update_id, query.id, notice)
+    return _after(session, runtime, handled, update.update_id, chat.id, None)
+
+
+def _enqueue_answer(session, runtime, update_id: int, query_id: str, notice: str | None) -> None:
+    """Every button press is answered, or the person's app shows a spinner."""
+    outbox.enqueue(session, runtime.vault, dedupe_key=f"tg:{update_id}:answer", channel=CHANNEL,
+                   purpose="callback", recipient="-", payload={"callback_query_id": query_id, "text": notice},
+                   now=runtime.clock())
+
+
+def _language(runtime, handled: Handled | None, hint: str | None) -> str:
+    conversation = handled.conversation if handled else None
+    if conversation is not None and conversation.language in runtime.context.languages:
+        return conversation.language
+    if hint and hint.split("-")[0] in runtime.context.languages:
+        return hint.split("-")[0]
+    return runtime.context.default_language
+
+
+def _after(session, runtime, handled: Handled, update_id: int, chat_id: int, message_id: int | None) -> list[int]:
+    """Remember sensitive messages, wipe when a sensitive flow ended, queue the replies."""
+    conversation = handled.conversation
+    now = runtime.clock()
+    wipe_enabled = runtime.config["TELEGRAM_WIPE_MESSAGES"]
+    if not handled.duplicate and not handled.stale:
+        if wipe_enabled and handled.inbound_sensitive and message_id is not None:
+            conversations.remember_message(session, conversation, str(message_id), from_bot=False, now=now)
+        if wipe_enabled and handled.wipe:
+            outbox.cancel_sensitive(session, conversation.id, now)
+            doomed = conversations.take_messages_to_wipe(session, conversation, now)
+            if doomed:
+                outbox.enqueue(session, runtime.vault, dedupe_key=f"tg:{update_id}:wipe", channel=CHANNEL,
+                               purpose="wipe", recipient=str(chat_id), payload={"delete": doomed}, now=now,
+                               ordering_key=conversation.sender_key, conversation_id=conversation.id)
+        tag = button_tag(handled.position)
+        for index, reply in enumerate(handled.replies):
+            bodies = split_body("\n".join(reply.paragraphs), MAX_TEXT)
+            for part, body in enumerate(bodies):
+                last = part == len(bodies) - 1
+                buttons = [[f"{n}. {label}", f"{tag}:{n}"] for n, label in reply.options] if last else []
+                outbox.enqueue(session, runtime.vault, dedupe_key=f"tg:{update_id}:{index}:{part}",
+                               channel=CHANNEL, purpose="reply", recipient=str(chat_id),
+                               payload={"body": body, "buttons": buttons}, now=now,
+                               ordering_key=conversation.sender_key, conversation_id=conversation.id,
+                               sensitive=wipe_enabled and handled.replies_sensitive)
+    session.flush()
+    return outbox.queued_ids(session, f"tg:{update_id}:")
+
+
+def _decline_group(runtime, message) -> None:
+    """One polite line to a group or channel; nothing is stored, so it is sent directly (and a
+    failure only logged)."""
+    sender = runtime.senders.get(CHANNEL)
+    if sender is None:
+        return
+    hint = message.from_user.language_code if message.from_user else None
+    lang = _language(runtime, None, hint)
+    text = runtime.renderer.text(lang, Text(N_("I only answer in a private chat. Please message me directly.")))
+    try:
+        sender.call("sendMessage", {"chat_id": message.chat.id, "text": text})
+    except (TransientError, PermanentError) as error:
+        log.warning("could not answer a group message: %s", error)

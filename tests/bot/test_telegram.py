@@ -1,0 +1,336 @@
+"""The Telegram channel end to end: real update payloads posted to POST /webhooks/telegram, a fake
+Bot API over loopback HTTP, assertions on what that fake received."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select
+
+from bot.outbox_worker import OutboxWorker
+from storage.models import ChatMessage, Conversation, InboundMessage, OutboxMessage, Referral
+from tests.support import directory as d
+from tests.support.fake_telegram import FakeTelegram
+from tests.support.telegram_updates import UpdateFactory
+
+SECRET = "telegram-webhook-secret_0123"
+CHAT = 5550001
+ACCOUNT = "The driver Qx4-secret said he would stop our food if I refused him."
+
+
+@pytest.fixture
+def telegram(clock):
+    with FakeTelegram(clock=clock) as fake:
+        yield fake
+
+
+@pytest.fixture
+def app(make_app, telegram):
+    application = make_app(TELEGRAM_BOT_TOKEN=telegram.token, TELEGRAM_WEBHOOK_SECRET=SECRET,
+                           TELEGRAM_API_BASE_URL=telegram.url)
+    runtime = application.extensions["intake"]
+    with runtime.sessions() as session:
+        application.seeded = d.seed_directory(session, runtime.clock())
+        session.commit()
+    return application
+
+
+@pytest.fixture
+def updates(telegram, clock):
+    return UpdateFactory(telegram, clock=clock)
+
+
+class Person:
+    """Someone writing to the bot in a private chat."""
+
+    def __init__(self, client, telegram: FakeTelegram, updates: UpdateFactory, chat: int = CHAT):
+        self.client, self.telegram, self.updates, self.chat = client, telegram, updates, chat
+
+    def post(self, update: dict, secret: str | None = SECRET):
+        headers = {} if secret is None else {"X-Telegram-Bot-Api-Secret-Token": secret}
+        return self.client.post("/webhooks/telegram", json=update, headers=headers)
+
+    def replies_since(self, count: int) -> list[dict]:
+        return [m for m in self.telegram.sent_messages()[count:] if m["chat_id"] == self.chat]
+
+    def send(self, update: dict) -> list[dict]:
+        before = len(self.telegram.sent_messages())
+        response = self.post(update)
+        assert response.status_code == 200, response.data
+        return self.replies_since(before)
+
+    def say(self, text: str) -> list[dict]:
+        return self.send(self.updates.message(self.chat, text))
+
+    def press(self, reply: dict, number: int) -> list[dict]:
+        """Press button `number` under a reply the bot sent."""
+        message = self.telegram.message(self.chat, self.message_id(reply))
+        data = reply["reply_markup"]["inline_keyboard"][number - 1][0]["callback_data"]
+        return self.send(self.updates.callback_query(self.chat, data, message))
+
+    def message_id(self, reply: dict) -> int:
+        return next(m["message_id"] for m in self.telegram.chat_messages(self.chat)
+                    if m.get("text") == reply["text"] and m.get("from", {}).get("is_bot"))
+
+
+@pytest.fixture
+def person(app, telegram, updates):
+    return Person(app.test_client(), telegram, updates)
+
+
+def buttons(reply: dict) -> list[str]:
+    return [row[0]["text"] for row in reply.get("reply_markup", {}).get("inline_keyboard", [])]
+
+
+def count(app, model) -> int:
+    with app.extensions["intake"].sessions() as session:
+        return session.execute(select(func.count()).select_from(model)).scalar_one()
+
+
+def test_secret_token_is_required_and_checked(app, person, updates):
+    update = updates.message(CHAT, "hello")
+    assert person.post(update, secret=None).status_code == 403
+    assert person.post(update, secret="wrong").status_code == 403
+    assert "Secret-Token" in person.post(update, secret="wrong").get_json()["error"]
+    assert count(app, Conversation) == 0
+
+
+def test_unconfigured_telegram_answers_503(make_app, updates):
+    client = make_app().test_client()
+    response = client.post("/webhooks/telegram", json=updates.message(CHAT, "hi"),
+                           headers={"X-Telegram-Bot-Api-Secret-Token": SECRET})
+    assert response.status_code == 503 and "TELEGRAM_WEBHOOK_SECRET" in response.get_json()["error"]
+
+
+@pytest.mark.parametrize("body", [b"not json", b"[]", b'{"no_update_id": 1}'])
+def test_a_body_that_is_not_an_update_is_a_400(person, body):
+    response = person.client.post("/webhooks/telegram", data=body, content_type="application/json",
+                                  headers={"X-Telegram-Bot-Api-Secret-Token": SECRET})
+    assert response.status_code == 400 and "Update" in response.get_json()["error"]
+
+
+def test_conversation_with_buttons_and_typed_answers(person, telegram):
+    [first] = person.say("hello")
+    assert first["text"] == "Choose your language:\nဘာသာစကား ရွေးပါ -"
+    assert buttons(first) == ["1. English", "2. မြန်မာ"]
+    [menu] = person.press(first, 1)
+    assert menu["text"] == "Community Feedback. What would you like to do?"
+    assert buttons(menu) == ["1. Report a concern", "2. Update my details", "3. Check a report",
+                             "4. Change language"]
+    answered = telegram.callback_answers()
+    assert len(answered) == 1 and not answered[0].get("text")
+    [soon] = person.say("2")  # typing the number works too
+    assert soon["text"].startswith("This is not available yet.")
+    [again] = person.say("update my details")  # and the words
+    assert again["text"].startswith("This is not available yet.")
+
+
+def test_a_button_from_an_earlier_question_does_nothing_but_say_so(person, telegram):
+    [first] = person.say("hello")
+    person.press(first, 1)  # English → the menu
+    replies = person.press(first, 2)  # the old language keyboard again
+    assert replies == []
+    assert telegram.callback_answers()[-1]["text"] == "That button is from an earlier question."
+
+
+def test_retried_update_does_not_advance_the_conversation(app, person, updates, telegram):
+    person.say("hello")
+    update = updates.message(CHAT, "1")
+    assert len(person.send(update)) == 1
+    turns = count(app, InboundMessage)
+    assert person.send(update) == []  # the same update_id again: no second reply
+    assert count(app, InboundMessage) == turns
+    with app.extensions["intake"].sessions() as session:
+        assert session.execute(select(Conversation.turns)).scalar_one() == 2
+
+
+@pytest.mark.parametrize("kind", ["group_message", "supergroup_message"])
+def test_a_group_gets_one_polite_line_and_nothing_is_stored(app, person, updates, telegram, kind):
+    group = -4001234567 if kind == "group_message" else -1001234567890
+    update = getattr(updates, kind)(group, "I want to report something")
+    response = person.post(update)
+    assert response.status_code == 200
+    sent = [m for m in telegram.sent_messages() if m["chat_id"] == group]
+    assert [m["text"] for m in sent] == ["I only answer in a private chat. Please message me directly."]
+    for model in (Conversation, InboundMessage, OutboxMessage):
+        assert count(app, model) == 0
+
+
+@pytest.mark.parametrize("build", [
+    lambda u: u.edited_message(CHAT, 1, "edited"),
+    lambda u: u.channel_post(-1001000000001, "news"),
+    lambda u: u.my_chat_member(CHAT),
+    lambda u: u.poll_state("Q?", ["a", "b"]),
+])
+def test_ignored_update_kinds_get_200_and_no_effect(app, person, updates, telegram, build):
+    response = person.post(build(updates))
+    assert response.status_code == 200 and response.get_json() == {"ok": True}
+    assert telegram.sent_messages() == [] and count(app, Conversation) == 0
+
+
+@pytest.mark.parametrize("media", ["photo", "voice", "sticker", "location", "document"])
+def test_non_text_messages_get_the_text_only_answer(person, updates, media):
+    person.say("hello")
+    person.say("1")
+    [reply] = person.send(getattr(updates, media)(CHAT))
+    assert reply["text"].startswith("We can only read text. Please type your answer.")
+
+
+def test_start_command_and_language_change(person):
+    [first] = person.say("/start")
+    assert first["text"].startswith("Choose your language:")
+    person.press(first, 2)
+    [menu] = person.say("/start")  # mid-conversation: the help, then the question again
+    assert menu["text"].startswith("ပင်မစာရင်းအတွက် မီနူး")
+    [language] = person.say("language")
+    [burmese_menu] = person.press(language, 1)
+    assert burmese_menu["text"] == "Community Feedback. What would you like to do?"
+
+
+def play_report(person: Person) -> list[dict]:
+    """A whole report with buttons and typing; returns the last replies."""
+    [first] = person.say("hello")
+    [menu] = person.press(first, 1)
+    [danger] = person.press(menu, 1)
+    [organisation] = person.press(danger, 2)
+    [confirm] = person.say("demo relief agency")
+    [account] = person.press(confirm, 1)
+    [received] = person.say(ACCOUNT)
+    [when] = person.press(received, 1)
+    [where] = person.press(when, 2)
+    [affected] = person.say("Sittwe")
+    [child] = person.press(affected, 1)
+    [contact] = person.press(child, 2)
+    [review] = person.press(contact, 1)
+    assert review["text"].startswith("Please check:\nOrganisation: Demo Relief Agency (DRA)")
+    return person.press(review, 1)
+
+
+def test_a_whole_report_and_its_messages_are_wiped_from_the_chat(app, person, telegram):
+    [receipt] = play_report(person)
+    assert receipt["text"].startswith("Sent. Your receipt number is ")
+    assert count(app, Referral) == 1
+    deleted = set(telegram.deleted().get(CHAT, []))
+    remaining = {m["message_id"]: m.get("text", "") for m in telegram.chat_messages(CHAT)}
+    # Gone: the account the person typed, the place, the review; kept: the menu before, the receipt.
+    assert not any(ACCOUNT in text for text in remaining.values())
+    assert not any(text.startswith("Please check:") for text in remaining.values())
+    assert not any(text == "Sittwe" for text in remaining.values())
+    assert any(text.startswith("Sent. Your receipt number is ") for text in remaining.values())
+    assert any(text.startswith("Community Feedback. What would you like to do?") for text in remaining.values())
+    assert len(deleted) >= 12
+    assert count(app, ChatMessage) == 0  # nothing about the chat is kept after the wipe
+
+
+def test_quick_exit_wipes_at_once(app, person, telegram):
+    [first] = person.say("hello")
+    [menu] = person.press(first, 1)
+    [danger] = person.press(menu, 1)
+    person.press(danger, 2)
+    person.say("Demo Relief")
+    [ended] = person.say("exit")
+    assert ended["text"] == "Ended. This conversation was deleted."
+    remaining = [m.get("text", "") for m in telegram.chat_messages(CHAT)]
+    assert "Demo Relief" not in remaining and "exit" not in remaining
+    assert not any(text.startswith("Are you in danger") for text in remaining)
+    assert "Ended. This conversation was deleted." in remaining
+
+
+def test_wiping_can_be_turned_off(make_app, telegram, updates):
+    app = make_app(TELEGRAM_BOT_TOKEN=telegram.token, TELEGRAM_WEBHOOK_SECRET=SECRET,
+                   TELEGRAM_API_BASE_URL=telegram.url, TELEGRAM_WIPE_MESSAGES="0")
+    runtime = app.extensions["intake"]
+    with runtime.sessions() as session:
+        app.seeded = d.seed_directory(session, runtime.clock())
+        session.commit()
+    play_report(Person(app.test_client(), telegram, updates))
+    assert telegram.deleted() == {} and count(app, ChatMessage) == 0
+
+
+def test_messages_too_old_to_delete_are_given_up_without_content_in_logs(app, person, telegram, clock, caplog):
+    [first] = person.say("hello")
+    [menu] = person.press(first, 1)
+    [danger] = person.press(menu, 1)
+    person.press(danger, 2)
+    person.say("Demo Relief")
+    telegram.fail_next("deleteMessages", 400, "Bad Request: message can't be deleted for everyone")
+    person.say("exit")
+    with app.extensions["intake"].sessions() as session:
+        wipe = session.execute(select(OutboxMessage).where(OutboxMessage.purpose == "wipe")).scalar_one()
+    assert wipe.status == "failed" and wipe.attempts == 1 and wipe.payload is None
+    assert "deleteMessages 400" in caplog.text and "Demo Relief" not in caplog.text and str(CHAT) not in caplog.text
+    clock.advance(hours=2)
+    OutboxWorker(app.extensions["intake"]).run_once()
+    assert len(telegram.calls("deleteMessages")) == 1  # not retried forever
+
+
+def test_a_bot_api_outage_delays_replies_and_loses_none(app, person, telegram, updates, clock):
+    [first] = person.say("hello")
+    telegram.stop()
+    for text in ("1", "help", "2"):
+        assert person.post(updates.message(CHAT, text)).status_code == 200
+    with app.extensions["intake"].sessions() as session:
+        pending = session.execute(select(func.count()).select_from(OutboxMessage)
+                                  .where(OutboxMessage.status == "pending")).scalar_one()
+    assert pending == 3
+    telegram.start()
+    worker = OutboxWorker(app.extensions["intake"])
+    for _ in range(5):
+        clock.advance(minutes=5)
+        worker.run_once()
+    texts = [m["text"] for m in telegram.sent_messages() if m["chat_id"] == CHAT]
+    assert texts[0] == first["text"]
+    assert texts[1].startswith("Community Feedback. What would you like to do?")  # in order
+    assert texts[2].startswith("Send MENU for the main menu")
+    assert texts[3].startswith("This is not available yet.")
+    assert len(texts) == 4  # each exactly once
+
+
+def test_rate_limit_is_honoured(app, person, telegram, clock):
+    telegram.fail_next("sendMessage", 429, retry_after=120)
+    person.say("hello")
+    with app.extensions["intake"].sessions() as session:
+        row = session.execute(select(OutboxMessage)).scalar_one()
+    assert row.status == "pending" and (row.next_attempt_at - clock()).total_seconds() == 120
+
+
+def test_a_blocked_bot_is_final(app, person, telegram):
+    telegram.block_chat(CHAT)
+    person.say("hello")
+    with app.extensions["intake"].sessions() as session:
+        row = session.execute(select(OutboxMessage)).scalar_one()
+    assert row.status == "failed" and row.recipient is None
+
+
+def test_no_chat_id_or_text_in_the_database_after_a_report(app, person):
+    from tests.test_privacy import database_bytes
+
+    play_report(person)
+    stored = database_bytes(app)
+    assert str(CHAT).encode() not in stored
+    assert ACCOUNT.encode() not in stored and b"Qx4-secret" not in stored
+
+
+def test_polling_runs_the_same_engine(app, telegram, updates):
+    from bot.telegram_cli import poll
+    import threading
+
+    telegram.push_update(updates.message(CHAT, "hello"))
+    telegram.push_update(updates.message(CHAT, "1"))
+    handled = poll(app.extensions["intake"], threading.Event(), once=True)
+    assert handled == 2
+    texts = [m["text"] for m in telegram.sent_messages()]
+    assert texts[0].startswith("Choose your language:") and texts[1].startswith("Community Feedback.")
+    assert telegram.pending_updates() == []  # confirmed
+
+
+def test_set_webhook_registers_url_and_secret(make_app, telegram):
+    app = make_app(TELEGRAM_BOT_TOKEN=telegram.token, TELEGRAM_WEBHOOK_SECRET=SECRET,
+                   TELEGRAM_API_BASE_URL=telegram.url)
+    result = app.test_cli_runner().invoke(args=["telegram", "set-webhook"])
+    assert result.exit_code == 0, result.output
+    assert telegram.webhook["url"] == "https://intake.example.org/webhooks/telegram"
+    assert telegram.webhook["secret_token"] == SECRET
+    plain = make_app(TELEGRAM_BOT_TOKEN=telegram.token, TELEGRAM_WEBHOOK_SECRET=SECRET,
+                     TELEGRAM_API_BASE_URL=telegram.url, PUBLIC_BASE_URL="http://127.0.0.1:5000")
+    result = plain.test_cli_runner().invoke(args=["telegram", "set-webhook"])
+    assert result.exit_code == 1 and "telegram poll" in result.output
