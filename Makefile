@@ -8,7 +8,7 @@ PYTEST_ARGS ?=
 # DEMO_DATA=0 (`demo load` itself never touches a database that already has organisations).
 DEMO_DATA ?= 1
 
-.PHONY: run test translations check-python clean
+.PHONY: run test translations check-python icu clean
 
 run: $(VENV)/.installed
 	$(BIN)/flask --app app db upgrade
@@ -32,7 +32,19 @@ translations: $(VENV)/.installed
 check-python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed (set PYTHON=...)")'
 
-$(VENV)/.installed: requirements.txt | check-python
+# PyICU (Zawgyi conversion) compiles against ICU's headers. On Debian/Ubuntu as root they are
+# installed here; elsewhere the message says what to install.
+icu:
+	@pkg-config --exists icu-uc 2>/dev/null || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "installing libicu-dev and pkg-config, which PyICU builds against"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libicu-dev pkg-config g++ >/dev/null; \
+	  else \
+	    echo "PyICU needs ICU's headers: install libicu-dev, pkg-config and g++ (Debian/Ubuntu) or icu4c (macOS)"; \
+	    exit 1; \
+	  fi; }
+
+$(VENV)/.installed: requirements.txt | check-python icu
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.txt
 	touch $@

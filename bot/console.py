@@ -21,7 +21,7 @@ CHANNEL = "console"
 def _show(reply: Rendered, style: str) -> str:
     if style == "sms":
         return as_text(reply)
-    buttons = "  ".join(f"[{number}: {label}]" for number, label in reply.options)
+    buttons = "  ".join(f"[{reply.number(number)}: {label}]" for number, label in reply.options)
     return "\n".join([*reply.paragraphs, buttons] if buttons else reply.paragraphs)
 
 

@@ -11,7 +11,13 @@ from sqlalchemy.orm import Session
 
 from intake.matching import Candidate, best_match
 from intake.routing import DirectoryContact, DirectoryOrganisation
+from i18n.zawgyi import zawgyi_form
 from storage.models import Contact, EmergencyContact, Organisation, Township
+
+
+def _with_zawgyi(*names: str) -> tuple[str, ...]:
+    """The names, and the Burmese ones also as typed in Zawgyi (too short for the detector)."""
+    return tuple(dict.fromkeys([*names, *(zawgyi_form(name) for name in names if name)]))
 
 
 def _split(value: str | None) -> tuple[str, ...]:
@@ -46,7 +52,8 @@ class DirectoryLookup:
     def match_organisation(self, text: str) -> dict | None:
         """{"id", "name"} of the organisation the text names, or None."""
         by_id = {o.id: o for o in self.organisations}
-        key = best_match(text, [Candidate(o.id, (o.name, o.acronym, *o.aliases)) for o in self.organisations])
+        key = best_match(text, [Candidate(o.id, _with_zawgyi(o.name, o.acronym, *o.aliases))
+                                for o in self.organisations])
         if key is None:
             return None
         organisation = by_id[key]
@@ -58,7 +65,8 @@ class DirectoryLookup:
 
     def match_township(self, text: str) -> dict | None:
         """{"pcode", "state_pcode", "name_en", "name_my"} of the place the text names, or None."""
-        key = best_match(text, [Candidate(t.pcode, (t.name_en, t.name_my, t.pcode)) for t in self._townships])
+        key = best_match(text, [Candidate(t.pcode, _with_zawgyi(t.name_en, t.name_my, t.pcode))
+                                for t in self._townships])
         if key is None:
             return None
         township = next(t for t in self._townships if t.pcode == key)

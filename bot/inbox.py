@@ -44,11 +44,13 @@ def button_tag(position: str | None) -> str:
 
 
 def _to_json(rendered: Rendered) -> dict:
-    return {"paragraphs": list(rendered.paragraphs), "options": [list(o) for o in rendered.options]}
+    return {"paragraphs": list(rendered.paragraphs), "options": [list(o) for o in rendered.options],
+            "lang": rendered.lang}
 
 
 def _from_json(data: dict) -> Rendered:
-    return Rendered(tuple(data["paragraphs"]), tuple((n, label) for n, label in data["options"]))
+    return Rendered(tuple(data["paragraphs"]), tuple((n, label) for n, label in data["options"]),
+                    data.get("lang", "en"))
 
 
 def handle(session: Session, runtime, inbound: Inbound, address: str | None = None,

@@ -12,7 +12,7 @@ MAX_SMS_BODY = 1600
 def as_text(rendered: Rendered) -> str:
     """The message as one block of text with numbered options."""
     lines = list(rendered.paragraphs)
-    lines.extend(f"{number}. {label}" for number, label in rendered.options)
+    lines.extend(f"{rendered.number(number)}. {label}" for number, label in rendered.options)
     return "\n".join(lines)
 
 

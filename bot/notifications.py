@@ -10,9 +10,9 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from babel.dates import format_datetime
 from sqlalchemy.orm import Session
 
+from i18n.numbers import format_datetime
 from intake.messages import N_, Text
 from intake.routing import DirectoryContact
 from storage import outbox
@@ -27,8 +27,7 @@ def _language(runtime, contact: DirectoryContact) -> str:
 
 def _when(runtime, moment: datetime, lang: str) -> str:
     zone = runtime.config["TIMEZONE"]
-    local = moment.astimezone(ZoneInfo(zone))
-    return f"{format_datetime(local, 'medium', locale=lang if lang != 'en' else 'en_GB')} ({zone})"
+    return f"{format_datetime(lang, moment.astimezone(ZoneInfo(zone)))} ({zone})"
 
 
 def _yes_no(flag: bool) -> Text:

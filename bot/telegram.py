@@ -143,7 +143,7 @@ def _after(session, runtime, handled: Handled, update_id: int, chat_id: int, mes
             bodies = split_body("\n".join(reply.paragraphs), MAX_TEXT)
             for part, body in enumerate(bodies):
                 last = part == len(bodies) - 1
-                buttons = [[f"{n}. {label}", f"{tag}:{n}"] for n, label in reply.options] if last else []
+                buttons = [[f"{reply.number(n)}. {label}", f"{tag}:{n}"] for n, label in reply.options] if last else []
                 outbox.enqueue(session, runtime.vault, dedupe_key=f"tg:{update_id}:{index}:{part}",
                                channel=CHANNEL, purpose="reply", recipient=str(chat_id),
                                payload={"body": body, "buttons": buttons}, now=now,

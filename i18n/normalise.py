@@ -1,7 +1,8 @@
 """Text normalisation before any matching: what a person typed -> a comparable key.
 
-Kept separate from what is stored or shown: the person's own words are never rewritten here,
-only the key used to compare them with menu numbers, keywords and accepted answers.
+Order matters: a menu number is read first, from the text as typed (a lone `၄` could otherwise
+be taken for Zawgyi and become `၎`); then Zawgyi is converted to Unicode where the detector
+flags it; then NFC, invisible characters removed, case folded, digits of any script made ASCII.
 """
 
 from __future__ import annotations
@@ -9,27 +10,37 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from i18n.zawgyi import to_unicode
+
 # Zero-width and invisible formatting characters that phones insert (ZWSP, ZWNJ, ZWJ, BOM, WJ).
 _INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"))
 _EDGE_PUNCTUATION = " \t\r\n.,;:!?\"'()[]{}<>-_*#\u104a\u104b"  # incl. Myanmar section marks
 _SPACES = re.compile(r"\s+")
 
 
-def clean(text: str) -> str:
-    """NFC, invisible characters removed, whitespace collapsed: safe to store or echo back."""
+def _tidy(text: str) -> str:
     text = unicodedata.normalize("NFC", text).translate(_INVISIBLE)
     return _SPACES.sub(" ", text).strip()
+
+
+def clean(text: str) -> str:
+    """The text to store or match: NFC, invisible characters removed, whitespace collapsed, and
+    Zawgyi converted to Unicode when the detector is sure it is Zawgyi."""
+    return unicodedata.normalize("NFC", to_unicode(_tidy(text)))
+
+
+def _ascii_digits(text: str) -> str:
+    return "".join(str(unicodedata.decimal(char)) if char.isdecimal() else char for char in text)
 
 
 def match_key(text: str) -> str:
     """The form used to compare answers: cleaned, case-folded, decimal digits as ASCII, edge
     punctuation dropped ("Menu!" == "menu", "၁" == "1")."""
-    folded = clean(text).casefold()
-    folded = "".join(str(unicodedata.decimal(char)) if char.isdecimal() else char for char in folded)
-    return folded.strip(_EDGE_PUNCTUATION)
+    return _ascii_digits(clean(text).casefold()).strip(_EDGE_PUNCTUATION)
 
 
 def read_number(text: str) -> int | None:
-    """The whole number a reply consists of (any script's decimal digits), else None."""
-    key = match_key(text)
+    """The whole number a reply consists of (any script's decimal digits), else None; read from
+    the text as typed, before any Zawgyi conversion."""
+    key = _ascii_digits(_tidy(text)).strip(_EDGE_PUNCTUATION)
     return int(key) if key.isdigit() and len(key) <= 4 else None

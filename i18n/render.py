@@ -6,19 +6,25 @@ import logging
 from dataclasses import dataclass, replace
 
 from intake.flows import KEYWORDS
-from intake.messages import Keyword, Outbound, Text
+from intake.messages import Digits, Keyword, Outbound, Text
 
 from i18n.catalogs import Catalogs
+from i18n.numbers import native_digits
 
 log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
 class Rendered:
-    """A message ready for a channel: body paragraphs and numbered options."""
+    """A message ready for a channel: body paragraphs and numbered options, in `lang`."""
 
     paragraphs: tuple[str, ...]
     options: tuple[tuple[int, str], ...] = ()
+    lang: str = "en"
+
+    def number(self, number: int) -> str:
+        """An option's number as this language writes it (၁, ၂ … in Burmese)."""
+        return native_digits(self.lang, str(number))
 
 
 class _Params(dict):
@@ -47,6 +53,8 @@ class Renderer:
             return self.text(lang, value)
         if isinstance(value, tuple):
             return "\n".join(str(self._param(lang, item)) for item in value)
+        if isinstance(value, (int, Digits)):
+            return native_digits(lang, str(value))
         return value
 
     def text(self, lang: str, text: Text) -> str:
@@ -74,4 +82,5 @@ class Renderer:
         return Rendered(
             tuple(self.text(lang, part) for part in parts),
             tuple((option.number, self.text(lang, option.label)) for option in outbound.options),
+            lang,
         )

@@ -12,6 +12,7 @@ from datetime import timedelta
 from typing import Callable, Mapping
 
 from i18n.normalise import clean, match_key, read_number
+from i18n.zawgyi import zawgyi_form
 from intake import flows
 from intake.flows import END, KEYWORDS, LANGUAGE, MENU, RESUME, Choice, Step, find_step, qualified
 from intake.messages import N_, Inbound, Keyword, Option, Outbound, Text
@@ -105,6 +106,7 @@ class _Turn:
         words = set(text.msgid.split("|"))
         for lang in self.ctx.languages:
             words.update(self.ctx.translate(lang, text).split("|"))
+        words |= {zawgyi_form(word) for word in words}  # as phones typing Zawgyi spell them
         return {match_key(word) for word in words if word.strip()}
 
     def options_of(self, step: Step) -> list[tuple[Option, Choice]]:

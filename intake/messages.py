@@ -36,6 +36,10 @@ class Text:
     every_language: bool = False
 
 
+class Digits(str):
+    """A parameter made of digits (a receipt number), written in the reader's own digits."""
+
+
 @dataclass(frozen=True)
 class Keyword:
     """A parameter that renders as a global keyword (e.g. MENU) in the reader's language."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Callable
 
-from intake.messages import N_, Text
+from intake.messages import N_, Digits, Text
 from intake.state import State
 
 
@@ -65,5 +65,5 @@ BUILDERS: dict[str, Callable[[State, object], dict]] = {
     "emergency": lambda state, ctx: {"contacts": ctx.directory.emergency_contacts(state.lang)},
     "organisation": lambda state, ctx: {"organisation": state.draft["organisation"]["name"]},
     "review": review,
-    "receipt": lambda state, ctx: {"receipt": format_receipt(ctx.receipt)},
+    "receipt": lambda state, ctx: {"receipt": Digits(format_receipt(ctx.receipt))},
 }

@@ -43,7 +43,7 @@ def test_whole_conversation_in_english(phone):
 def test_whole_conversation_in_burmese(phone):
     phone.say("မင်္ဂလာပါ")
     menu = phone.say("၂")[0]
-    assert menu.startswith("Community Feedback။ ဘာလုပ်လိုပါသလဲ။\n1. စိုးရိမ်ချက် တိုင်ကြားရန်")
+    assert menu.startswith("Community Feedback။ ဘာလုပ်လိုပါသလဲ။\n၁. စိုးရိမ်ချက် တိုင်ကြားရန်")  # Myanmar digits
     assert phone.say("ထွက်") == ["ပြီးပါပြီ။ ဤစကားဝိုင်းကို ဖျက်လိုက်ပါပြီ။"]
 
 
