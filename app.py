@@ -8,9 +8,11 @@ import sys
 import threading
 
 from flask import Flask
+from flask_wtf.csrf import CSRFProtect
 
 import config as settings
-from bot import cli, health, simulator, twilio
+import portal
+from bot import cli, health, simulator, telegram, twilio
 from bot.http import register_error_handlers
 from bot.runtime import build_runtime, init_app
 
@@ -25,6 +27,10 @@ def create_app(config: dict | None = None) -> Flask:
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=values["PUBLIC_BASE_URL"].startswith("https://"),
+        # Flask-WTF's extra HTTPS check wants a Referer, which the portal's Referrer-Policy
+        # (no-referrer) suppresses; the session-bound token, SameSite=Lax and the portal's
+        # Sec-Fetch-Site check protect the forms instead.
+        WTF_CSRF_SSL_STRICT=False,
     )
     try:
         runtime = build_runtime(app.config)
@@ -32,7 +38,11 @@ def create_app(config: dict | None = None) -> Flask:
         raise settings.ConfigError(str(error)) from None
     init_app(app, runtime)
     register_error_handlers(app)
-    for blueprint in (twilio.bp, health.bp, simulator.bp):
+    csrf = CSRFProtect(app)
+    # Webhooks authenticate by signature and the simulator accepts only JSON; every form is CSRF-checked.
+    for blueprint in (twilio.bp, telegram.bp, simulator.bp):
+        csrf.exempt(blueprint)
+    for blueprint in (twilio.bp, telegram.bp, health.bp, simulator.bp, portal.bp):
         app.register_blueprint(blueprint)
     cli.register(app)
     return app

@@ -1,0 +1,161 @@
+"""Logging in and out: email and password, then a TOTP code where the account has one.
+
+At the password step the organisation key is opened with the password (the only moment it can
+be) and kept in a portal session under a key that only the browser's cookie holds. An account
+with TOTP gets a *pending* session first; only the right code turns it into a usable one.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta
+
+from flask import flash, redirect, render_template, request, session, url_for
+from sqlalchemy.orm import Session
+
+from bot.runtime import current_runtime, db_session
+from portal.blueprint import bp
+from portal.current import (
+    PENDING_KEY, REFERRAL_ROLES, SESSION_KEY, cookie_secrets, current_login, home_for, remember,
+)
+from storage import logins, portal_sessions
+from storage.accounts import grant_pending, unlock_organisation_key
+from storage.models import Organisation, User
+from storage.reports import audit
+
+LOGIN_FAILED = "Email or password is wrong"
+CODE_WRONG = "That code is wrong. Type the code your authenticator app shows now."
+# Where a login may return to: portal pages only, never another site ("//evil.example").
+# (Each segment ends in "/" or the string: no nested optional repeats, so no regex backtracking blow-up.)
+_SAFE_NEXT = re.compile(r"/portal/(?:[A-Za-z0-9_-]+/)*[A-Za-z0-9_-]*")
+
+
+def _safe_next(value: str | None) -> str | None:
+    return value if value and len(value) <= 200 and _SAFE_NEXT.fullmatch(value) else None
+
+
+def _render_login(*, error: str | None = None, email: str = "", next_: str | None = None, status: int = 200):
+    config = current_runtime().config
+    return render_template("portal/login.html", error=error, email=email, next=next_,
+                           attempts=config["PORTAL_LOCKOUT_ATTEMPTS"],
+                           minutes=config["PORTAL_LOCKOUT_MINUTES"]), status
+
+
+@bp.get("/login")
+def login_form():
+    if current_login() is not None:
+        return redirect(home_for(current_login().user))
+    return _render_login(next_=_safe_next(request.args.get("next")))
+
+
+@bp.post("/login")
+def login():
+    runtime, db = current_runtime(), db_session()
+    now = runtime.clock()
+    email, password = request.form.get("email", ""), request.form.get("password", "")
+    next_ = _safe_next(request.form.get("next"))
+    user = logins.check_password(db, email, password, now=now, lockout=logins.Lockout.from_config(runtime.config))
+    if user is None:
+        db.commit()  # the failure count and the audit entries
+        # One answer, one status, for every reason: no telling which emails have accounts.
+        return _render_login(error=LOGIN_FAILED, email=email, next_=next_, status=401)
+    # Only roles that read referrals ever hold the organisation key, even in memory.
+    organisation_key = unlock_organisation_key(db, user, password) if user.role in REFERRAL_ROLES else None
+    if user.totp_secret is None:
+        return _complete_login(db, user, organisation_key, now, next_)
+    issued = portal_sessions.start(db, user, organisation_key, now=now, lifetime=_lifetime(), pending=True)
+    db.commit()
+    session.clear()
+    remember(PENDING_KEY, issued)
+    if next_:
+        session["next"] = next_
+    return redirect(url_for("portal.totp_form"))
+
+
+def _lifetime() -> timedelta:
+    return timedelta(hours=current_runtime().config["PORTAL_SESSION_HOURS"])
+
+
+def _complete_login(db: Session, user: User, organisation_key: bytes | None, now: datetime,
+                    next_: str | None):
+    """Password (and code) accepted: hand colleagues waiting for the key their grant, open the
+    session, and give the browser a fresh cookie (nothing from before the login survives)."""
+    logins.record_success(user, now)
+    granted = 0
+    if organisation_key is not None:
+        granted = grant_pending(db, db.get(Organisation, user.organisation_id), organisation_key, now)
+    issued = portal_sessions.start(db, user, organisation_key, now=now, lifetime=_lifetime())
+    audit(db, now=now, action="login", user_id=user.id,
+          detail=f"granted the organisation key to {granted} colleague(s)" if granted else None)
+    db.commit()
+    session.clear()
+    remember(SESSION_KEY, issued)
+    return redirect(next_ or home_for(user))
+
+
+def _pending_login(db: Session, now: datetime):
+    """(row, cookie key, user) of the login waiting for its code, or None."""
+    secrets_ = cookie_secrets(PENDING_KEY)
+    row = None if secrets_ is None else portal_sessions.find(db, secrets_[0], now=now, pending=True)
+    if row is None:
+        return None
+    return row, secrets_[1], db.get(User, row.user_id)
+
+
+def _start_again():
+    session.clear()
+    flash("Your login has expired. Please log in again.")
+    return redirect(url_for("portal.login_form"))
+
+
+@bp.get("/login/totp")
+def totp_form():
+    runtime, db = current_runtime(), db_session()
+    if _pending_login(db, runtime.clock()) is None:
+        db.commit()  # an expired pending row found on the way is deleted
+        return _start_again()
+    return render_template("portal/totp.html")
+
+
+@bp.post("/login/totp")
+def totp():
+    runtime, db = current_runtime(), db_session()
+    now = runtime.clock()
+    pending = _pending_login(db, now)
+    if pending is None:
+        db.commit()
+        return _start_again()
+    row, cookie_key, user = pending
+    if not logins.check_totp(db, user, request.form.get("code", ""), vault=runtime.vault, now=now,
+                             lockout=logins.Lockout.from_config(runtime.config)):
+        if user.locked_until is not None and now < user.locked_until:
+            # Locked now: this half-finished login is over (the password is needed again).
+            portal_sessions.end(db, row)
+            db.commit()
+            session.clear()
+            flash("Too many wrong attempts: the account is locked for a while. Try again later.")
+            return redirect(url_for("portal.login_form"))
+        db.commit()
+        return render_template("portal/totp.html", error=CODE_WRONG), 401
+    organisation_key = portal_sessions.unlocked_key(row, cookie_key)
+    next_ = _safe_next(session.get("next"))
+    portal_sessions.end(db, row)
+    return _complete_login(db, user, organisation_key, now, next_)
+
+
+@bp.post("/logout")
+def logout():
+    """End the session (its row and its cookie); also cancels a login waiting for its code."""
+    runtime, db = current_runtime(), db_session()
+    now = runtime.clock()
+    login = current_login()
+    if login is not None:
+        audit(db, now=now, action="logout", user_id=login.user.id)
+        portal_sessions.end(db, login.row)
+    pending = _pending_login(db, now)
+    if pending is not None:
+        portal_sessions.end(db, pending[0])
+    db.commit()
+    session.clear()
+    flash("You are logged out.")
+    return redirect(url_for("portal.login_form"))

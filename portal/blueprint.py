@@ -1,0 +1,79 @@
+"""The portal blueprint and what every portal response shares: security headers, a check that
+form posts come from the portal itself, HTML error pages, and the template context."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, render_template, request, url_for
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+from bot.runtime import current_runtime
+from portal import display
+from portal.current import OVERVIEW_ROLES, REFERRAL_ROLES, current_login, home_for
+
+bp = Blueprint("portal", __name__, url_prefix="/portal", template_folder="templates",
+               static_folder="static")
+
+SECURITY_HEADERS = {
+    # No inline script or style anywhere; forms post only to this site; no framing.
+    "Content-Security-Policy": ("default-src 'self'; object-src 'none'; base-uri 'none'; "
+                                "form-action 'self'; frame-ancestors 'none'"),
+    "X-Frame-Options": "DENY",
+    # Case references are in URLs: never hand them to another site.
+    "Referrer-Policy": "no-referrer",
+    # Decrypted reports must not stay in browser or proxy caches.
+    "Cache-Control": "no-store",
+    "X-Content-Type-Options": "nosniff",
+}
+# Sec-Fetch-Site values of a post made from a portal page (or typed by hand).
+_OWN_SITE = ("same-origin", "none")
+
+ERROR_TEXT = {
+    400: ("Bad request", "The request could not be understood. Go back and try again."),
+    403: ("Not allowed", "Your account does not give access to this page."),
+    # The same words whether a referral belongs to another organisation or does not exist.
+    404: ("Not found", "There is nothing here, or it is not yours to see."),
+    405: ("Not allowed", "This page cannot be used that way."),
+}
+
+
+@bp.before_request
+def _same_site_posts_only():
+    """With Referrer-Policy: no-referrer browsers send no Referer (Flask-WTF's HTTPS check is
+    off for that reason, see app.py); browsers that send Fetch Metadata say where a post came
+    from, so a cross-site post is refused even if it somehow carries a valid CSRF token."""
+    if request.method == "POST" and request.headers.get("Sec-Fetch-Site", "same-origin") not in _OWN_SITE:
+        abort(403, description="This form was not sent from the portal.")
+
+
+@bp.after_request
+def _security_headers(response):
+    for name, value in SECURITY_HEADERS.items():
+        response.headers[name] = value
+    return response
+
+
+@bp.errorhandler(HTTPException)
+def _error_page(error: HTTPException):
+    """Errors on portal pages are pages (the app's JSON answers are for webhooks)."""
+    title, text = ERROR_TEXT.get(error.code, (error.name, "Something went wrong."))
+    if isinstance(error, CSRFError):
+        title, text = "Form expired", ("This form has expired or was not sent from the portal. "
+                                       "Go back, reload the page and try again.")
+    elif error.code == 403 and error.description and error.description != type(error).description:
+        text = error.description  # a reason we gave ourselves (which role, which step)
+    return render_template("portal/error.html", code=error.code, title=title, text=text), error.code
+
+
+@bp.context_processor
+def _template_context():
+    login = current_login()
+    return {
+        "login": login,
+        "home_url": home_for(login.user) if login else url_for("portal.login_form"),
+        "service_name": current_runtime().config["SERVICE_NAME"],
+        "referral_roles": REFERRAL_ROLES,
+        "overview_roles": OVERVIEW_ROLES,
+        "when": display.when,
+        "words": display.words,
+    }

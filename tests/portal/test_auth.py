@@ -1,0 +1,351 @@
+"""Logging in to the portal: passwords, no account enumeration, lockout, CSRF, TOTP, logout,
+session expiry and cookie flags. Everything runs against the real app and database."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import timedelta
+
+import pyotp
+import pytest
+from argon2 import PasswordHasher
+from sqlalchemy import select
+
+import config
+from storage import accounts, portal_sessions
+from storage.models import AuditEntry, KeyGrant, PortalSession, User
+from tests.portal.conftest import PASSWORD, PortalUser, csrf_token, give_totp
+
+LOGIN_FAILED = "Email or password is wrong"
+
+
+def db(app):
+    return app.extensions["intake"].sessions()
+
+
+def cookie_secrets(app, client) -> dict:
+    """What the browser's session cookie holds (it is signed, not encrypted)."""
+    cookie = client.get_cookie(app.config["SESSION_COOKIE_NAME"])
+    assert cookie is not None
+    return app.session_interface.get_signing_serializer(app).loads(cookie.value)
+
+
+def audit_actions(app) -> list[tuple[str, int | None, str | None]]:
+    with db(app) as session:
+        entries = session.execute(select(AuditEntry).order_by(AuditEntry.id)).scalars()
+        return [(entry.action, entry.user_id, entry.detail) for entry in entries]
+
+
+def user_named(app, email) -> User:
+    with db(app) as session:
+        return session.execute(select(User).where(User.email == email)).scalar_one()
+
+
+def error_of(response) -> str:
+    html = response.get_data(as_text=True)
+    start = html.index('role="alert">') + len('role="alert">')
+    return html[start:html.index("<", start)]
+
+
+def test_the_login_form_has_the_contract_fields(client):
+    response = client.get("/portal/login")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200 and response.mimetype == "text/html"
+    assert 'name="email"' in html and 'name="password"' in html and 'type="password"' in html
+    assert '<input type="hidden" name="csrf_token"' in html
+    assert "After 5 wrong attempts in a row, an account is locked for 15 minutes." in html
+
+
+def test_right_password_logs_in_and_is_audited(app, client, world, portal_user, clock):
+    response = portal_user.submit_login("  SAVE@example.org ")  # as typed: spaces, capitals
+    assert response.status_code == 302 and response.headers["Location"] == "/portal/"
+    page = client.get("/portal/")
+    assert page.status_code == 200 and world.case_refs["SAVE"][0] in page.get_data(as_text=True)
+
+    user = user_named(app, world.emails["save"])
+    assert user.last_login_at == clock() and user.failed_logins == 0
+    # The colleague still waiting for SAVE's key (not the caseworker) was granted it on the way.
+    assert audit_actions(app) == [("login", user.id, "granted the organisation key to 1 colleague(s)")]
+    with db(app) as session:
+        granted = session.execute(select(User.email).join(KeyGrant, KeyGrant.user_id == User.id)).scalars().all()
+    assert sorted(granted) == sorted(world.emails[name] for name in ("save", "save_new", "care", "coord"))
+    # The browser holds the token and the key; the database only the token's hash.
+    secrets_ = cookie_secrets(app, client)["portal"]
+    with db(app) as session:
+        row = session.execute(select(PortalSession)).scalar_one()
+        assert row.id == hashlib.sha256(secrets_["token"].encode()).hexdigest()
+        assert row.expires_at == clock() + timedelta(hours=8)
+        key = portal_sessions.decode_cookie_key(secrets_["key"])
+        assert key not in row.unlocked_key and secrets_["token"].encode() not in row.id.encode()
+
+
+class CountingHasher(PasswordHasher):
+    """The test hasher, counting verifications: every failed login must cost one."""
+
+    verifications = 0
+
+    def verify(self, hash, password):
+        CountingHasher.verifications += 1
+        return super().verify(hash, password)
+
+
+@pytest.mark.parametrize("who", ["wrong password", "unknown email", "inactive account"])
+def test_every_failure_gets_the_same_answer_and_the_same_work(app, world, portal_user, monkeypatch, who):
+    monkeypatch.setattr(accounts, "password_hasher", CountingHasher(time_cost=1, memory_cost=8 * 1024, parallelism=1))
+    CountingHasher.verifications = 0
+    email, password = world.emails["save"], "not the password at all"
+    if who == "unknown email":
+        email = "nobody@example.org"
+    elif who == "inactive account":
+        password = PASSWORD  # even the right one
+        with db(app) as session:
+            session.execute(select(User).where(User.email == email)).scalar_one().active = False
+            session.commit()
+    response = portal_user.submit_login(email, password)
+    assert response.status_code == 401
+    assert error_of(response) == LOGIN_FAILED
+    assert CountingHasher.verifications == 1  # the unknown email was checked against a dummy hash
+    assert portal_user.client.get("/portal/").status_code == 302
+    # Audited by reason, never with the email or the password.
+    (action, _, detail), = audit_actions(app)
+    assert action == "login_failed" and detail in {"wrong password", "unknown account", "inactive account"}
+    assert "@" not in detail and password not in detail
+
+
+def test_five_failures_lock_the_account_even_for_the_right_password_for_fifteen_minutes(
+        app, world, portal_user, clock):
+    email = world.emails["save"]
+    for _ in range(5):
+        assert portal_user.submit_login(email, "wrong password here").status_code == 401
+    user = user_named(app, email)
+    assert user.failed_logins == 5 and user.locked_until == clock() + timedelta(minutes=15)
+    assert ("locked", user.id, "5 failed attempts; locked for 15 minutes") in audit_actions(app)
+
+    refused = portal_user.submit_login(email, PASSWORD)
+    assert refused.status_code == 401 and error_of(refused) == LOGIN_FAILED
+    assert audit_actions(app)[-1] == ("login_failed", user.id, "account locked")
+
+    clock.advance(minutes=14, seconds=59)
+    assert portal_user.submit_login(email, PASSWORD).status_code == 401
+    clock.advance(seconds=1)
+    assert portal_user.submit_login(email, PASSWORD).status_code == 302
+    user = user_named(app, email)
+    assert user.failed_logins == 0 and user.locked_until is None
+
+
+def test_only_consecutive_failures_count(app, world, portal_user):
+    email = world.emails["save"]
+    for _ in range(4):
+        portal_user.submit_login(email, "wrong password here")
+    portal_user.login(email)
+    portal_user.post_form("/portal/logout")
+    for _ in range(4):
+        portal_user.submit_login(email, "wrong password here")
+    assert user_named(app, email).locked_until is None
+    portal_user.login(email)
+
+
+def test_lockout_settings_come_from_the_configuration(make_app, world, clock):
+    app = make_app(PORTAL_LOCKOUT_ATTEMPTS=2, PORTAL_LOCKOUT_MINUTES=1)
+    person = PortalUser(app.test_client())
+    for _ in range(2):
+        person.submit_login(world.emails["care"], "wrong password here")
+    assert user_named(app, world.emails["care"]).locked_until == clock() + timedelta(minutes=1)
+    clock.advance(minutes=1)
+    # A lock that ran out starts a fresh count: one more failure does not lock again.
+    person.submit_login(world.emails["care"], "wrong password here")
+    person.login(world.emails["care"])
+
+
+@pytest.mark.parametrize("name", ["PORTAL_LOCKOUT_ATTEMPTS", "PORTAL_LOCKOUT_MINUTES", "PORTAL_SESSION_HOURS"])
+def test_portal_settings_are_validated(tmp_path, name):
+    assert config.load(tmp_path, environ={name: "3"})[name] == 3
+    with pytest.raises(config.ConfigError, match=name):
+        config.load(tmp_path, environ={name: "0"})
+    with pytest.raises(config.ConfigError, match=name):
+        config.load(tmp_path, environ={name: "five"})
+
+
+def test_defaults_of_the_portal_settings(tmp_path):
+    values = config.load(tmp_path, environ={})
+    assert (values["PORTAL_LOCKOUT_ATTEMPTS"], values["PORTAL_LOCKOUT_MINUTES"], values["PORTAL_SESSION_HOURS"]) \
+        == (5, 15, 8)
+
+
+def test_a_post_without_the_csrf_token_is_refused(app, client, world, portal_user):
+    response = client.post("/portal/login", data={"email": world.emails["save"], "password": PASSWORD})
+    assert response.status_code == 400 and "Form expired" in response.get_data(as_text=True)
+    assert response.headers["Content-Security-Policy"].startswith("default-src 'self'")
+    portal_user.login(world.emails["save"])
+    # Logged in, a forged logout (no token, or someone else's) does nothing.
+    assert client.post("/portal/logout").status_code == 400
+    assert client.post("/portal/logout", data={"csrf_token": "forged"}).status_code == 400
+    assert client.get("/portal/").status_code == 200
+
+
+def test_a_token_from_before_the_login_does_not_survive_it(client, world, portal_user):
+    before = portal_user.token()
+    portal_user.login(world.emails["save"])
+    assert client.post("/portal/logout", data={"csrf_token": before}).status_code == 400
+    assert client.get("/portal/").status_code == 200
+
+
+def test_a_cross_site_post_is_refused_even_with_a_token(client, world, portal_user):
+    response = client.post("/portal/login", headers={"Sec-Fetch-Site": "cross-site"},
+                           data={"csrf_token": portal_user.token(), "email": world.emails["save"],
+                                 "password": PASSWORD})
+    assert response.status_code == 403 and "not sent from the portal" in response.get_data(as_text=True)
+
+
+def test_https_forms_work_without_a_referer(app, world):
+    """Browsers send no Referer under Referrer-Policy: no-referrer; forms must still work."""
+    client = app.test_client()
+    page = client.get("/portal/login", base_url="https://intake.example.org")
+    response = client.post("/portal/login", base_url="https://intake.example.org",
+                           headers={"Sec-Fetch-Site": "same-origin"},
+                           data={"csrf_token": csrf_token(page.get_data(as_text=True)),
+                                 "email": world.emails["save"], "password": PASSWORD})
+    assert response.status_code == 302 and response.headers["Location"] == "/portal/"
+
+
+def test_totp_is_asked_for_and_only_the_right_code_opens_the_session(app, client, world, portal_user, clock):
+    email = world.emails["save"]
+    secret = give_totp(app, email)
+    response = portal_user.submit_login(email)
+    assert response.status_code == 302 and response.headers["Location"] == "/portal/login/totp"
+    # Password alone is not a login.
+    assert client.get("/portal/").status_code == 302
+    assert "autocomplete=\"one-time-code\"" in client.get("/portal/login/totp").get_data(as_text=True)
+
+    wrong = portal_user.post_form("/portal/login/totp", {"code": "000000"}, token_from="/portal/login/totp")
+    assert wrong.status_code == 401 and "That code is wrong" in wrong.get_data(as_text=True)
+    code = pyotp.TOTP(secret).at(clock() - timedelta(seconds=30))  # one step old: clock drift allowed
+    right = portal_user.post_form("/portal/login/totp", {"code": code[:3] + " " + code[3:]},
+                                  token_from="/portal/login/totp")
+    assert right.status_code == 302 and right.headers["Location"] == "/portal/"
+    assert client.get("/portal/").status_code == 200
+
+    user = user_named(app, email)
+    assert user.failed_logins == 0
+    assert [action for action, _, _ in audit_actions(app)] == ["login_failed", "login"]
+    with db(app) as session:  # the pending row was replaced by a fresh session
+        row = session.execute(select(PortalSession)).scalar_one()
+    assert row.id == hashlib.sha256(cookie_secrets(app, client)["portal"]["token"].encode()).hexdigest()
+    assert "portal_pending" not in cookie_secrets(app, client)
+
+
+def test_wrong_codes_count_towards_the_lockout(app, client, world, portal_user, clock):
+    email = world.emails["save"]
+    secret = give_totp(app, email)
+    portal_user.submit_login(email, "wrong password here")  # one failure already
+    portal_user.login(email)
+    for _ in range(3):
+        assert portal_user.post_form("/portal/login/totp", {"code": "123456"},
+                                     token_from="/portal/login/totp").status_code == 401
+    locked = portal_user.post_form("/portal/login/totp", {"code": "123456"}, token_from="/portal/login/totp")
+    assert locked.status_code == 302 and locked.headers["Location"] == "/portal/login"
+    assert "locked" in client.get("/portal/login").get_data(as_text=True)
+    with db(app) as session:
+        assert session.execute(select(PortalSession)).first() is None  # the pending login is gone
+    assert user_named(app, email).locked_until == clock() + timedelta(minutes=15)
+    # The right password and a right code both wait for the lock to lift.
+    assert portal_user.submit_login(email).status_code == 401
+    clock.advance(minutes=15)
+    portal_user.login(email)
+    done = portal_user.post_form("/portal/login/totp", {"code": pyotp.TOTP(secret).at(clock())},
+                                 token_from="/portal/login/totp")
+    assert done.status_code == 302 and client.get("/portal/").status_code == 200
+
+
+def test_a_login_waiting_for_its_code_expires(app, client, world, portal_user, clock):
+    secret = give_totp(app, world.emails["save"])
+    portal_user.login(world.emails["save"])
+    token = portal_user.token("/portal/login/totp")
+    clock.advance(minutes=10)
+    response = client.post("/portal/login/totp", data={"csrf_token": token, "code": pyotp.TOTP(secret).at(clock())})
+    assert response.status_code == 302 and response.headers["Location"] == "/portal/login"
+    assert client.get("/portal/").status_code == 302
+    with db(app) as session:
+        assert session.execute(select(PortalSession)).first() is None
+
+
+def test_logout_deletes_the_session_and_an_old_cookie_opens_nothing(app, client, world, portal_user):
+    portal_user.login(world.emails["save"])
+    old_cookie = client.get_cookie(app.config["SESSION_COOKIE_NAME"]).value
+    response = portal_user.post_form("/portal/logout")
+    assert response.status_code == 302 and response.headers["Location"] == "/portal/login"
+    assert "portal" not in cookie_secrets(app, client)
+    with db(app) as session:
+        assert session.execute(select(PortalSession)).first() is None
+    assert [action for action, _, _ in audit_actions(app)] == ["login", "logout"]
+    client.set_cookie(app.config["SESSION_COOKIE_NAME"], old_cookie)
+    again = client.get("/portal/")
+    assert again.status_code == 302 and again.headers["Location"].startswith("/portal/login")
+
+
+def test_a_session_ends_after_its_absolute_lifetime(app, client, world, portal_user, clock):
+    portal_user.login(world.emails["save"])
+    clock.advance(hours=7, minutes=59)
+    assert client.get("/portal/").status_code == 200
+    clock.advance(minutes=1)
+    response = client.get("/portal/")
+    assert response.status_code == 302 and response.headers["Location"] == "/portal/login?next=/portal/"
+    assert "Your session has ended" in client.get("/portal/login").get_data(as_text=True)
+    with db(app) as session:
+        assert session.execute(select(PortalSession)).first() is None
+
+
+def test_a_deactivated_account_loses_its_session_at_once(app, client, world, portal_user):
+    portal_user.login(world.emails["save"])
+    with db(app) as session:
+        session.execute(select(User).where(User.email == world.emails["save"])).scalar_one().active = False
+        session.commit()
+    assert client.get("/portal/").status_code == 302
+    with db(app) as session:
+        assert session.execute(select(PortalSession)).first() is None
+
+
+def test_purge_expired_deletes_only_expired_sessions(app, world, clock):
+    with db(app) as session:
+        user = session.execute(select(User).where(User.email == world.emails["save"])).scalar_one()
+        old = portal_sessions.start(session, user, None, now=clock() - timedelta(hours=9), lifetime=timedelta(hours=8))
+        live = portal_sessions.start(session, user, b"k" * 32, now=clock(), lifetime=timedelta(hours=8))
+        assert portal_sessions.purge_expired(session, clock()) == 1
+        session.commit()
+        assert [row.id for row in session.execute(select(PortalSession)).scalars()] == [live.row.id]
+        assert old.row.id != live.row.id
+
+
+@pytest.mark.parametrize("base_url, secure", [("https://intake.example.org", True), ("http://127.0.0.1:5000", False)])
+def test_the_session_cookie_flags(make_app, world, base_url, secure):
+    app = make_app(PUBLIC_BASE_URL=base_url)
+    response = PortalUser(app.test_client()).login(world.emails["save"])
+    cookie = response.headers["Set-Cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
+    assert ("; Secure" in cookie) is secure
+
+
+def test_a_link_from_a_notification_comes_back_after_login(client, world, portal_user):
+    case_ref = world.case_refs["SAVE"][0]
+    response = client.get(f"/portal/referrals/{case_ref}")
+    assert response.headers["Location"] == f"/portal/login?next=/portal/referrals/{case_ref}"
+    form = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert f'name="next" value="/portal/referrals/{case_ref}"' in form
+    landed = portal_user.submit_login(world.emails["save"], next=f"/portal/referrals/{case_ref}")
+    assert landed.headers["Location"] == f"/portal/referrals/{case_ref}"
+
+
+@pytest.mark.parametrize("target", ["//evil.example/portal/", "https://evil.example/", "/portal/../x", "/simulator",
+                                    "/portal/" + "a" * 60 + "!"])  # no regex backtracking blow-up either
+def test_login_never_sends_anyone_off_the_portal(world, portal_user, target):
+    assert portal_user.submit_login(world.emails["save"], next=target).headers["Location"] == "/portal/"
+
+
+def test_portal_pages_carry_the_security_headers(client):
+    for response in (client.get("/portal/login"), client.get("/portal/static/portal.css")):
+        assert response.headers["Content-Security-Policy"] == (
+            "default-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
+        assert response.headers["X-Frame-Options"] == "DENY"
+        assert response.headers["Referrer-Policy"] == "no-referrer"
+        assert response.headers["Cache-Control"] == "no-store"
+    assert "<script" not in client.get("/portal/login").get_data(as_text=True)

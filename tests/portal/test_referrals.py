@@ -1,0 +1,213 @@
+"""The portal's pages: a focal point's list, one referral opened and audited, acknowledging,
+organisation isolation (guessed case refs are a plain 404), roles, users still without the key,
+and the coordinators' counts."""
+
+from __future__ import annotations
+
+import html
+import logging
+import re
+
+import pytest
+from sqlalchemy import select
+
+from storage.models import AuditEntry, Organisation, Referral
+from tests.portal.conftest import PortalUser, file_test_report
+
+
+def audit_rows(app) -> list[AuditEntry]:
+    with app.extensions["intake"].sessions() as session:
+        return session.execute(select(AuditEntry).order_by(AuditEntry.id)).scalars().all()
+
+
+def referral_row(app, case_ref) -> Referral:
+    with app.extensions["intake"].sessions() as session:
+        return session.execute(select(Referral).where(Referral.case_ref == case_ref)).scalar_one()
+
+
+def text_of(response) -> str:
+    return response.get_data(as_text=True)
+
+
+def without_csrf(page: str) -> str:
+    return re.sub(r'name="csrf_token" value="[^"]+"', "", page)
+
+
+def test_the_list_shows_only_the_own_organisations_referrals_and_no_content(client, world, portal_user):
+    portal_user.login(world.emails["save"])
+    page = text_of(client.get("/portal/"))
+    assert "Referrals for SAVE organisation" in page
+    for case_ref in world.case_refs["SAVE"]:
+        assert f'href="/portal/referrals/{case_ref}"' in page
+    for case_ref in world.case_refs["CARE"] + world.case_refs["PSEAN"]:
+        assert case_ref not in page
+    assert all(account not in page for account in world.accounts.values())  # metadata only
+    assert page.count("<strong class=\"urgent\">Urgent</strong>") == 1
+    assert page.count("Received") >= 3  # the column and both statuses
+    assert "Overdue" not in page and "cannot open" not in page
+
+
+def test_overdue_referrals_are_highlighted_in_words_too(client, world, portal_user, clock):
+    clock.advance(hours=13)  # past the urgent referral's 12-hour deadline, not the other's 24
+    portal_user.login(world.emails["save"])
+    page = text_of(client.get("/portal/"))
+    assert page.count('<tr class="overdue">') == 1 and page.count('<strong class="tag">Overdue</strong>') == 1
+    urgent_row = page[page.index('<tr class="overdue">'):]
+    assert world.case_refs["SAVE"][1] in urgent_row[:urgent_row.index("</tr>")]
+
+
+def test_opening_a_referral_decrypts_it_and_audits_every_opening(app, client, world, portal_user, caplog):
+    caplog.set_level(logging.DEBUG)
+    portal_user.login(world.emails["save"])
+    case_ref = world.case_refs["SAVE"][1]
+    for _ in range(2):
+        response = client.get(f"/portal/referrals/{case_ref}")
+        assert response.status_code == 200
+    page = text_of(response)
+    # The account, escaped (the reporter's "<b>" is text, not markup), and every other answer.
+    assert html.escape(world.accounts[case_ref], quote=False) in page and "<b>not bold</b>" not in page
+    assert "What happened" in page and "Contact number" in page and "+95 9 4500 1234" in page
+    assert "Who was affected" in page and "Someone else" in page
+    assert f"Referral {case_ref}" in page and "Acknowledge receipt" in page
+    assert response.headers["Cache-Control"] == "no-store"
+
+    referral = referral_row(app, case_ref)
+    opened = [(row.action, row.referral_id) for row in audit_rows(app) if row.action == "open_referral"]
+    assert opened == [("open_referral", referral.id)] * 2
+    assert all(row.user_id is not None and (row.detail or "") == "" for row in audit_rows(app)
+               if row.action == "open_referral")
+    logged = caplog.text
+    assert world.accounts[case_ref] not in logged and world.emails["save"] not in logged
+
+
+def test_unknown_content_keys_are_shown_too(app, client, world, portal_user, clock):
+    runtime = app.extensions["intake"]
+    with runtime.sessions() as session:
+        save = session.execute(select(Organisation).where(Organisation.acronym == "SAVE")).scalar_one()
+        case_ref = file_test_report(session, runtime, save, "Qx5 words", now=clock(),
+                           future_question="an answer <i>kept</i>", messages=["first", "second"])
+        session.commit()
+    portal_user.login(world.emails["save"])
+    page = text_of(client.get(f"/portal/referrals/{case_ref}"))
+    assert "<dt>Future question</dt>" in page and "an answer &lt;i&gt;kept&lt;/i&gt;" in page
+    assert "<li><span class=\"text\">first</span></li>" in page
+
+
+def test_acknowledging_changes_the_status_once(app, client, world, portal_user, clock):
+    portal_user.login(world.emails["save"])
+    case_ref = world.case_refs["SAVE"][0]
+    response = portal_user.post_form(f"/portal/referrals/{case_ref}/acknowledge",
+                                     token_from=f"/portal/referrals/{case_ref}")
+    assert response.status_code == 302 and response.headers["Location"] == "/portal/"
+    page = text_of(client.get("/portal/"))
+    assert f"Referral {case_ref} is acknowledged." in page and "Acknowledged" in page
+
+    referral = referral_row(app, case_ref)
+    assert referral.status == "acknowledged" and referral.acknowledged_at == clock()
+    assert referral.acknowledged_by is not None and referral.next_escalation_at is None
+    again = portal_user.post_form(f"/portal/referrals/{case_ref}/acknowledge")
+    assert again.status_code == 302
+    assert f"Referral {case_ref} was already acknowledged." in text_of(client.get("/portal/"))
+    assert [row.referral_id for row in audit_rows(app) if row.action == "acknowledge"] == [referral.id]
+    assert "Acknowledge receipt" not in text_of(client.get(f"/portal/referrals/{case_ref}"))
+
+
+def test_acknowledging_needs_the_csrf_token(app, client, world, portal_user):
+    portal_user.login(world.emails["save"])
+    case_ref = world.case_refs["SAVE"][0]
+    assert client.post(f"/portal/referrals/{case_ref}/acknowledge").status_code == 400
+    assert referral_row(app, case_ref).acknowledged_at is None
+
+
+def test_guessing_case_refs_gives_the_same_404_as_nonsense(app, client, world, portal_user):
+    portal_user.login(world.emails["save"])
+    others = world.case_refs["CARE"] + world.case_refs["PSEAN"]
+    guesses = others + ["R-ZZZZZZ", "R-222222", "nonsense", world.case_refs["SAVE"][0].lower()]
+    client.get("/portal/")  # the first page after login adds the CSRF token to the cookie
+    answers = [client.get(f"/portal/referrals/{guess}") for guess in guesses]
+    assert {response.status_code for response in answers} == {404}
+    bodies = {without_csrf(text_of(response)) for response in answers}
+    assert len(bodies) == 1 and "not yours to see" in bodies.pop()
+    headers = {tuple(sorted((name, value) for name, value in response.headers.items()
+                            if name not in ("Date", "Content-Length"))) for response in answers}
+    assert len(headers) == 1, headers
+    for guess in others:
+        assert portal_user.post_form(f"/portal/referrals/{guess}/acknowledge").status_code == 404
+        assert referral_row(app, guess).acknowledged_at is None
+    assert [row.action for row in audit_rows(app)] == ["login"]  # nothing was opened
+
+
+@pytest.mark.parametrize("name, landing", [("caseworker", "/portal/"), ("admin", "/portal/overview")])
+def test_roles_without_referral_access_get_a_clear_403(client, world, portal_user, name, landing):
+    assert portal_user.login(world.emails[name]).headers["Location"] == landing
+    for path in ("/portal/", f"/portal/referrals/{world.case_refs['SAVE'][0]}"):
+        response = client.get(path)
+        assert response.status_code == 403
+        assert f"Your role ({name}) does not give access to referrals." in text_of(response)
+        assert all(account not in text_of(response) for account in world.accounts.values())
+    refused = portal_user.post_form(f"/portal/referrals/{world.case_refs['SAVE'][0]}/acknowledge")
+    assert refused.status_code == 403
+
+
+def test_focal_points_do_not_see_the_overview(client, world, portal_user):
+    portal_user.login(world.emails["save"])
+    response = client.get("/portal/overview")
+    assert response.status_code == 403
+    assert "Your role (focal point) does not give access to the overview" in text_of(response)
+
+
+def test_a_user_without_a_grant_is_told_how_access_comes(app, client, world, portal_user):
+    portal_user.login(world.emails["save_new"])  # first of SAVE to log in: nobody could grant yet
+    listing = text_of(client.get("/portal/"))
+    assert "does not hold" in listing and world.case_refs["SAVE"][0] in listing
+    case_ref = world.case_refs["SAVE"][0]
+    response = client.get(f"/portal/referrals/{case_ref}")
+    page = text_of(response)
+    assert response.status_code == 403 and "You cannot open referrals yet" in page
+    assert "a colleague who already has access logs in" in page and "flask users grant" in page
+    assert world.accounts[case_ref] not in page
+    assert "open_referral" not in [row.action for row in audit_rows(app)]
+
+    # A colleague logs in (granting the key); after logging in again the referral opens.
+    colleague = PortalUser(app.test_client())
+    colleague.login(world.emails["save"])
+    portal_user.post_form("/portal/logout")
+    portal_user.login(world.emails["save_new"])
+    assert world.accounts[case_ref] in text_of(client.get(f"/portal/referrals/{case_ref}"))
+
+
+def test_coordinators_read_the_networks_referrals_and_no_one_elses(client, world, portal_user):
+    portal_user.login(world.emails["coord"])
+    network_ref = world.case_refs["PSEAN"][0]
+    assert network_ref in text_of(client.get("/portal/"))
+    assert world.accounts[network_ref] in text_of(client.get(f"/portal/referrals/{network_ref}"))
+    assert client.get(f"/portal/referrals/{world.case_refs['SAVE'][0]}").status_code == 404
+
+
+def test_the_overview_counts_without_content(client, world, portal_user, clock):
+    clock.advance(hours=25)  # every referral is now overdue
+    portal_user.login(world.emails["coord"])
+    response = client.get("/portal/overview")
+    page = text_of(response)
+    assert response.status_code == 200
+    rows = re.findall(r'<th scope="row">(\w+)</th><td>([\d-]+)</td><td>([\w ]+)</td>\s*'
+                      r'<td class="number">(\d+)</td><td class="number">(\d+)</td>\s*'
+                      r'<td class="number">(\d+)</td><td class="number">(\d+)</td>', page)
+    assert rows == [("CARE", "2026-11", "Received", "1", "0", "0", "1"),
+                    ("PSEAN", "2026-11", "Received", "1", "0", "0", "1"),
+                    ("SAVE", "2026-11", "Received", "2", "1", "1", "2")]
+    assert re.search(r'All</th>\s*<td class="number">4</td><td class="number">1</td>\s*'
+                     r'<td class="number">1</td><td class="number">4</td>', page)
+    for case_ref, account in world.accounts.items():
+        assert case_ref not in page and account not in page
+
+
+def test_the_overview_follows_statuses(app, client, world, portal_user):
+    admin = PortalUser(app.test_client())
+    portal_user.login(world.emails["save"])
+    portal_user.post_form(f"/portal/referrals/{world.case_refs['SAVE'][0]}/acknowledge")
+    admin.login(world.emails["admin"])
+    page = text_of(admin.client.get("/portal/overview"))
+    for status in ("Acknowledged", "Received"):
+        row = rf'<th scope="row">SAVE</th><td>2026-11</td><td>{status}</td>\s*<td class="number">1</td>'
+        assert re.search(row, page)
