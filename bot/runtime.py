@@ -4,7 +4,7 @@ one database session per request (committed by the view, closed at teardown)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, partial
 from datetime import datetime, timedelta, timezone
 from typing import Callable
 
@@ -13,7 +13,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from i18n.catalogs import Catalogs
-from i18n.languages import offered, own_name
+from i18n.languages import guess, offered, own_name
 from i18n.render import Renderer
 from intake.engine import Context
 from storage.crypto import Vault, load_or_create_data_key
@@ -66,6 +66,7 @@ def build_runtime(config: dict) -> Runtime:
             language_names={code: own_name(code) for code in languages},
             service_name=config["SERVICE_NAME"],
             timeout=timedelta(minutes=config["CONVERSATION_TIMEOUT_MINUTES"]),
+            guess_language=partial(guess, offered=languages, translate=catalogs.translate),
         ),
         clock=config.get("CLOCK") or utcnow,
     )

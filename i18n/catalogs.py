@@ -20,8 +20,9 @@ log = logging.getLogger(__name__)
 
 LOCALES_DIR = Path(__file__).parent / "locales"
 SOURCE_LANGUAGE = "en"
-# Where a language's catalog lacks a string, try these before the English source.
-FALLBACKS: dict[str, tuple[str, ...]] = {}
+# Where a language's catalog lacks a string, try these before the English source: people who
+# read Jingpho, S'gaw Karen or Shan in Myanmar mostly read Burmese too.
+FALLBACKS: dict[str, tuple[str, ...]] = {"kac": ("my",), "ksw": ("my",), "shn": ("my",), "mnw": ("my",)}
 
 
 class Catalogs:

@@ -2,7 +2,23 @@
 
 from __future__ import annotations
 
+from typing import Callable
+
 from babel import Locale, UnknownLocaleError
+
+from i18n.normalise import match_key
+from intake.messages import P_, Text
+
+# Letters only these languages use, inside the Myanmar Unicode block: a first message written
+# with them says which language it is in. Anything else in Myanmar script is taken for Burmese.
+_SCRIPT_MARKERS = {
+    "shn": set(range(0x1075, 0x1082)) | set(range(0x1082, 0x108E)) | set(range(0x1090, 0x109A)),
+    "ksw": set(range(0x1061, 0x1065)),
+}
+_MYANMAR_BLOCK = range(0x1000, 0x10A0)
+# Translators: greetings people open a conversation with, "|"-separated, in your language and as
+# people spell it in Latin letters (e.g. "mingalaba" for Burmese).
+GREETINGS = P_("greeting", "hello|hi|hey|good morning|good afternoon|good evening")
 
 # Babel (CLDR) has no data for some languages of Myanmar; their own names, for the menu.
 _OWN_NAMES = {
@@ -25,6 +41,27 @@ def own_name(code: str) -> str:
     except (UnknownLocaleError, ValueError):
         return code
     return name[:1].upper() + name[1:] if name else code
+
+
+def guess(text: str, offered: tuple[str, ...], translate: Callable[[str, Text], str]) -> str | None:
+    """The language a first message is probably in, among those offered; None if unclear."""
+    points = {ord(char) for char in text}
+    if points & set(_MYANMAR_BLOCK):
+        for code, markers in _SCRIPT_MARKERS.items():
+            if points & markers and code in offered:
+                return code
+        return "my" if "my" in offered else None
+    key = match_key(text)
+    if not key:
+        return None
+    # English greetings are everyone's ("hi" says nothing about what a person reads), so only the
+    # greetings of the other languages choose one.
+    english = {match_key(word) for word in GREETINGS.msgid.split("|")}
+    for code in offered:
+        words = {match_key(word) for word in translate(code, GREETINGS).split("|") if word.strip()} - english
+        if any(key == word or key.startswith(word + " ") for word in words):
+            return code
+    return None
 
 
 def offered(requested: list[str], shipped: tuple[str, ...]) -> tuple[str, ...]:

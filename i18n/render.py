@@ -40,6 +40,10 @@ class Renderer:
     def __init__(self, catalogs: Catalogs, languages: tuple[str, ...]):
         self.catalogs = catalogs
         self.languages = languages
+        # Before a person has chosen: the default language and English. Not every offered one:
+        # each line of Burmese-script text costs SMS segments, and the language menu lists every
+        # language in its own name anyway.
+        self.unknown_reader = tuple(dict.fromkeys([languages[0], *(["en"] if "en" in languages else [])]))
 
     def keyword(self, lang: str, name: str) -> str:
         """The word people are told to send for a keyword, e.g. MENU."""
@@ -60,7 +64,7 @@ class Renderer:
     def text(self, lang: str, text: Text) -> str:
         """One paragraph, placeholders filled; `every_language` text gives one line per language."""
         if text.every_language:
-            lines = [self.text(code, Text(text.msgid, text.params, text.context)) for code in self.languages]
+            lines = [self.text(code, Text(text.msgid, text.params, text.context)) for code in self.unknown_reader]
             return "\n".join(dict.fromkeys(lines))
         template = self.catalogs.translate(lang, text)
         if not text.params:
@@ -73,8 +77,9 @@ class Renderer:
             return text.msgid.format_map(params)
 
     def render(self, lang: str | None, outbound: Outbound) -> Rendered:
-        """Render in `lang`; with no language chosen yet, every paragraph in every offered one."""
-        if lang is None:
+        """Render in `lang`; with no language chosen yet, in the default language and English."""
+        unknown = lang is None
+        if unknown:
             lang = self.languages[0]
             parts = [replace(part, every_language=True) for part in outbound.parts]
         else:
@@ -82,5 +87,5 @@ class Renderer:
         return Rendered(
             tuple(self.text(lang, part) for part in parts),
             tuple((option.number, self.text(lang, option.label)) for option in outbound.options),
-            lang,
+            "en" if unknown else lang,  # numbers everyone reads until a language is chosen
         )

@@ -38,6 +38,8 @@ class Context:
     directory: object | None = None
     # A fresh receipt number the host drew for this message, used if a report is sent now.
     receipt: str | None = None
+    # first message -> the language it is probably written in (among those offered), or None.
+    guess_language: Callable[[str], str | None] | None = None
 
     @property
     def default_language(self) -> str:
@@ -164,10 +166,13 @@ class _Turn:
             return
         self.options = tuple(option for option, _ in self.options_of(step))
 
-    def start(self) -> None:
-        """A new conversation: language first when there is a choice, else the menu."""
+    def start(self, first_text: str = "") -> None:
+        """A new conversation: in the remembered language, or the one the first message is
+        written in; the language question only when neither is known (it costs an SMS)."""
         self.state.history, self.state.draft, self.state.resume = [], {}, None
         self.state.position = self.state.edit_return = None
+        if self.state.lang is None and len(self.ctx.languages) > 1 and self.ctx.guess_language:
+            self.state.lang = self.ctx.guess_language(first_text)
         if self.state.lang is None and len(self.ctx.languages) > 1:
             self.enter(LANGUAGE, remember=False)
         else:
@@ -277,7 +282,7 @@ def _step(state: State | None, inbound: Inbound, ctx: Context) -> Result:
         if keyword == "language":
             turn.enter(LANGUAGE, remember=False)
         else:
-            turn.start()
+            turn.start(inbound.text)
         return turn.result()
 
     if inbound.media_count:
@@ -293,8 +298,8 @@ def _step(state: State | None, inbound: Inbound, ctx: Context) -> Result:
         else:
             turn.prompt()
     elif keyword == "help":
-        turn.say(N_("Send {menu} for the main menu, {back} to go back, {language} to change "
-                    "language, {exit} to end and delete this conversation."),
+        turn.say(N_("{menu}: main menu. {back}: go back. {language}: change language. "
+                    "{exit}: end and delete this chat."),
                  menu=Keyword("menu"), back=Keyword("back"), language=Keyword("language"),
                  exit=Keyword("exit"))
         turn.prompt()

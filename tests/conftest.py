@@ -33,6 +33,8 @@ ENVIRONMENT = [
     "SMTP_USER", "SMTP_PASSWORD", "SMTP_FROM", "SMTP_STARTTLS", "DEMO_DATA", "LANGUAGES", "SERVICE_NAME",
     "SIMULATOR_ENABLED", "CONVERSATION_TIMEOUT_MINUTES", "MAX_INBOUND_CHARS", "SMS_REPLY_MODE",
     "OUTBOX_WORKER", "OUTBOX_MAX_ATTEMPTS", "OUTBOX_BACKOFF_SECONDS", "OUTBOX_BACKOFF_CAP_SECONDS",
+    "ACK_DEADLINE_HOURS", "URGENT_ACK_DEADLINE_HOURS", "TIMEZONE", "TELEGRAM_WIPE_MESSAGES",
+    "PORTAL_LOCKOUT_ATTEMPTS", "PORTAL_LOCKOUT_MINUTES", "PORTAL_SESSION_HOURS",
 ]
 
 
@@ -136,6 +138,8 @@ def make_app(database_url, tmp_path, clock):
             "TWILIO_API_BASE_URL": "http://127.0.0.1:9",
             "CLOCK": clock,
             "TESTING": True,
+            # The languages most tests are written for; tests of the others set their own.
+            "LANGUAGES": ["en", "my"],
         }
         config.update(overrides)
         application = create_app(config)

@@ -1,0 +1,116 @@
+"""SMS cost budgets: every reply the engine can give, in every shipped language, laid out as SMS,
+fits its budget; and nothing in Latin-script languages is forced into UCS-2.
+
+Budgets (segments per reply; a segment is 160 GSM-7 characters, or 70 UCS-2 units, 153 / 67 when
+split):
+
+| reply | GSM-7 (en, kac) | UCS-2 (my, ksw, shn) |
+|---|---|---|
+| a question with its choices | 1 | 3 |
+| the review, or the emergency lines (operator's text) | 2 | 4 |
+| a note (help, a reason, "not available") then the question | 2 | 5 |
+| a note then the review | 3 | 6 |
+
+The first message before a language is chosen is priced in the language of the deployment's
+default (and English); see test_language_menu_budget.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from bot.layout import as_text
+from i18n.catalogs import Catalogs
+from i18n.render import Renderer
+from i18n.sms import is_gsm7, segments
+from intake import engine
+from intake.engine import Context
+from intake.flows import FLOWS
+from intake.messages import Inbound
+from intake.state import State
+
+CATALOGS = Catalogs()
+LANGUAGES = CATALOGS.shipped
+LATIN = {"en", "kac"}
+T0 = datetime(2026, 11, 24, 9, 0, tzinfo=timezone.utc)
+BUDGET = {"question": (1, 3), "long question": (2, 4), "note": (2, 5), "note and review": (3, 6)}
+LONG_QUESTIONS = {"report.review", "report.emergency"}
+DRAFT = {"organisation": {"id": 1, "name": "Demo Relief Agency (DRA)"}, "send_to_them": "avoid",
+         "account": ["a", "b", "c"], "when": "this_month", "affected": "other", "child": "unknown",
+         "where": {"pcode": "MMR012001", "state_pcode": "MMR012", "name_en": "Sittwe", "name_my": "စစ်တွေ"},
+         "contact": "yes", "contact_how": "other_number", "contact_number": "+959450001111"}
+
+
+class Directory:
+    available = True
+
+    def emergency_contacts(self, lang):
+        return "Police (demo): 199\nWomen's helpline (demo): 09 000 000 000"
+
+    def match_organisation(self, text):
+        return None
+
+    def match_township(self, text):
+        return None
+
+
+def context() -> Context:
+    return Context(languages=LANGUAGES, translate=CATALOGS.translate, directory=Directory(),
+                   language_names={code: code for code in LANGUAGES}, receipt="482109375566")
+
+
+def replies(lang: str, position: str, text: str, invalid: int = 0) -> list[str]:
+    state = State(lang=lang, position=position, draft=dict(DRAFT), invalid=invalid, last_active=T0)
+    result = engine.step(state, Inbound("sms", "k", text, T0 + timedelta(minutes=1)), context())
+    renderer = Renderer(CATALOGS, LANGUAGES)
+    return [as_text(renderer.render(result.state.lang, outbound)) for outbound in result.replies]
+
+
+QUESTIONS = [f"{flow.name}.{step.name}" for flow in FLOWS.values() for step in flow.steps if not step.is_info]
+
+
+def check(text: str, lang: str, kind: str) -> None:
+    gsm_budget, ucs_budget = BUDGET[kind]
+    cost = segments(text)
+    if lang in LATIN:
+        assert cost.encoding == "GSM-7", f"{lang}: decorative characters force UCS-2: {text!r}"
+    budget = gsm_budget if cost.encoding == "GSM-7" else ucs_budget
+    assert cost.count <= budget, f"{lang} {kind}: {cost.count} segments ({cost.units} units) > {budget}: {text!r}"
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+@pytest.mark.parametrize("position", QUESTIONS)
+def test_each_question_fits_its_budget(lang, position):
+    [text] = replies(lang, position, "help")  # help note, then the question
+    check(text, lang, "note and review" if position == "report.review" else "note")
+    kind = "long question" if position in LONG_QUESTIONS else "question"
+    question = text.split("\n", 1)[1]  # the question alone, without the help line
+    check(question, lang, kind)
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+@pytest.mark.parametrize("position", QUESTIONS)
+def test_invalid_answers_and_the_hint_fit_their_budget(lang, position):
+    for invalid in (0, 2):  # the first invalid answer, then the third (with the MENU/HELP hint)
+        [text] = replies(lang, position, "🙂", invalid=invalid)
+        check(text, lang, "note and review" if position == "report.review" else "note")
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_notes_before_the_menu_fit(lang):
+    for text in (*replies(lang, "menu.main", "2"), *replies(lang, "report.when", "menu")):
+        check(text, lang, "note")
+
+
+@pytest.mark.parametrize("languages", [("en", "my"), ("my", "en", "kac", "ksw", "shn")])
+def test_language_menu_budget(languages):
+    """The very first reply: the question in the default language and English, then every
+    offered language in its own name."""
+    ctx = Context(languages=languages, translate=CATALOGS.translate,
+                  language_names={"en": "English", "my": "မြန်မာ", "kac": "Jinghpaw", "ksw": "ကညီကျိာ်",
+                                  "shn": "တႆး"})
+    result = engine.step(None, Inbound("sms", "k", "hello", T0), ctx)
+    text = as_text(Renderer(CATALOGS, languages).render(None, result.replies[0]))
+    assert segments(text).count <= 3, text
