@@ -7,6 +7,7 @@ from typing import Callable
 from babel import Locale, UnknownLocaleError
 
 from i18n.normalise import match_key
+from i18n.zawgyi import is_zawgyi, zawgyi_form
 from intake.messages import P_, Text
 
 # Letters only these languages use, inside the Myanmar Unicode block: a first message written
@@ -44,24 +45,29 @@ def own_name(code: str) -> str:
 
 
 def guess(text: str, offered: tuple[str, ...], translate: Callable[[str, Text], str]) -> str | None:
-    """The language a first message is probably in, among those offered; None if unclear."""
-    points = {ord(char) for char in text}
-    if points & set(_MYANMAR_BLOCK):
-        for code, markers in _SCRIPT_MARKERS.items():
-            if points & markers and code in offered:
-                return code
-        return "my" if "my" in offered else None
+    """The language a first message is probably in, among those offered; None if unclear.
+
+    A greeting of one of the languages decides first (in Zawgyi spelling too: a short Zawgyi
+    greeting is too little for the detector, and Zawgyi uses code points S'gaw Karen uses). Then
+    the script: Shan or Karen letters, else Myanmar script is Burmese. English greetings are
+    everyone's ("hi" says nothing about what a person reads), so they choose nothing."""
     key = match_key(text)
     if not key:
         return None
-    # English greetings are everyone's ("hi" says nothing about what a person reads), so only the
-    # greetings of the other languages choose one.
     english = {match_key(word) for word in GREETINGS.msgid.split("|")}
     for code in offered:
-        words = {match_key(word) for word in translate(code, GREETINGS).split("|") if word.strip()} - english
-        if any(key == word or key.startswith(word + " ") for word in words):
+        words = [word for word in translate(code, GREETINGS).split("|") if word.strip()]
+        keys = {match_key(form) for word in words for form in (word, zawgyi_form(word))} - english
+        if any(key == word or key.startswith(word + " ") for word in keys):
             return code
-    return None
+    points = {ord(char) for char in text}
+    if not points & set(_MYANMAR_BLOCK):
+        return None
+    if not is_zawgyi(text):
+        for code, markers in _SCRIPT_MARKERS.items():
+            if points & markers and code in offered:
+                return code
+    return "my" if "my" in offered else None
 
 
 def offered(requested: list[str], shipped: tuple[str, ...]) -> tuple[str, ...]:
