@@ -24,6 +24,7 @@ from storage.accounts import KEY_HOLDING_ROLES, AccountError
 from storage.csv_import import ImportRejected
 from storage.directory import import_directory
 from storage.gazetteer import import_emergency_contacts, import_townships
+from storage.logins import TOTP_PURPOSE
 from storage.models import KeyGrant, Organisation, User
 
 directory_group = AppGroup("directory", help="The focal-point directory.")
@@ -216,7 +217,7 @@ def users_totp(email: str) -> None:
     with runtime.sessions() as session:
         user = _user(session, email)
         replaced = user.totp_secret is not None
-        user.totp_secret = runtime.vault.seal(secret.encode(), "users.totp_secret")
+        user.totp_secret = runtime.vault.seal(secret.encode(), TOTP_PURPOSE)
         session.commit()
     uri = pyotp.TOTP(secret).provisioning_uri(name=user.email, issuer_name=runtime.config["SERVICE_NAME"])
     click.echo(f"TOTP is on for {user.email}: after the password, the portal asks for a 6-digit code.")

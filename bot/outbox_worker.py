@@ -13,7 +13,7 @@ import threading
 import time
 from datetime import timedelta
 
-from storage import conversations, outbox
+from storage import conversations, outbox, portal_sessions
 from bot.escalation import escalate_overdue
 from bot.senders import PermanentError, TransientError
 
@@ -101,10 +101,12 @@ class OutboxWorker:
         return count
 
     def purge(self) -> dict[str, int]:
-        """Delete expired drafts and old duplicate-detection records."""
+        """Delete expired drafts, old duplicate-detection records, undeletable chat message ids
+        and expired portal sessions."""
         runtime = self.runtime
         with runtime.sessions() as session:
             counts = conversations.purge(session, runtime.clock(), runtime.context.timeout, HANDLED_RETENTION)
+            counts["expired_portal_sessions"] = portal_sessions.purge_expired(session, runtime.clock())
             session.commit()
         if any(counts.values()):
             log.info("purged %s", ", ".join(f"{count} {name}" for name, count in counts.items()))

@@ -564,7 +564,7 @@ def test_purge_expires_silent_drafts_and_forgets_old_message_ids(app, phone, clo
     assert len(before) == 3 and all(state is not None for state in before.values())
 
     assert OutboxWorker(runtime).purge() == {"expired_conversations": 2, "handled_messages": 1,
-                                             "undeletable_chat_messages": 0}
+                                             "undeletable_chat_messages": 0, "expired_portal_sessions": 0}
 
     with runtime.sessions() as session:
         after = list(session.scalars(select(Conversation).order_by(Conversation.last_active_at)))
@@ -575,7 +575,7 @@ def test_purge_expires_silent_drafts_and_forgets_old_message_ids(app, phone, clo
         assert session.scalar(select(func.count()).select_from(InboundMessage)) == 2
 
     assert OutboxWorker(runtime).purge() == {"expired_conversations": 0, "handled_messages": 0,
-                                             "undeletable_chat_messages": 0}
+                                             "undeletable_chat_messages": 0, "expired_portal_sessions": 0}
 
 
 class _Exploding:

@@ -4,7 +4,6 @@ through the real storage functions, and a browser stand-in that fills in the por
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -16,39 +15,7 @@ from storage import accounts, sealing
 from storage.logins import TOTP_PURPOSE
 from storage.models import User
 from storage.reports import NewReport, file_report
-
-PASSWORD = "correct horse battery staple"
-_TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
-
-
-def csrf_token(html: str) -> str:
-    match = _TOKEN.search(html)
-    assert match, "the page has no CSRF field"
-    return match.group(1)
-
-
-class PortalUser:
-    """A person using the portal through the Flask test client."""
-
-    def __init__(self, client):
-        self.client = client
-
-    def token(self, path: str = "/portal/login") -> str:
-        """The CSRF token from a form on `path` (as a browser would have it)."""
-        return csrf_token(self.client.get(path).get_data(as_text=True))
-
-    def post_form(self, path: str, data: dict | None = None, *, token_from: str = "/portal/", **kwargs):
-        return self.client.post(path, data={"csrf_token": self.token(token_from), **(data or {})}, **kwargs)
-
-    def submit_login(self, email: str, password: str = PASSWORD, **extra):
-        return self.client.post("/portal/login", data={"csrf_token": self.token(), "email": email,
-                                                       "password": password, **extra})
-
-    def login(self, email: str, password: str = PASSWORD):
-        response = self.submit_login(email, password)
-        assert response.status_code == 302, response.get_data(as_text=True)
-        return response
-
+from tests.support.portal import PASSWORD, PortalUser, csrf_token  # noqa: F401 (shared with other tests)
 
 @pytest.fixture
 def portal_user(client) -> PortalUser:

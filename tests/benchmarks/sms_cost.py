@@ -1,0 +1,64 @@
+"""What a whole report costs over SMS in each shipped language: the segments of every message
+both ways, played through the real SMS webhook. Prints a table; asserts nothing.
+
+    .venv/bin/python tests/benchmarks/sms_cost.py
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+from app import create_app  # noqa: E402
+from i18n.sms import segments  # noqa: E402
+from storage.migrate import upgrade  # noqa: E402
+from tests.bot.test_languages import CASES  # noqa: E402
+from tests.conftest import PUBLIC_BASE_URL, TWILIO_TOKEN, Clock, Phone  # noqa: E402
+from tests.support.directory import seed_directory  # noqa: E402
+
+LANGUAGES = ["my", "en", "kac", "ksw", "shn"]  # a Myanmar deployment: Burmese first
+
+
+def play(case: str) -> tuple[int, int, int, int]:
+    """(messages sent by the person, their segments, replies, reply segments) for one report."""
+    workdir = tempfile.mkdtemp()
+    url = f"sqlite:///{workdir}/cost.sqlite3"
+    upgrade(url)
+    app = create_app({"DATABASE_URL": url, "SECRET_KEY": "c" * 40, "DATA_KEY_FILE": os.path.join(workdir, "k"),
+                      "PUBLIC_BASE_URL": PUBLIC_BASE_URL, "TWILIO_AUTH_TOKEN": TWILIO_TOKEN,
+                      "LANGUAGES": LANGUAGES, "CLOCK": Clock()})
+    runtime = app.extensions["intake"]
+    with runtime.sessions() as session:
+        seed_directory(session, runtime.clock())
+        session.commit()
+    greeting, organisation, account, place, digits, _ = CASES[case]
+    one, two, _three = digits
+    script = [greeting] + (["2"] if case == "en" else [])  # English greetings leave the language open
+    script += [one, two, organisation, one, account, one, two, place, one, two, one, one]
+    phone = Phone(app.test_client(), "+959420000888")
+    sent = sent_segments = replies = reply_segments = 0
+    for text in script:
+        sent += 1
+        sent_segments += segments(text).count
+        for body in phone.say(text):
+            replies += 1
+            reply_segments += segments(body).count
+    runtime.close()
+    return sent, sent_segments, replies, reply_segments
+
+
+def main() -> None:
+    print(f"offered languages: {', '.join(LANGUAGES)} (the first is the default)")
+    print("| language | person's messages | their segments | replies | reply segments |")
+    print("|---|---|---|---|---|")
+    for case in ["en", "my", "my-zawgyi", "kac", "ksw", "shn"]:
+        sent, sent_segments, replies, reply_segments = play(case)
+        print(f"| {case} | {sent} | {sent_segments} | {replies} | {reply_segments} |")
+
+
+if __name__ == "__main__":
+    main()
