@@ -8,6 +8,7 @@ and sends the replies.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 from datetime import timedelta
 from typing import Callable, Mapping
 
@@ -86,6 +87,18 @@ def _sensitive(state: State | None) -> bool:
     return bool(position) and flows.FLOWS[position.partition(".")[0]].sensitive
 
 
+@lru_cache(maxsize=4096)
+def _accepted(translate, languages: tuple[str, ...], msgid: str, context: str | None, literal: bool) -> frozenset[str]:
+    """The match keys of every way to say a text in the offered languages, and in Zawgyi spelling
+    (catalogs do not change while the process runs, so this is computed once per text)."""
+    text = Text(msgid, context=context, literal=literal)
+    words = set(msgid.split("|"))
+    for lang in languages:
+        words.update(translate(lang, text).split("|"))
+    words |= {zawgyi_form(word) for word in words}  # as phones typing Zawgyi spell them
+    return frozenset(match_key(word) for word in words if word.strip())
+
+
 class _Turn:
     """Builds the result of one inbound message (notes first, then the next prompt)."""
 
@@ -103,13 +116,9 @@ class _Turn:
     def say(self, msgid: str, **params) -> None:
         self.parts.append(Text(msgid, params))
 
-    def answers(self, text: Text) -> set[str]:
+    def answers(self, text: Text) -> frozenset[str]:
         """Every word that selects `text`: its English source and each offered translation."""
-        words = set(text.msgid.split("|"))
-        for lang in self.ctx.languages:
-            words.update(self.ctx.translate(lang, text).split("|"))
-        words |= {zawgyi_form(word) for word in words}  # as phones typing Zawgyi spell them
-        return {match_key(word) for word in words if word.strip()}
+        return _accepted(self.ctx.translate, self.ctx.languages, text.msgid, text.context, text.literal)
 
     def options_of(self, step: Step) -> list[tuple[Option, Choice]]:
         if step.choices_from == "languages":

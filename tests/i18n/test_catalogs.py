@@ -57,3 +57,25 @@ def test_catalog_is_complete_and_sound(po_path):
 
 def test_every_catalog_loads():
     assert set(Catalogs().shipped) == {"en"} | {p.parent.parent.name for p in CATALOG_FILES}
+
+
+def flow_texts():
+    """Every translatable Text the flow definitions and keywords declare."""
+    from intake.flows import FLOWS, KEYWORDS
+
+    for text in KEYWORDS.values():
+        yield text
+    for flow in FLOWS.values():
+        for step in flow.steps:
+            yield from filter(None, (step.prompt, step.again, step.edit_label))
+            for choice in step.choices:
+                yield from filter(None, (choice.label, choice.answers, choice.missing))
+
+
+def test_extraction_catches_every_string_of_the_flow_data():
+    """`make translations` uses Babel's own Python extractor: the N_ and P_ markers in the flow
+    definitions make prompts, choices, accepted answers and keywords extractable as they are."""
+    extracted = source_messages()
+    missing = {(t.msgid, t.context) for t in flow_texts() if not t.literal} - extracted
+    assert not missing
+    assert ("done|finished", "answers") in extracted and ("Add to what happened", None) in extracted
