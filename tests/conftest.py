@@ -19,6 +19,7 @@ from app import create_app
 from storage.db import make_engine
 from storage.migrate import upgrade
 from storage.models import Base
+from tests.support.postgres import private_schema
 
 PUBLIC_BASE_URL = "https://intake.example.org"
 TWILIO_TOKEN = "test-auth-token-0123456789"
@@ -90,17 +91,9 @@ def sqlite_template(tmp_path_factory) -> str:
 @pytest.fixture(scope="session")
 def postgres_url():
     """A private schema in the TEST_DATABASE_URL database, migrated once, dropped at the end."""
-    schema = f"intake_test_{secrets.token_hex(4)}"
-    admin = make_engine(TEST_DATABASE_URL)
-    with admin.begin() as connection:
-        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    separator = "&" if "?" in TEST_DATABASE_URL else "?"
-    url = f"{TEST_DATABASE_URL}{separator}options=-csearch_path%3D{schema}"
-    upgrade(url)
-    yield url
-    with admin.begin() as connection:
-        connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-    admin.dispose()
+    with private_schema(TEST_DATABASE_URL) as url:
+        upgrade(url)
+        yield url
 
 
 @pytest.fixture(params=DATABASES)

@@ -92,14 +92,10 @@ def test_sender_pseudonym_depends_on_the_secret_key(make_app, tmp_path):
 def test_a_sent_report_leaves_no_account_text_or_number_in_the_database(make_app, caplog):
     """Issue 3: after a full report (consenting to contact on this very number), neither the
     account nor the number is anywhere in the database file, and the logs name neither."""
-    from tests.support.directory import seed_directory
+    from tests.support.directory import with_directory
 
     caplog.set_level(logging.DEBUG)
-    app = make_app()
-    runtime = app.extensions["intake"]
-    with runtime.sessions() as session:
-        seed_directory(session, runtime.clock())
-        session.commit()
+    app = with_directory(make_app())
     phone = Phone(app.test_client(), NUMBER)
     account = "The guard Zq7-private-words took my ration card and ဇော်ဇော်ကိုယ်တိုင် saw it"
     for text in ("hello", "1", "1", "2", "DRA", "1", account, "1", "2", "Sittwe", "1", "2", "2", "1"):

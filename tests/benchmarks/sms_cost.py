@@ -18,7 +18,7 @@ from i18n.sms import segments  # noqa: E402
 from storage.migrate import upgrade  # noqa: E402
 from tests.bot.test_languages import CASES  # noqa: E402
 from tests.conftest import PUBLIC_BASE_URL, TWILIO_TOKEN, Clock, Phone  # noqa: E402
-from tests.support.directory import seed_directory  # noqa: E402
+from tests.support.directory import with_directory  # noqa: E402
 
 LANGUAGES = ["my", "en", "kac", "ksw", "shn"]  # a Myanmar deployment: Burmese first
 
@@ -31,10 +31,7 @@ def play(case: str) -> tuple[int, int, int, int]:
     app = create_app({"DATABASE_URL": url, "SECRET_KEY": "c" * 40, "DATA_KEY_FILE": os.path.join(workdir, "k"),
                       "PUBLIC_BASE_URL": PUBLIC_BASE_URL, "TWILIO_AUTH_TOKEN": TWILIO_TOKEN,
                       "LANGUAGES": LANGUAGES, "CLOCK": Clock()})
-    runtime = app.extensions["intake"]
-    with runtime.sessions() as session:
-        seed_directory(session, runtime.clock())
-        session.commit()
+    runtime = with_directory(app).extensions["intake"]
     greeting, organisation, account, place, digits, _ = CASES[case]
     one, two, _three = digits
     script = [greeting] + (["2"] if case == "en" else [])  # English greetings leave the language open

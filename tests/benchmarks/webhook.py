@@ -31,6 +31,7 @@ from intake import engine  # noqa: E402
 from intake.engine import Context  # noqa: E402
 from intake.messages import Inbound  # noqa: E402
 from storage.migrate import upgrade  # noqa: E402
+from tests.support.postgres import private_schema  # noqa: E402
 
 TOKEN = "bench-token"
 BASE = "https://bench.example.org"
@@ -38,34 +39,11 @@ BASE = "https://bench.example.org"
 SCRIPT = ["hello", "1", "2", "help", "xyz", "3", "menu", "4", "2", "1", "back", "1"]
 
 
-def private_schema(database_url: str):
-    """On PostgreSQL, a throw-away schema so the benchmark never touches real tables."""
-    from sqlalchemy import text
-
-    from storage.db import make_engine
-
-    schema = f"bench_{secrets.token_hex(4)}"
-    admin = make_engine(database_url)
-    with admin.begin() as connection:
-        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-
-    def drop():
-        with admin.begin() as connection:
-            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
-
-    return f"{database_url}{'&' if '?' in database_url else '?'}options=-csearch_path%3D{schema}", drop
-
-
 def bench_webhook(database_url: str, messages: int, senders: int) -> dict:
-    drop = None
-    if database_url.startswith("postgresql"):
-        database_url, drop = private_schema(database_url)
-    try:
-        return _bench_webhook(database_url, messages, senders)
-    finally:
-        if drop:
-            drop()
+    if database_url.startswith("postgresql"):  # never touch real tables
+        with private_schema(database_url, "bench") as url:
+            return _bench_webhook(url, messages, senders)
+    return _bench_webhook(database_url, messages, senders)
 
 
 def _bench_webhook(database_url: str, messages: int, senders: int) -> dict:

@@ -4,12 +4,12 @@ real, migrated database."""
 from __future__ import annotations
 
 import os
-import secrets
 
 import pytest
 from sqlalchemy import inspect, text
 
 from storage.db import make_engine
+from tests.support.postgres import private_schema
 
 EXIT_MESSAGE = "Ended. This conversation was deleted."
 
@@ -88,17 +88,8 @@ def empty_database_url(database_url, tmp_path):
     if database_url.startswith("sqlite"):
         yield f"sqlite:///{tmp_path / 'empty.sqlite3'}"
         return
-    base = os.environ["TEST_DATABASE_URL"]
-    schema = f"intake_empty_{secrets.token_hex(4)}"
-    admin = make_engine(base)
-    with admin.begin() as connection:
-        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    try:
-        yield f"{base}{'&' if '?' in base else '?'}options=-csearch_path%3D{schema}"
-    finally:
-        with admin.begin() as connection:
-            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+    with private_schema(os.environ["TEST_DATABASE_URL"], "intake_empty") as url:
+        yield url
 
 
 def test_db_upgrade_on_a_migrated_database_changes_nothing(app, database_url):

@@ -38,11 +38,7 @@ def app(make_app):
     application = make_app(LANGUAGES=LANGUAGES, TELEGRAM_BOT_TOKEN=telegram.token,
                            TELEGRAM_WEBHOOK_SECRET=SECRET, TELEGRAM_API_BASE_URL=telegram.url)
     application.telegram = telegram
-    runtime = application.extensions["intake"]
-    with runtime.sessions() as session:
-        application.seeded = d.seed_directory(session, runtime.clock())
-        session.commit()
-    yield application
+    yield d.with_directory(application)
     telegram.stop()
 
 

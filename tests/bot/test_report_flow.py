@@ -20,12 +20,7 @@ NUMBER = "+959450123987"
 
 @pytest.fixture
 def app(make_outbox_app):
-    application = make_outbox_app()
-    runtime = application.extensions["intake"]
-    with runtime.sessions() as session:
-        application.seeded = d.seed_directory(session, runtime.clock())
-        session.commit()
-    return application
+    return d.with_directory(make_outbox_app())
 
 
 @pytest.fixture

@@ -25,13 +25,8 @@ def telegram(clock):
 
 @pytest.fixture
 def app(make_app, telegram):
-    application = make_app(TELEGRAM_BOT_TOKEN=telegram.token, TELEGRAM_WEBHOOK_SECRET=SECRET,
-                           TELEGRAM_API_BASE_URL=telegram.url)
-    runtime = application.extensions["intake"]
-    with runtime.sessions() as session:
-        application.seeded = d.seed_directory(session, runtime.clock())
-        session.commit()
-    return application
+    return d.with_directory(make_app(TELEGRAM_BOT_TOKEN=telegram.token, TELEGRAM_WEBHOOK_SECRET=SECRET,
+                                     TELEGRAM_API_BASE_URL=telegram.url))
 
 
 @pytest.fixture
@@ -236,12 +231,8 @@ def test_quick_exit_wipes_at_once(app, person, telegram):
 
 
 def test_wiping_can_be_turned_off(make_app, telegram, updates):
-    app = make_app(TELEGRAM_BOT_TOKEN=telegram.token, TELEGRAM_WEBHOOK_SECRET=SECRET,
-                   TELEGRAM_API_BASE_URL=telegram.url, TELEGRAM_WIPE_MESSAGES="0")
-    runtime = app.extensions["intake"]
-    with runtime.sessions() as session:
-        app.seeded = d.seed_directory(session, runtime.clock())
-        session.commit()
+    app = d.with_directory(make_app(TELEGRAM_BOT_TOKEN=telegram.token, TELEGRAM_WEBHOOK_SECRET=SECRET,
+                                    TELEGRAM_API_BASE_URL=telegram.url, TELEGRAM_WIPE_MESSAGES="0"))
     play_report(Person(app.test_client(), telegram, updates))
     assert telegram.deleted() == {} and count(app, ChatMessage) == 0
 

@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 import os
-import secrets
 
 import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import inspect, text
+from sqlalchemy import inspect
 
 from storage.db import make_engine
 from storage.migrate import alembic_config, upgrade
 from storage.models import Base
+from tests.support.postgres import private_schema
 
 
 @pytest.fixture(params=["sqlite", "postgresql"] if os.environ.get("TEST_DATABASE_URL") else ["sqlite"])
@@ -21,15 +21,8 @@ def empty_database(request, tmp_path):
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'empty.sqlite3'}"
         return
-    base = os.environ["TEST_DATABASE_URL"]
-    schema = f"migrate_{secrets.token_hex(4)}"
-    admin = make_engine(base)
-    with admin.begin() as connection:
-        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    yield f"{base}{'&' if '?' in base else '?'}options=-csearch_path%3D{schema}"
-    with admin.begin() as connection:
-        connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-    admin.dispose()
+    with private_schema(os.environ["TEST_DATABASE_URL"], "migrate") as url:
+        yield url
 
 
 def test_upgrade_from_empty_matches_the_models(empty_database):

@@ -51,3 +51,12 @@ def seed_directory(session, now: datetime) -> Seeded:
     ])
     session.flush()
     return Seeded(network, dra, ehp, {"PSEAN": network_key, "DRA": dra_key, "EHP": ehp_key})
+
+
+def with_directory(app):
+    """Seed the test directory into an app's database (committed); `app.seeded` says what was made."""
+    runtime = app.extensions["intake"]
+    with runtime.sessions() as session:
+        app.seeded = seed_directory(session, runtime.clock())
+        session.commit()
+    return app
