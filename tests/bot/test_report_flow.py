@@ -271,3 +271,24 @@ def test_a_retried_send_files_one_report(app, phone):
     assert first.data == again.data and b"receipt number" in first.data
     with app.extensions["intake"].sessions() as session:
         assert session.execute(select(func.count()).select_from(Report)).scalar_one() == 1
+
+
+def test_an_smtp_outage_delays_report_notifications_and_loses_none(app, clock, smtp_sink):
+    smtp_sink.stop()
+    for number in ("+959450000001", "+959450000002", "+959450000003"):
+        full_report(Phone(app.test_client(), number))
+    worker = OutboxWorker(app.extensions["intake"])
+    worker.run_once()  # every e-mail fails: the relay is down
+    with app.extensions["intake"].sessions() as session:
+        statuses = {row.status for row in session.execute(
+            select(OutboxMessage).where(OutboxMessage.channel == "email")).scalars()}
+    assert statuses == {"pending"} and smtp_sink.messages == []
+    smtp_sink.start()
+    for _ in range(4):
+        clock.advance(minutes=10)
+        worker.run_once()
+    delivered = [(m.rcpt_tos[0], m.subject) for m in smtp_sink.messages]
+    assert len(delivered) == 6 == len(set(delivered))  # 3 referrals + 3 summaries, each exactly once
+    assert sum(1 for to, _ in delivered if to == d.DRA_YANGON_EMAIL) == 3
+    worker.run_once()
+    assert len(smtp_sink.messages) == 6

@@ -79,3 +79,36 @@ def test_extraction_catches_every_string_of_the_flow_data():
     missing = {(t.msgid, t.context) for t in flow_texts() if not t.literal} - extracted
     assert not missing
     assert ("done|finished", "answers") in extracted and ("Add to what happened", None) in extracted
+
+
+def test_a_missing_string_falls_back_to_burmese_before_english(tmp_path):
+    from babel.messages.catalog import Catalog
+    from babel.messages.pofile import write_po
+
+    from intake.messages import Text
+
+    for code, entries in {"my": {"Only in Burmese": "ဗမာလို သာ", "Everywhere": "နေရာတိုင်း"},
+                          "kac": {"Everywhere": "Shara shagu"}}.items():
+        catalog = Catalog(locale="my" if code == "my" else None, domain="messages")
+        for msgid, translation in entries.items():
+            catalog.add(msgid, translation)
+        folder = tmp_path / code / "LC_MESSAGES"
+        folder.mkdir(parents=True)
+        with (folder / "messages.po").open("wb") as handle:
+            write_po(handle, catalog)
+    catalogs = Catalogs(tmp_path)
+    assert catalogs.translate("kac", Text("Everywhere")) == "Shara shagu"
+    assert catalogs.translate("kac", Text("Only in Burmese")) == "ဗမာလို သာ"  # Burmese before English
+    assert catalogs.translate("kac", Text("Nowhere")) == "Nowhere"  # then the English source
+
+
+def test_dates_are_formatted_even_where_babel_has_no_locale_data():
+    from datetime import datetime
+
+    from i18n.numbers import format_datetime
+
+    moment = datetime(2026, 11, 25, 9, 30)
+    assert format_datetime("kac", moment) == format_datetime("en", moment) == "25 Nov 2026, 09:30:00"
+    assert format_datetime("my", moment).startswith("၂၀၂၆")  # Myanmar digits
+    assert format_datetime("ksw", moment) == format_datetime("my", moment)
+    assert format_datetime("shn", moment).startswith("2026")  # CLDR: Shan writes Latin digits
