@@ -3,12 +3,23 @@
 from __future__ import annotations
 
 import logging
+import traceback
+from pathlib import Path
 
-from flask import Flask, jsonify
+from flask import Flask, jsonify, request
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
 log = logging.getLogger(__name__)
+
+
+def describe(error: BaseException) -> str:
+    """An exception for the log: its type and where it was raised, never its message (a
+    database error quotes the row it failed on; a provider error may quote an address)."""
+    if error.__traceback__ is None:
+        return type(error).__name__
+    frame = traceback.extract_tb(error.__traceback__)[-1]
+    return f"{type(error).__name__} at {'/'.join(Path(frame.filename).parts[-2:])}:{frame.lineno}"
 
 
 def problem(status: int, reason: str):
@@ -32,3 +43,9 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def _http_error(error: HTTPException):
         return problem(error.code or 500, error.description or error.name)
+
+    @app.errorhandler(Exception)
+    def _unexpected(error: Exception):
+        # Flask's own handler would log the full message; a bug must not leak what people wrote.
+        log.error("unexpected %s on %s", describe(error), request.path)
+        return problem(500, "internal error; please retry")

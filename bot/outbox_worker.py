@@ -15,6 +15,7 @@ from datetime import timedelta
 
 from storage import conversations, outbox, portal_sessions
 from bot.escalation import escalate_overdue
+from bot.http import describe
 from bot.senders import PermanentError, TransientError
 
 log = logging.getLogger(__name__)
@@ -124,8 +125,8 @@ class OutboxWorker:
                     next_purge = time.monotonic() + purge_every
                 if self.run_once():
                     continue
-            except Exception:  # a database hiccup must not kill the worker; it is logged and retried
-                log.exception("outbox worker iteration failed")
+            except Exception as error:  # a database hiccup must not kill the worker; logged, retried
+                log.error("outbox worker iteration failed: %s", describe(error))
             stop.wait(interval)
 
 
@@ -135,5 +136,5 @@ def deliver_now(runtime, ids: list[int]) -> None:
     if ids:
         try:
             OutboxWorker(runtime).deliver(ids)
-        except Exception:  # the rows are committed: the worker retries them
-            log.exception("immediate delivery failed; the outbox worker will retry")
+        except Exception as error:  # the rows are committed: the worker retries them
+            log.error("immediate delivery failed (%s); the outbox worker will retry", describe(error))

@@ -9,6 +9,7 @@ import threading
 import click
 from flask.cli import AppGroup
 
+from bot.http import describe
 from bot.outbox_worker import OutboxWorker, deliver_now
 from bot.runtime import current_runtime
 from bot.senders import PermanentError, TransientError
@@ -87,8 +88,8 @@ def _handle_one(runtime, update: dict) -> None:
                 session.commit()
             deliver_now(runtime, queued)
             return
-        except Exception:
-            log.exception("update %s failed (attempt %d)", update.get("update_id"), attempt)
+        except Exception as error:
+            log.error("update %s failed (attempt %d): %s", update.get("update_id"), attempt, describe(error))
     log.error("update %s skipped after %d attempts", update.get("update_id"), ATTEMPTS_PER_UPDATE)
 
 

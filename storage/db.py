@@ -22,7 +22,11 @@ SQLITE_BUSY_TIMEOUT_MS = 10_000
 
 
 def make_engine(url: str, **kwargs) -> Engine:
-    """Create an Engine for `url`, preparing SQLite files and pragmas where needed."""
+    """Create an Engine for `url`, preparing SQLite files and pragmas where needed.
+
+    Statement parameters are kept out of exception messages: a logged traceback must never carry
+    what was being written."""
+    kwargs.setdefault("hide_parameters", True)
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":

@@ -108,3 +108,19 @@ def test_a_sent_report_leaves_no_account_text_or_number_in_the_database(make_app
     for form in number_forms(NUMBER):
         assert form not in stored
         assert form.decode("utf-8", "ignore") not in caplog.text
+
+
+def test_an_unexpected_error_is_logged_without_its_message(app, caplog, monkeypatch):
+    """A bug in the middle of a message: a 500 with a reason, and a log line that names the error
+    and where it happened but not its message (which could quote what the person wrote)."""
+    from bot import inbox
+
+    def broken_step(state, inbound, ctx):
+        raise ValueError(f"cannot handle {inbound.text!r} from the sender")
+
+    monkeypatch.setattr(inbox.engine, "step", broken_step)
+    caplog.set_level(logging.DEBUG)
+    response = Phone(app.test_client(), NUMBER).send(TYPED[0])
+    assert response.status_code == 500 and response.get_json() == {"error": "internal error; please retry"}
+    assert "unexpected ValueError at " in caplog.text
+    assert TYPED[0] not in caplog.text and NUMBER not in caplog.text
