@@ -81,6 +81,8 @@ def handle(session: Session, runtime, inbound: Inbound, address: str | None = No
     for effect in result.effects:
         if isinstance(effect, Ended):
             conversations.erase_conversation(session, conversation)
+        elif isinstance(effect, Wipe):
+            conversations.erase_replies(session, conversation)
         elif isinstance(effect, SubmitReport):
             filing.file(session, runtime, directory, effect, address=address, channel=inbound.channel,
                         now=inbound.received_at)

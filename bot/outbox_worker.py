@@ -22,7 +22,9 @@ log = logging.getLogger(__name__)
 
 LEASE = timedelta(minutes=5)
 BATCH = 20
-HANDLED_RETENTION = timedelta(days=2)
+HANDLED_RETENTION = timedelta(days=2)  # provider message ids, for duplicate detection
+REPLY_RETENTION = timedelta(minutes=15)  # the answers given, for a provider's retry
+OUTBOX_RETENTION = timedelta(days=2)  # finished outbox rows and their attempts
 
 
 class OutboxWorker:
@@ -106,8 +108,10 @@ class OutboxWorker:
         and expired portal sessions."""
         runtime = self.runtime
         with runtime.sessions() as session:
-            counts = conversations.purge(session, runtime.clock(), runtime.context.timeout, HANDLED_RETENTION)
-            counts["expired_portal_sessions"] = portal_sessions.purge_expired(session, runtime.clock())
+            now = runtime.clock()
+            counts = conversations.purge(session, now, runtime.context.timeout, HANDLED_RETENTION, REPLY_RETENTION)
+            counts["finished_outbox_messages"] = outbox.purge_finished(session, now, OUTBOX_RETENTION)
+            counts["expired_portal_sessions"] = portal_sessions.purge_expired(session, now)
             session.commit()
         if any(counts.values()):
             log.info("purged %s", ", ".join(f"{count} {name}" for name, count in counts.items()))

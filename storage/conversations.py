@@ -48,10 +48,12 @@ def load_state(vault: Vault, conversation: Conversation) -> State:
 
 
 def save_state(vault: Vault, conversation: Conversation, state: State) -> None:
-    """Store the engine state sealed; a closed conversation keeps only its language."""
+    """Store the engine state sealed; a closed conversation keeps only its language (not even
+    when it was last active, which would line up with the time of the report it sent)."""
     conversation.language = state.lang
-    conversation.last_active_at = state.last_active
-    conversation.state = None if state.position is None else vault.seal_json(state.to_json(), STATE_PURPOSE)
+    closed = state.position is None
+    conversation.last_active_at = None if closed else state.last_active
+    conversation.state = None if closed else vault.seal_json(state.to_json(), STATE_PURPOSE)
 
 
 def find_handled(session: Session, channel: str, provider_id: str) -> InboundMessage | None:
@@ -76,6 +78,12 @@ def stored_replies(vault: Vault, handled: InboundMessage) -> list:
 def erase_conversation(session: Session, conversation: Conversation) -> None:
     """Quick exit: drop the state and every stored answer that could echo the conversation."""
     conversation.state = None
+    erase_replies(session, conversation)
+
+
+def erase_replies(session: Session, conversation: Conversation) -> None:
+    """Forget the answers kept for duplicate detection (a sensitive flow ended: they may hold a
+    review summary or a receipt, which with the server's secrets would open the report)."""
     session.execute(update(InboundMessage)
                     .where(InboundMessage.conversation_id == conversation.id)
                     .values(reply=None))
@@ -102,7 +110,7 @@ def take_messages_to_wipe(session: Session, conversation: Conversation, now: dat
 
 
 def purge(session: Session, now: datetime, draft_timeout: timedelta,
-          handled_retention: timedelta) -> dict[str, int]:
+          handled_retention: timedelta, reply_retention: timedelta) -> dict[str, int]:
     """Delete what has outlived its purpose: unfinished conversations silent for longer than
     `draft_timeout`, the record of handled message ids older than `handled_retention`
     (providers retry within minutes), and chat message ids too old to delete. Returns how many
@@ -110,9 +118,15 @@ def purge(session: Session, now: datetime, draft_timeout: timedelta,
     drafts = session.execute(update(Conversation)
                              .where(Conversation.state.is_not(None),
                                     Conversation.last_active_at < now - draft_timeout)
-                             .values(state=None)).rowcount
+                             .values(state=None, last_active_at=None)).rowcount
+    # A provider retries within minutes; the answer itself (possibly a receipt) need not wait longer.
+    replies = session.execute(update(InboundMessage)
+                              .where(InboundMessage.reply.is_not(None),
+                                     InboundMessage.received_at < now - reply_retention)
+                              .values(reply=None)).rowcount
     handled = session.execute(delete(InboundMessage)
                               .where(InboundMessage.received_at < now - handled_retention)).rowcount
     # Past 48 hours Telegram refuses the deletion, so the ids serve nothing any more.
     undeletable = session.execute(delete(ChatMessage).where(ChatMessage.created_at < now - DELETABLE_FOR)).rowcount
-    return {"expired_conversations": drafts, "handled_messages": handled, "undeletable_chat_messages": undeletable}
+    return {"expired_conversations": drafts, "stored_replies": replies, "handled_messages": handled,
+            "undeletable_chat_messages": undeletable}

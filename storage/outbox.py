@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import exists, or_, select
+from sqlalchemy import delete, exists, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from storage.conversations import insert_ignoring_duplicates
@@ -123,6 +123,22 @@ def record_attempt(session: Session, delivery_id: int, *, attempt: int, now: dat
     if outcome == "sent" and row.sensitive and row.conversation_id and row.channel == "telegram" and provider_ref:
         session.add(ChatMessage(conversation_id=row.conversation_id, message_id=provider_ref, from_bot=True,
                                 created_at=now))
+    _unlink(row)
+
+
+def _unlink(row: OutboxMessage) -> None:
+    """A finished message no longer says whose conversation it belonged to: its time would
+    otherwise tie a sender's pseudonym to the report notified at the same instant."""
+    row.ordering_key = None
+    row.conversation_id = None
+
+
+def purge_finished(session: Session, now: datetime, retention: timedelta) -> int:
+    """Delete sent, failed and cancelled messages (and their attempts) older than `retention`."""
+    old = select(OutboxMessage.id).where(OutboxMessage.status.in_(("sent", "failed", "cancelled")),
+                                         OutboxMessage.created_at < now - retention)
+    session.execute(delete(DeliveryAttempt).where(DeliveryAttempt.outbox_id.in_(old)))
+    return session.execute(delete(OutboxMessage).where(OutboxMessage.id.in_(old))).rowcount
 
 
 def cancel_sensitive(session: Session, conversation_id: int, now: datetime) -> int:
@@ -133,4 +149,5 @@ def cancel_sensitive(session: Session, conversation_id: int, now: datetime) -> i
         OutboxMessage.status == "pending").with_for_update()).scalars().all()
     for row in rows:
         row.status, row.recipient, row.payload, row.last_error = "cancelled", None, None, "flow ended"
+        _unlink(row)
     return len(rows)

@@ -560,22 +560,24 @@ def test_purge_expires_silent_drafts_and_forgets_old_message_ids(app, phone, clo
 
     with runtime.sessions() as session:
         before = {conversation.id: conversation.state for conversation in session.scalars(
-            select(Conversation).order_by(Conversation.last_active_at))}
+            select(Conversation).order_by(Conversation.id))}  # ids in the order people wrote
     assert len(before) == 3 and all(state is not None for state in before.values())
 
-    assert OutboxWorker(runtime).purge() == {"expired_conversations": 2, "handled_messages": 1,
-                                             "undeletable_chat_messages": 0, "expired_portal_sessions": 0}
+    assert OutboxWorker(runtime).purge() == {"expired_conversations": 2, "stored_replies": 3, "handled_messages": 1,
+                                             "undeletable_chat_messages": 0, "finished_outbox_messages": 0,
+                                             "expired_portal_sessions": 0}
 
     with runtime.sessions() as session:
-        after = list(session.scalars(select(Conversation).order_by(Conversation.last_active_at)))
+        after = list(session.scalars(select(Conversation).order_by(Conversation.id)))
         assert [conversation.state is None for conversation in after] == [True, True, False]
         assert after[2].state == before[after[2].id]
         kept = session.scalars(select(InboundMessage.conversation_id)).all()
         assert sorted(kept) == sorted(conversation.id for conversation in after[1:])
         assert session.scalar(select(func.count()).select_from(InboundMessage)) == 2
 
-    assert OutboxWorker(runtime).purge() == {"expired_conversations": 0, "handled_messages": 0,
-                                             "undeletable_chat_messages": 0, "expired_portal_sessions": 0}
+    assert OutboxWorker(runtime).purge() == {"expired_conversations": 0, "stored_replies": 0, "handled_messages": 0,
+                                             "undeletable_chat_messages": 0, "finished_outbox_messages": 0,
+                                             "expired_portal_sessions": 0}
 
 
 class _Exploding:
