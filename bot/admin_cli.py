@@ -170,8 +170,8 @@ def users_create(email: str, role: str, acronym: str | None, password_stdin: boo
     if recovery_key is not None:
         click.echo(f"{user.email} holds {organisation.acronym}'s key and can read its reports.")
     elif role in KEY_HOLDING_ROLES:
-        click.echo(f"{user.email} cannot read {organisation.acronym}'s reports yet: access is granted when a "
-                   "colleague who holds the key logs in to the portal, or now with")
+        click.echo(f"{user.email} cannot read {organisation.acronym}'s reports yet: give access with "
+                   f"{organisation.acronym}'s recovery key:")
         click.echo(f"  flask --app app users grant --email {user.email} --recovery-key-stdin")
 
 

@@ -7,6 +7,8 @@ with TOTP gets a *pending* session first; only the right code turns it into a us
 
 from __future__ import annotations
 
+import logging
+
 import re
 from datetime import datetime, timedelta
 
@@ -19,15 +21,18 @@ from portal.current import (
     PENDING_KEY, REFERRAL_ROLES, SESSION_KEY, cookie_secrets, current_login, home_for, remember,
 )
 from storage import logins, portal_sessions
-from storage.accounts import grant_pending, unlock_organisation_key
+from storage.accounts import unlock_organisation_key
 from storage.models import Organisation, User
 from storage.reports import audit
+from storage.sealing import public_key_of
 
 LOGIN_FAILED = "Email or password is wrong"
 CODE_WRONG = "That code is wrong. Type the code your authenticator app shows now."
 # Where a login may return to: portal pages only, never another site ("//evil.example").
 # (Each segment ends in "/" or the string: no nested optional repeats, so no regex backtracking blow-up.)
 _SAFE_NEXT = re.compile(r"/portal/(?:[A-Za-z0-9_-]+/)*[A-Za-z0-9_-]*")
+
+log = logging.getLogger(__name__)
 
 
 def _safe_next(value: str | None) -> str | None:
@@ -78,15 +83,22 @@ def _lifetime() -> timedelta:
 
 def _complete_login(db: Session, user: User, organisation_key: bytes | None, now: datetime,
                     next_: str | None):
-    """Password (and code) accepted: hand colleagues waiting for the key their grant, open the
-    session, and give the browser a fresh cookie (nothing from before the login survives)."""
+    """Password (and code) accepted: open the session, and give the browser a fresh cookie
+    (nothing from before the login survives).
+
+    No key is handed to anyone here: a grant made automatically at a colleague's login would go
+    to any account that someone able to write to the database had slipped in. And a key that does
+    not match the organisation's public key (which would mean the database was tampered with) is
+    not used."""
     logins.record_success(user, now)
-    granted = 0
+    detail = None
     if organisation_key is not None:
-        granted = grant_pending(db, db.get(Organisation, user.organisation_id), organisation_key, now)
+        organisation = db.get(Organisation, user.organisation_id)
+        if public_key_of(organisation_key) != organisation.public_key:
+            log.error("organisation %s: its public key does not match its private key", organisation.acronym)
+            organisation_key, detail = None, "organisation key does not match its public key"
     issued = portal_sessions.start(db, user, organisation_key, now=now, lifetime=_lifetime())
-    audit(db, now=now, action="login", user_id=user.id,
-          detail=f"granted the organisation key to {granted} colleague(s)" if granted else None)
+    audit(db, now=now, action="login", user_id=user.id, detail=detail)
     db.commit()
     session.clear()
     remember(SESSION_KEY, issued)

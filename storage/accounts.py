@@ -5,8 +5,9 @@ Who holds an organisation's private key:
 * each of its users, as a grant sealed to that user's own public key (the user's private key is
   wrapped under their password), and
 * the recovery wrap, under a recovery key shown once when the organisation is created.
-A new user gets a grant from the recovery key (operator) or, automatically, the next time a
-colleague who already holds the key logs in.
+A new user gets a grant only from the recovery key, through the operator (`flask users create
+--recovery-key-stdin` or `flask users grant`): never automatically, so an account slipped into the
+database receives nothing.
 """
 
 from __future__ import annotations
@@ -91,21 +92,6 @@ def grant_with_recovery_key(session: Session, organisation: Organisation, user: 
                             recovery_key: str, now: datetime) -> None:
     """Give `user` the organisation's key using the recovery key (SealError if it is wrong)."""
     grant(session, organisation, user, sealing.unwrap(organisation.recovery_wrap, recovery_key), now)
-
-
-def grant_pending(session: Session, organisation: Organisation, org_private_key: bytes, now: datetime) -> int:
-    """Grant the key to every active key-holding member still waiting for it; returns how many."""
-    granted = set(session.execute(select(KeyGrant.user_id)
-                                  .where(KeyGrant.organisation_id == organisation.id)).scalars())
-    waiting = session.execute(select(User).where(User.organisation_id == organisation.id,
-                                                 User.active.is_(True),
-                                                 User.role.in_(KEY_HOLDING_ROLES))).scalars().all()
-    count = 0
-    for member in waiting:
-        if member.id not in granted:
-            grant(session, organisation, member, org_private_key, now)
-            count += 1
-    return count
 
 
 def verify_password(user: User, password: str) -> bool:

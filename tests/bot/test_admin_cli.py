@@ -155,7 +155,7 @@ def test_users_create_without_the_recovery_key_says_how_access_comes(app, tmp_pa
     result = run(app, "users", "create", "--email", "ba@dra.example.org", "--role", "focal_point", "--org", "DRA",
                  "--password-stdin", input=f"{PASSWORD}\n")
     assert result.exit_code == 0, result.output
-    assert "cannot read DRA's reports yet: access is granted when a colleague who holds the key logs in" \
+    assert "cannot read DRA's reports yet: give access with DRA's recovery key" \
            in result.stdout
     assert "flask --app app users grant --email ba@dra.example.org --recovery-key-stdin" in result.stdout
     assert unlock(app, "ba@dra.example.org") is None

@@ -64,11 +64,11 @@ def test_right_password_logs_in_and_is_audited(app, client, world, portal_user, 
 
     user = user_named(app, world.emails["save"])
     assert user.last_login_at == clock() and user.failed_logins == 0
-    # The colleague still waiting for SAVE's key (not the caseworker) was granted it on the way.
-    assert audit_actions(app) == [("login", user.id, "granted the organisation key to 1 colleague(s)")]
+    # Nobody is granted a key by someone else's login: the colleague without one still has none.
+    assert audit_actions(app) == [("login", user.id, None)]
     with db(app) as session:
         granted = session.execute(select(User.email).join(KeyGrant, KeyGrant.user_id == User.id)).scalars().all()
-    assert sorted(granted) == sorted(world.emails[name] for name in ("save", "save_new", "care", "coord"))
+    assert sorted(granted) == sorted(world.emails[name] for name in ("save", "care", "coord"))
     # The browser holds the token and the key; the database only the token's hash.
     secrets_ = cookie_secrets(app, client)["portal"]
     with db(app) as session:

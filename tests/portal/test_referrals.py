@@ -11,7 +11,8 @@ import re
 import pytest
 from sqlalchemy import select
 
-from storage.models import AuditEntry, Organisation, Referral
+from storage import accounts
+from storage.models import AuditEntry, Organisation, Referral, User
 from tests.portal.conftest import PortalUser, file_test_report
 
 
@@ -156,7 +157,7 @@ def test_focal_points_do_not_see_the_overview(client, world, portal_user):
     assert "Your role (focal point) does not give access to the overview" in text_of(response)
 
 
-def test_a_user_without_a_grant_is_told_how_access_comes(app, client, world, portal_user):
+def test_a_user_without_a_grant_is_told_how_access_comes(app, client, world, portal_user, clock):
     portal_user.login(world.emails["save_new"])  # first of SAVE to log in: nobody could grant yet
     listing = text_of(client.get("/portal/"))
     assert "does not hold" in listing and world.case_refs["SAVE"][0] in listing
@@ -164,13 +165,20 @@ def test_a_user_without_a_grant_is_told_how_access_comes(app, client, world, por
     response = client.get(f"/portal/referrals/{case_ref}")
     page = text_of(response)
     assert response.status_code == 403 and "You cannot open referrals yet" in page
-    assert "a colleague who already has access logs in" in page and "flask users grant" in page
+    assert "Ask the operator to give you access" in page and "flask users grant" in page
     assert world.accounts[case_ref] not in page
     assert "open_referral" not in [row.action for row in audit_rows(app)]
 
-    # A colleague logs in (granting the key); after logging in again the referral opens.
-    colleague = PortalUser(app.test_client())
-    colleague.login(world.emails["save"])
+    # A colleague's login grants nothing; the operator's recovery key does.
+    PortalUser(app.test_client()).login(world.emails["save"])
+    portal_user.post_form("/portal/logout")
+    portal_user.login(world.emails["save_new"])
+    assert client.get(f"/portal/referrals/{case_ref}").status_code == 403
+    with app.extensions["intake"].sessions() as session:
+        organisation = session.execute(select(Organisation).where(Organisation.acronym == "SAVE")).scalar_one()
+        newcomer = session.execute(select(User).where(User.email == world.emails["save_new"])).scalar_one()
+        accounts.grant_with_recovery_key(session, organisation, newcomer, world.recovery_keys["SAVE"], now=clock())
+        session.commit()
     portal_user.post_form("/portal/logout")
     portal_user.login(world.emails["save_new"])
     assert world.accounts[case_ref] in text_of(client.get(f"/portal/referrals/{case_ref}"))
@@ -211,3 +219,18 @@ def test_the_overview_follows_statuses(app, client, world, portal_user):
     for status in ("Acknowledged", "Received"):
         row = rf'<th scope="row">SAVE</th><td>2026-11</td><td>{status}</td>\s*<td class="number">1</td>'
         assert re.search(row, page)
+
+
+def test_a_tampered_public_key_is_noticed_at_login_and_the_key_not_used(app, client, world, portal_user):
+    """Someone able to write to the database swaps an organisation's public key, so that future
+    reports would be sealed to a key of theirs: the next login notices, and says so."""
+    from storage import sealing
+
+    with app.extensions["intake"].sessions() as session:
+        organisation = session.execute(select(Organisation).where(Organisation.acronym == "SAVE")).scalar_one()
+        organisation.public_key = sealing.new_key_pair()[1]
+        session.commit()
+    portal_user.login(world.emails["save"])
+    assert client.get(f"/portal/referrals/{world.case_refs['SAVE'][0]}").status_code == 403
+    assert ("login", "organisation key does not match its public key") in [
+        (row.action, row.detail) for row in audit_rows(app)]

@@ -47,7 +47,7 @@ def test_a_wrong_recovery_key_grants_nothing(session):
     assert session.execute(select(KeyGrant)).first() is None
 
 
-def test_colleague_login_grants_pending_members(session):
+def test_a_second_member_is_granted_with_the_recovery_key_only(session):
     org, recovery = organisation(session)
     first = accounts.create_user(session, email="a@x.org", role="focal_point", password=PASSWORD,
                                  organisation=org, now=NOW)
@@ -55,8 +55,8 @@ def test_colleague_login_grants_pending_members(session):
     second = accounts.create_user(session, email="b@x.org", role="focal_point", password=PASSWORD + "2",
                                   organisation=org, now=NOW)
     private = accounts.unlock_organisation_key(session, first, PASSWORD)
-    assert accounts.grant_pending(session, org, private, NOW) == 1
-    assert accounts.grant_pending(session, org, private, NOW) == 0
+    assert accounts.unlock_organisation_key(session, second, PASSWORD + "2") is None
+    accounts.grant_with_recovery_key(session, org, second, recovery, NOW)
     assert accounts.unlock_organisation_key(session, second, PASSWORD + "2") == private
 
 
