@@ -14,7 +14,9 @@ import logging
 from flask import Blueprint, jsonify, request
 from telegram import Update
 
-from bot.http import problem
+from sqlalchemy.exc import OperationalError
+
+from bot.http import describe, problem
 from bot.inbox import Handled, button_tag, handle
 from bot.layout import split_body
 from bot.outbox_worker import deliver_now
@@ -49,15 +51,21 @@ def webhook():
     given = request.headers.get("X-Telegram-Bot-Api-Secret-Token", "")
     if not hmac.compare_digest(given.encode(), config["TELEGRAM_WEBHOOK_SECRET"].encode()):
         return problem(403, "missing or wrong X-Telegram-Bot-Api-Secret-Token")
+    # Past the secret, every answer is a 200 (INTERFACES.md): Telegram retries anything else, and
+    # an update it keeps retrying would hold up the ones behind it.
     data = request.get_json(silent=True)
-    if not isinstance(data, dict) or not isinstance(data.get("update_id"), int):
-        return problem(400, "the body must be a Telegram Update (a JSON object with an update_id)")
+    if not isinstance(data, dict) or not isinstance(data.get("update_id"), int) \
+            or not 0 <= data["update_id"] < 2 ** 53:
+        return jsonify({"ok": False, "ignored": "not a Telegram Update (a JSON object with an update_id)"})
     session = db_session()
     try:
         queued = process_update(session, runtime, data)
-    except (TypeError, ValueError, KeyError):
+    except OperationalError:
+        raise  # the database is unavailable: a 503, and Telegram tries again later
+    except Exception as error:
         session.rollback()
-        return problem(400, "the update could not be read as a Telegram Update")
+        log.warning("update %s ignored: %s", data["update_id"], describe(error))
+        return jsonify({"ok": False, "ignored": "the update could not be read"})
     session.commit()
     deliver_now(runtime, queued)
     return jsonify({"ok": True})
@@ -71,10 +79,12 @@ def process_update(session, runtime, data: dict) -> list[int]:
     message = update.message
     if message is None:
         return []  # edited messages, channel posts, member updates, polls: nothing to do
+    if not isinstance(message.chat.id, int):
+        return []
     if message.chat.type != "private":
         _decline_group(runtime, message)
         return []
-    text = message.text or ""
+    text = message.text if isinstance(message.text, str) else ""
     command = text.split(maxsplit=1)[0].split("@")[0].lower() if text.startswith("/") else None
     if command in COMMANDS:
         text = COMMANDS[command]
@@ -85,23 +95,24 @@ def process_update(session, runtime, data: dict) -> list[int]:
 
 
 def _inbound(runtime, chat_id: int, text: str, update_id: int, media: int = 0) -> Inbound:
+    # Telegram messages run to 4,096 characters: an account is not cut to the SMS limit.
     return Inbound(channel=CHANNEL, sender_key=runtime.vault.sender_key(CHANNEL, str(chat_id)),
-                   text=text[:runtime.config["MAX_INBOUND_CHARS"]], received_at=runtime.clock(),
+                   text=text[:max(MAX_TEXT, runtime.config["MAX_INBOUND_CHARS"])], received_at=runtime.clock(),
                    provider_id=str(update_id), media_count=media)
 
 
 def _button(session, runtime, update: Update) -> list[int]:
     query = update.callback_query
     chat = query.message.chat if query.message else None
-    tag, _, number = (query.data or "").partition(":")
-    if chat is None or chat.type != "private" or not number:
+    tag, _, number = (query.data if isinstance(query.data, str) else "").partition(":")
+    if chat is None or chat.type != "private" or not number or not isinstance(chat.id, int):
         _enqueue_answer(session, runtime, update.update_id, query.id, None)
         return outbox.queued_ids(session, f"tg:{update.update_id}:")
     inbound = _inbound(runtime, chat.id, number, update.update_id)
     handled = handle(session, runtime, inbound, address=str(chat.id), button=tag)
     notice = None
     if handled.stale:
-        lang = _language(runtime, handled, query.from_user.language_code)
+        lang = _language(runtime, handled, query.from_user.language_code if query.from_user else None)
         notice = runtime.renderer.text(lang, Text(N_("That button is from an earlier question.")))
     _enqueue_answer(session, runtime, update.update_id, query.id, notice)
     return _after(session, runtime, handled, update.update_id, chat.id, None)

@@ -53,6 +53,8 @@ def webhook():
         return problem(400, "the From parameter is missing")
     if not message_sid:
         return problem(400, "the MessageSid parameter is missing")
+    if len(message_sid) > 64:
+        return problem(400, "the MessageSid parameter is not a Twilio message id")
     try:
         media_count = max(0, int(params.get("NumMedia") or 0))
     except ValueError:

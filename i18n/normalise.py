@@ -19,6 +19,8 @@ _SPACES = re.compile(r"\s+")
 
 
 def _tidy(text: str) -> str:
+    # Lone surrogates (a broken emoji) cannot be stored as UTF-8, and NUL not at all in PostgreSQL.
+    text = "".join(char for char in text if char != "\x00" and not "\ud800" <= char <= "\udfff")
     text = unicodedata.normalize("NFC", text).translate(_INVISIBLE)
     return _SPACES.sub(" ", text).strip()
 

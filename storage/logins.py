@@ -87,7 +87,8 @@ def check_password(session: Session, email: str, password: str, *, now: datetime
                    lockout: Lockout) -> User | None:
     """The account if `password` is right and it may log in now, else None. The user row is
     locked for the rest of the transaction so parallel guesses cannot slip past the count."""
-    user = session.execute(select(User).where(User.email == email.strip().lower())
+    email = "".join(char for char in email if char.isprintable()).strip().lower()  # no NUL to the database
+    user = session.execute(select(User).where(User.email == email)
                            .with_for_update()).scalar_one_or_none()
     if user is None:
         _waste_a_verification(password)

@@ -3,6 +3,7 @@ acknowledging, and the audit log. Functions take the session first and never com
 
 from __future__ import annotations
 
+import re
 import secrets
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -18,6 +19,7 @@ STATUSES = ("received", "acknowledged", "preliminary_assessment", "under_investi
             "substantiated", "not_substantiated", "closed_other", "referred")
 # Case references focal points read out on the phone: no 0/O, 1/I/L.
 _CASE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
+CASE_REF = re.compile(f"R-[{_CASE_ALPHABET}]{{6}}")
 
 
 @dataclass(frozen=True)
@@ -78,7 +80,10 @@ def read_referral(session: Session, referral: Referral, organisation_private_key
 
 
 def find_referral(session: Session, organisation_id: int, case_ref: str) -> Referral | None:
-    """A referral of this organisation by case reference; None for any other organisation's."""
+    """A referral of this organisation by case reference; None for any other organisation's
+    (and for anything that is not a case reference at all)."""
+    if not CASE_REF.fullmatch(case_ref):
+        return None
     return session.execute(select(Referral).where(Referral.case_ref == case_ref,
                                                   Referral.organisation_id == organisation_id)).scalar_one_or_none()
 

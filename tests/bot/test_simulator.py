@@ -184,3 +184,12 @@ def test_simulator_disabled_answers_404(make_app, method, path):
     response = getattr(client, method)(path, json={"text": "hello", "style": "sms"} if method == "post" else None)
     assert_problem(response, 404)
     assert client.get("/healthz").status_code == 200  # the rest of the service still runs
+
+
+def test_a_lone_surrogate_is_dropped_not_a_500(client):
+    """A broken emoji half (a lone UTF-16 surrogate) cannot be stored as UTF-8: it is dropped."""
+    for text in ("hello", "1", "1", "2", "1"):  # into the report's free-text account (no directory: menu)
+        client.post("/simulator/messages", json={"text": text})
+    response = client.post("/simulator/messages", data='{"text": "abc \\ud800 def \\u0000 ghi"}',
+                           content_type="application/json")
+    assert response.status_code == 200

@@ -96,11 +96,44 @@ def test_unconfigured_telegram_answers_503(make_app, updates):
     assert response.status_code == 503 and "TELEGRAM_WEBHOOK_SECRET" in response.get_json()["error"]
 
 
-@pytest.mark.parametrize("body", [b"not json", b"[]", b'{"no_update_id": 1}'])
-def test_a_body_that_is_not_an_update_is_a_400(person, body):
+@pytest.mark.parametrize("body", [b"not json", b"[]", b'{"no_update_id": 1}', b'{"update_id": 1e100}'])
+def test_a_body_that_is_not_an_update_gets_200_and_is_ignored(app, person, body):
+    # INTERFACES.md: always 200 for a valid secret (Telegram would retry anything else forever).
     response = person.client.post("/webhooks/telegram", data=body, content_type="application/json",
                                   headers={"X-Telegram-Bot-Api-Secret-Token": SECRET})
-    assert response.status_code == 400 and "Update" in response.get_json()["error"]
+    assert response.status_code == 200 and "Update" in response.get_json()["ignored"]
+    assert count(app, Conversation) == 0
+
+
+@pytest.mark.parametrize("message", [
+    {"message_id": 1, "date": 1700000000, "chat": {"id": 777, "type": "private"}, "text": 123},
+    {"message_id": 1, "date": 1700000000, "chat": {"id": 777, "type": "private"}, "text": ["a"]},
+    {"message_id": 1, "date": 1, "text": "hi"},
+    "x",
+    {"message_id": 1, "date": 10 ** 20, "chat": {"id": 777, "type": "private"}, "text": "hi"},
+    {"message_id": 1, "date": 1, "chat": {"id": 777, "type": "private"}, "text": "hi", "entities": "x"},
+])
+def test_malformed_updates_are_answered_200_never_500(person, message):
+    for kind, payload in (("message", message), ("callback_query", "x"),
+                          ("callback_query", {"id": "1", "chat_instance": "1", "data": 5,
+                                              "from": {"id": 777, "is_bot": False, "first_name": "A"}})):
+        response = person.post({"update_id": 990001, kind: payload})
+        assert response.status_code == 200, (kind, payload, response.data)
+
+
+def test_a_long_telegram_account_is_not_cut_to_the_sms_limit(app, person):
+    [first] = person.say("hello")
+    [menu] = person.press(first, 1)
+    [danger] = person.press(menu, 1)
+    person.press(danger, 2)
+    person.say("1")  # I don't know the organisation
+    long_account = "word " * 700  # 3,500 characters
+    person.say(long_account)
+    with app.extensions["intake"].sessions() as session:
+        conversation = session.execute(select(Conversation)).scalar_one()
+        from storage.conversations import load_state
+        draft = load_state(app.extensions["intake"].vault, conversation).draft
+    assert draft["account"] == [long_account.strip()]
 
 
 def test_conversation_with_buttons_and_typed_answers(person, telegram):

@@ -236,3 +236,9 @@ def test_long_replies_are_split_under_twilios_limit():
     assert len(bodies) > 1 and all(len(body) <= MAX_SMS_BODY for body in bodies)
     assert "\n".join(bodies) == text
     assert split_body("y" * 3500) == ["y" * 1600, "y" * 1600, "y" * 300]
+
+
+def test_an_overlong_message_sid_is_a_400(client):
+    phone = Phone(client)
+    response = phone.send("hi", sid="SM" + "a" * 100)
+    assert response.status_code == 400 and "MessageSid" in response.get_json()["error"]

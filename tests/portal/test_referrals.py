@@ -234,3 +234,14 @@ def test_a_tampered_public_key_is_noticed_at_login_and_the_key_not_used(app, cli
     assert client.get(f"/portal/referrals/{world.case_refs['SAVE'][0]}").status_code == 403
     assert ("login", "organisation key does not match its public key") in [
         (row.action, row.detail) for row in audit_rows(app)]
+
+
+@pytest.mark.parametrize("path", ["/portal/referrals/%00", "/portal/referrals/R-%00AAAA"])
+def test_control_characters_in_a_case_ref_are_a_404(client, world, portal_user, path):
+    portal_user.login(world.emails["save"])
+    assert client.get(path).status_code == 404
+    assert portal_user.post_form(f"{path}/acknowledge").status_code == 404
+
+
+def test_a_nul_in_the_login_email_is_a_failed_login_not_a_500(portal_user):
+    assert portal_user.submit_login("a\x00b@example.org").status_code == 401
