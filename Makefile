@@ -4,6 +4,8 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 PYTEST_ARGS ?=
+# `make run` is for trying the service: the simulator is on unless SIMULATOR_ENABLED=0.
+SIMULATOR_ENABLED ?= 1
 # INTERFACES.md: `make run` loads the demo directory and accounts into an empty database unless
 # DEMO_DATA=0 (`demo load` itself never touches a database that already has organisations).
 DEMO_DATA ?= 1
@@ -15,7 +17,7 @@ run: $(VENV)/.installed
 ifeq ($(filter 0 false no off,$(DEMO_DATA)),)
 	$(BIN)/flask --app app demo load
 endif
-	$(BIN)/python app.py
+	SIMULATOR_ENABLED=$(SIMULATOR_ENABLED) $(BIN)/python app.py
 
 test: $(VENV)/.installed-dev
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

@@ -77,7 +77,9 @@ def load(instance_path: str | os.PathLike, environ: dict | None = None,
     data_key_file = get("DATA_KEY_FILE") or str(instance / "data.key")
 
     try:
-        simulator = _flag(get("SIMULATOR_ENABLED"), True)
+        # Off unless asked for (`make run` asks): on a public server anyone could file reports
+        # through it, with no login, and set off notifications to focal points.
+        simulator = _flag(get("SIMULATOR_ENABLED"), False)
         smtp_starttls = _flag(get("SMTP_STARTTLS"), False)
         outbox_worker = _flag(get("OUTBOX_WORKER"), True)
         telegram_wipe = _flag(get("TELEGRAM_WIPE_MESSAGES"), True)

@@ -47,5 +47,5 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(Exception)
     def _unexpected(error: Exception):
         # Flask's own handler would log the full message; a bug must not leak what people wrote.
-        log.error("unexpected %s on %s", describe(error), request.path)
+        log.error("unexpected %s on %r", describe(error), request.path)  # repr: no forged log lines
         return problem(500, "internal error; please retry")

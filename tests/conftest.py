@@ -133,6 +133,7 @@ def make_app(database_url, tmp_path, clock):
             "TESTING": True,
             # The languages most tests are written for; tests of the others set their own.
             "LANGUAGES": ["en", "my"],
+            "SIMULATOR_ENABLED": "1",
         }
         config.update(overrides)
         application = create_app(config)

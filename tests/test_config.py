@@ -15,7 +15,7 @@ def test_defaults(tmp_path):
     assert values["DATABASE_URL"] == f"sqlite:///{tmp_path / 'intake.sqlite3'}"
     assert values["PUBLIC_BASE_URL"] == "http://127.0.0.1:5000"
     assert values["SERVICE_NAME"] == "Community Feedback"
-    assert values["SIMULATOR_ENABLED"] is True and values["SMS_REPLY_MODE"] == "inline"
+    assert values["SIMULATOR_ENABLED"] is False and values["SMS_REPLY_MODE"] == "inline"  # make run turns it on
     assert values["CONVERSATION_TIMEOUT_MINUTES"] == 30
     secret = tmp_path / "secret_key"
     assert values["SECRET_KEY"] == secret.read_text().strip() and len(values["SECRET_KEY"]) >= 32

@@ -39,6 +39,7 @@ def server_env(tmp_path) -> dict:
         "DATA_KEY_FILE": str(tmp_path / "data.key"),
         "SECRET_KEY": "serve-test-secret-key-" + "s" * 32,
         "OUTBOX_WORKER": "1",
+        "SIMULATOR_ENABLED": "1",  # as `make run` sets it
         "PYTHONUNBUFFERED": "1",
     })
     return env

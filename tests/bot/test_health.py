@@ -57,6 +57,7 @@ def unreachable_app(tmp_path):
         "DATABASE_URL": UNREACHABLE_DATABASE_URL,
         "SECRET_KEY": "test-secret-key-" + "x" * 32,
         "DATA_KEY_FILE": str(tmp_path / "data.key"),
+        "SIMULATOR_ENABLED": "1",
         "TESTING": True,
     })
     yield application
