@@ -13,10 +13,10 @@ import threading
 import time
 from datetime import timedelta
 
-from storage import conversations, outbox, portal_sessions
 from bot.escalation import escalate_overdue
 from bot.http import describe
 from bot.senders import PermanentError, TransientError
+from storage import conversations, outbox, portal_sessions
 
 log = logging.getLogger(__name__)
 
@@ -106,10 +106,13 @@ class OutboxWorker:
     def purge(self) -> dict[str, int]:
         """Delete expired drafts, old duplicate-detection records, undeletable chat message ids
         and expired portal sessions."""
+        from bot.telegram import wipe_abandoned  # (bot.telegram delivers through this module)
+
         runtime = self.runtime
         with runtime.sessions() as session:
             now = runtime.clock()
-            counts = conversations.purge(session, now, runtime.context.timeout, HANDLED_RETENTION, REPLY_RETENTION)
+            counts = {"abandoned_chats_wiped": wipe_abandoned(session, runtime, now)}
+            counts |= conversations.purge(session, now, runtime.context.timeout, HANDLED_RETENTION, REPLY_RETENTION)
             counts["finished_outbox_messages"] = outbox.purge_finished(session, now, OUTBOX_RETENTION)
             counts["expired_portal_sessions"] = portal_sessions.purge_expired(session, now)
             session.commit()

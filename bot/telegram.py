@@ -14,6 +14,7 @@ import logging
 from flask import Blueprint, jsonify, request
 from telegram import Update
 
+from sqlalchemy import delete
 from sqlalchemy.exc import OperationalError
 
 from bot.http import describe, problem
@@ -24,6 +25,7 @@ from bot.runtime import current_runtime, db_session
 from bot.senders import PermanentError, TransientError
 from intake.messages import N_, Inbound, Text
 from storage import conversations, outbox
+from storage.models import ChatMessage
 
 log = logging.getLogger(__name__)
 
@@ -141,7 +143,9 @@ def _after(session, runtime, handled: Handled, update_id: int, chat_id: int, mes
     wipe_enabled = runtime.config["TELEGRAM_WIPE_MESSAGES"]
     if not handled.duplicate and not handled.stale:
         if wipe_enabled and handled.inbound_sensitive and message_id is not None:
-            conversations.remember_message(session, conversation, str(message_id), from_bot=False, now=now)
+            conversations.remember_message(session, conversation, str(message_id), from_bot=False, now=now,
+                                           recipient=runtime.vault.seal(str(chat_id).encode(),
+                                                                        conversations.CHAT_PURPOSE))
         if wipe_enabled and handled.wipe:
             outbox.cancel_sensitive(session, conversation.id, now)
             doomed = conversations.take_messages_to_wipe(session, conversation, now)
@@ -177,3 +181,22 @@ def _decline_group(runtime, message) -> None:
         sender.call("sendMessage", {"chat_id": message.chat.id, "text": text})
     except (TransientError, PermanentError) as error:
         log.warning("could not answer a group message: %s", error)
+
+
+def wipe_abandoned(session, runtime, now) -> int:
+    """Delete from the chat the messages of reports abandoned mid-way (their draft expires now):
+    the purge ends them without a message from the person that would trigger the wipe."""
+    count = 0
+    for conversation, messages in conversations.abandoned_chats(session, now, runtime.context.timeout):
+        sealed = next((m.recipient for m in messages if m.recipient is not None), None)
+        doomed = [m.message_id for m in messages if m.created_at > now - conversations.DELETABLE_FOR]
+        outbox.cancel_sensitive(session, conversation.id, now)
+        session.execute(delete(ChatMessage).where(ChatMessage.conversation_id == conversation.id))
+        if sealed is None or not doomed:
+            continue
+        chat_id = runtime.vault.open(sealed, conversations.CHAT_PURPOSE).decode()
+        outbox.enqueue(session, runtime.vault, dedupe_key=f"tg:abandoned:{conversation.id}:{int(now.timestamp())}",
+                       channel=CHANNEL, purpose="wipe", recipient=chat_id, payload={"delete": doomed}, now=now,
+                       ordering_key=conversation.sender_key, conversation_id=conversation.id)
+        count += 1
+    return count

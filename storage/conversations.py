@@ -93,11 +93,28 @@ def erase_replies(session: Session, conversation: Conversation) -> None:
 DELETABLE_FOR = timedelta(hours=47)
 
 
+CHAT_PURPOSE = "chat_messages.recipient"
+
+
 def remember_message(session: Session, conversation: Conversation, message_id: str, *, from_bot: bool,
-                     now: datetime) -> None:
-    """Note a chat message of a sensitive flow, to delete it from the chat when the flow ends."""
+                     now: datetime, recipient: bytes | None = None) -> None:
+    """Note a chat message of a sensitive flow, to delete it from the chat when the flow ends;
+    `recipient` is the chat, sealed with CHAT_PURPOSE."""
     session.add(ChatMessage(conversation_id=conversation.id, message_id=message_id, from_bot=from_bot,
-                            created_at=now))
+                            created_at=now, recipient=recipient))
+
+
+def abandoned_chats(session: Session, now: datetime, draft_timeout: timedelta) -> list[tuple[Conversation, list[ChatMessage]]]:
+    """Conversations whose draft is about to expire and that still have chat messages to wipe."""
+    rows = session.execute(select(Conversation, ChatMessage)
+                           .join(ChatMessage, ChatMessage.conversation_id == Conversation.id)
+                           .where(Conversation.state.is_not(None),
+                                  Conversation.last_active_at < now - draft_timeout)
+                           .order_by(Conversation.id, ChatMessage.id)).all()
+    grouped: dict[int, tuple[Conversation, list[ChatMessage]]] = {}
+    for conversation, message in rows:
+        grouped.setdefault(conversation.id, (conversation, []))[1].append(message)
+    return list(grouped.values())
 
 
 def take_messages_to_wipe(session: Session, conversation: Conversation, now: datetime) -> list[str]:

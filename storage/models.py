@@ -118,6 +118,9 @@ class ChatMessage(Base):
     message_id: Mapped[str] = mapped_column(String(32))
     from_bot: Mapped[bool] = mapped_column(Boolean)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    # The chat, sealed, on the person's own messages: an abandoned report is wiped by the purge,
+    # when no message of theirs brings the address any more.
+    recipient: Mapped[bytes | None] = mapped_column(LargeBinary)
 
 
 class DeliveryAttempt(Base):

@@ -563,7 +563,8 @@ def test_purge_expires_silent_drafts_and_forgets_old_message_ids(app, phone, clo
             select(Conversation).order_by(Conversation.id))}  # ids in the order people wrote
     assert len(before) == 3 and all(state is not None for state in before.values())
 
-    assert OutboxWorker(runtime).purge() == {"expired_conversations": 2, "stored_replies": 3, "handled_messages": 1,
+    assert OutboxWorker(runtime).purge() == {"abandoned_chats_wiped": 0, "expired_conversations": 2, "stored_replies": 3,
+                                             "handled_messages": 1,
                                              "undeletable_chat_messages": 0, "finished_outbox_messages": 0,
                                              "expired_portal_sessions": 0}
 
@@ -575,7 +576,8 @@ def test_purge_expires_silent_drafts_and_forgets_old_message_ids(app, phone, clo
         assert sorted(kept) == sorted(conversation.id for conversation in after[1:])
         assert session.scalar(select(func.count()).select_from(InboundMessage)) == 2
 
-    assert OutboxWorker(runtime).purge() == {"expired_conversations": 0, "stored_replies": 0, "handled_messages": 0,
+    assert OutboxWorker(runtime).purge() == {"abandoned_chats_wiped": 0, "expired_conversations": 0, "stored_replies": 0,
+                                             "handled_messages": 0,
                                              "undeletable_chat_messages": 0, "finished_outbox_messages": 0,
                                              "expired_portal_sessions": 0}
 

@@ -358,3 +358,22 @@ def test_set_webhook_registers_url_and_secret(make_app, telegram):
                      TELEGRAM_API_BASE_URL=telegram.url, PUBLIC_BASE_URL="http://127.0.0.1:5000")
     result = plain.test_cli_runner().invoke(args=["telegram", "set-webhook"])
     assert result.exit_code == 1 and "telegram poll" in result.output
+
+
+def test_an_abandoned_report_is_wiped_when_its_draft_expires(app, person, telegram, clock):
+    """Nobody writes again after giving up half-way: the purge expires the draft and deletes
+    the report's messages from the chat all the same."""
+    [first] = person.say("hello")
+    [menu] = person.press(first, 1)
+    [danger] = person.press(menu, 1)
+    person.press(danger, 2)
+    person.say("Demo Relief")  # … and silence
+    clock.advance(minutes=31)
+    counts = OutboxWorker(app.extensions["intake"]).purge()
+    assert counts["abandoned_chats_wiped"] == 1 and counts["expired_conversations"] == 1
+    OutboxWorker(app.extensions["intake"]).run_once()
+    remaining = [m.get("text", "") for m in telegram.chat_messages(CHAT)]
+    assert "Demo Relief" not in remaining
+    assert not any(text.startswith("Are you in danger") for text in remaining)
+    assert any(text.startswith("Community Feedback. What would you like to do?") for text in remaining)
+    assert count(app, ChatMessage) == 0
