@@ -55,15 +55,23 @@ def referral_link(runtime, case_ref: str) -> str:
     return f"{runtime.config['PUBLIC_BASE_URL']}/portal/referrals/{case_ref}"
 
 
+def overview_link(runtime) -> str:
+    return f"{runtime.config['PUBLIC_BASE_URL']}/portal/overview"
+
+
+def _params(runtime, organisation: str, case_ref: str, **more) -> dict:
+    """What every notification names: the service, the organisation, the case reference."""
+    return {"service": runtime.config["SERVICE_NAME"], "organisation": organisation, "case_ref": case_ref, **more}
+
+
 def notify_referral(session: Session, runtime, contacts, *, organisation: str, case_ref: str,
                     urgent: bool, deadline: datetime, now: datetime) -> int:
     """Tell the receiving focal points (or coordinators) that a referral waits for them."""
     count = 0
     for contact in contacts:
         lang = _language(runtime, contact)
-        params = {"service": runtime.config["SERVICE_NAME"], "organisation": organisation, "case_ref": case_ref,
-                  "urgent": _yes_no(urgent), "deadline": _when(runtime, deadline, lang),
-                  "link": referral_link(runtime, case_ref)}
+        params = _params(runtime, organisation, case_ref, urgent=_yes_no(urgent),
+                         deadline=_when(runtime, deadline, lang), link=referral_link(runtime, case_ref))
         count += enqueue_for(
             session, runtime, contact, key=f"referral:{case_ref}", now=now,
             subject=Text(N_("[{service}] New referral {case_ref}"), params),
@@ -78,9 +86,8 @@ def notify_referral(session: Session, runtime, contacts, *, organisation: str, c
 def notify_summary(session: Session, runtime, coordinators, *, organisation: str, case_ref: str, month: str,
                    place: str | None, child: Text, status: str, now: datetime) -> int:
     """The non-identifying summary every report sends the coordinators: what and when, no account."""
-    params = {"service": runtime.config["SERVICE_NAME"], "organisation": organisation, "case_ref": case_ref,
-              "month": month, "place": place or Text(N_("Not given")), "child": child, "status": status,
-              "link": f"{runtime.config['PUBLIC_BASE_URL']}/portal/overview"}
+    params = _params(runtime, organisation, case_ref, month=month, place=place or Text(N_("Not given")),
+                     child=child, status=status, link=overview_link(runtime))
     count = 0
     for contact in coordinators:
         count += enqueue_for(
@@ -100,8 +107,8 @@ def notify_escalation(session: Session, runtime, coordinators, *, organisation: 
     count = 0
     for contact in coordinators:
         lang = _language(runtime, contact)
-        params = {"service": runtime.config["SERVICE_NAME"], "organisation": organisation, "case_ref": case_ref,
-                  "deadline": _when(runtime, deadline, lang), "link": f"{runtime.config['PUBLIC_BASE_URL']}/portal/overview"}
+        params = _params(runtime, organisation, case_ref, deadline=_when(runtime, deadline, lang),
+                         link=overview_link(runtime))
         count += enqueue_for(
             session, runtime, contact, key=f"escalation:{case_ref}:{round_}", now=now,
             subject=Text(N_("[{service}] Overdue referral {case_ref}"), params),
