@@ -7,8 +7,7 @@ import pytest
 from sqlalchemy import select
 
 from i18n.zawgyi import zawgyi_form
-from storage import accounts, reports
-from storage.models import Conversation, Referral
+from storage.models import Conversation
 from tests.conftest import Phone
 from tests.support import directory as d
 from tests.support.fake_telegram import FakeTelegram
@@ -65,14 +64,8 @@ class TelegramWriter:
 
 
 def sealed_account(app) -> str:
-    runtime = app.extensions["intake"]
-    with runtime.sessions() as session:
-        referral = session.execute(select(Referral)).scalar_one()
-        user = accounts.create_user(session, email="fp@dra.example.org", role="focal_point",
-                                    password="a long password!", organisation=app.seeded.dra, now=runtime.clock())
-        accounts.grant_with_recovery_key(session, app.seeded.dra, user, app.seeded.recovery["DRA"], runtime.clock())
-        key = accounts.unlock_organisation_key(session, user, "a long password!")
-        return reports.read_referral(session, referral, key)["account"]
+    _, key = d.key_holder(app, app.seeded.dra, "DRA")
+    return d.read_the_referral(app, key)["account"]
 
 
 @pytest.mark.parametrize("channel", ["sms", "telegram"])

@@ -7,9 +7,9 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.outbox_worker import OutboxWorker
-from storage import accounts, reports
-from storage.sealing import SealError
+from storage import reports
 from storage.models import Conversation, OutboxMessage, Referral, Report
+from storage.sealing import SealError
 from tests.conftest import Phone
 from tests.support import directory as d
 
@@ -110,33 +110,16 @@ def test_a_full_report_in_english_reaches_the_focal_point(app, phone, smtp_sink)
         assert "sex" not in mail.body.lower() and NUMBER not in mail.body and receipt not in mail.body
 
 
-def member(app, organisation, acronym, role="focal_point"):
-    """A portal user of `organisation` holding its key; returns (user, unlocked key)."""
-    runtime = app.extensions["intake"]
-    with runtime.sessions() as session:
-        user = accounts.create_user(session, email=f"{role}@{acronym.lower()}.example.org", role=role,
-                                    password="a long password!", organisation=organisation, now=runtime.clock())
-        accounts.grant_with_recovery_key(session, organisation, user, app.seeded.recovery[acronym], runtime.clock())
-        key = accounts.unlock_organisation_key(session, user, "a long password!")
-        session.commit()
-    return user, key
-
-
-def read(app, key) -> dict:
-    with app.extensions["intake"].sessions() as session:
-        return reports.read_referral(session, session.execute(select(Referral)).scalar_one(), key)
-
-
 def test_only_the_receiving_organisation_can_open_the_sealed_report(app, phone):
     full_report(phone)
-    _, dra_key = member(app, app.seeded.dra, "DRA")
-    _, network_key = member(app, app.seeded.network, "PSEAN", role="coordinator")
-    content = read(app, dra_key)
+    _, dra_key = d.key_holder(app, app.seeded.dra, "DRA")
+    _, network_key = d.key_holder(app, app.seeded.network, "PSEAN", role="coordinator")
+    content = d.read_the_referral(app, dra_key)
     assert content["account"] == "\n\n".join(ACCOUNT)
     assert content["contact"] == "does not want to be contacted"
     assert NUMBER not in str(content)
     with pytest.raises(SealError):  # the coordinators get the summary, never the account
-        read(app, network_key)
+        d.read_the_referral(app, network_key)
 
 
 @pytest.mark.parametrize("organisation, confirm, route, receiver", [
@@ -250,8 +233,8 @@ def test_contact_on_this_number_is_sealed_in_the_report_only(app, phone):
         phone.say(answer)
     assert "Contact: On this number" in phone.say("1")[0]  # "on this number" leads to the review
     phone.say("1")
-    _, network_key = member(app, app.seeded.network, "PSEAN", role="coordinator")
-    content = read(app, network_key)  # "I don't know" went to the network
+    _, network_key = d.key_holder(app, app.seeded.network, "PSEAN", role="coordinator")
+    content = d.read_the_referral(app, network_key)  # "I don't know" went to the network
     assert NUMBER in content["contact"]
 
 

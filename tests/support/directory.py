@@ -6,8 +6,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from storage import accounts
-from storage.models import Contact, EmergencyContact, Organisation, Township
+from sqlalchemy import select
+
+from storage import accounts, reports
+from storage.models import Contact, EmergencyContact, Organisation, Referral, Township
 
 COORDINATOR_EMAIL = "coordinator@network.example.org"
 DRA_YANGON_EMAIL = "fp.yangon@dra.example.org"
@@ -60,3 +62,22 @@ def with_directory(app):
         app.seeded = seed_directory(session, runtime.clock())
         session.commit()
     return app
+
+
+def key_holder(app, organisation, acronym: str, role: str = "focal_point"):
+    """A portal user of a seeded organisation, granted its key with the recovery key; returns the
+    user and the unlocked organisation key."""
+    runtime = app.extensions["intake"]
+    with runtime.sessions() as session:
+        user = accounts.create_user(session, email=f"{role}@{acronym.lower()}.example.org", role=role,
+                                    password="a long password!", organisation=organisation, now=runtime.clock())
+        accounts.grant_with_recovery_key(session, organisation, user, app.seeded.recovery[acronym], runtime.clock())
+        key = accounts.unlock_organisation_key(session, user, "a long password!")
+        session.commit()
+    return user, key
+
+
+def read_the_referral(app, key: bytes) -> dict:
+    """The sealed content of the only referral in the database, opened with `key`."""
+    with app.extensions["intake"].sessions() as session:
+        return reports.read_referral(session, session.execute(select(Referral)).scalar_one(), key)

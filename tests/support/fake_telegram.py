@@ -499,12 +499,7 @@ class FakeTelegram:
 
     def _m_sendMessage(self, params: dict) -> dict:
         chat_id = _required_chat_id(params)
-        text = params.get("text")
-        if not isinstance(text, str) or not text.strip():
-            raise _ApiError(400, "Bad Request: message text is empty")
-        shown = _shown_text(text, params.get("parse_mode"))
-        if len(shown) > MESSAGE_TEXT_LIMIT:
-            raise _ApiError(400, "Bad Request: message is too long")
+        shown = _checked_text(params)
         markup = _checked_markup(params.get("reply_markup"))
         self._check_blocked(chat_id)
         message = {"message_id": self._allocate_message_id(chat_id), "from": dict(self.bot_user),
@@ -552,12 +547,7 @@ class FakeTelegram:
         return True
 
     def _m_editMessageText(self, params: dict) -> dict | bool:
-        text = params.get("text")
-        if not isinstance(text, str) or not text.strip():
-            raise _ApiError(400, "Bad Request: message text is empty")
-        shown = _shown_text(text, params.get("parse_mode"))
-        if len(shown) > MESSAGE_TEXT_LIMIT:
-            raise _ApiError(400, "Bad Request: message is too long")
+        shown = _checked_text(params)
         markup = _checked_markup(params.get("reply_markup"))
         if params.get("inline_message_id"):
             return True
@@ -789,6 +779,17 @@ def _set_markup(message: dict, markup: dict | None) -> None:
         message["reply_markup"] = markup
     else:
         message.pop("reply_markup", None)
+
+
+def _checked_text(params: dict) -> str:
+    """The text of a sendMessage or editMessageText as shown, refused as Telegram refuses it."""
+    text = params.get("text")
+    if not isinstance(text, str) or not text.strip():
+        raise _ApiError(400, "Bad Request: message text is empty")
+    shown = _shown_text(text, params.get("parse_mode"))
+    if len(shown) > MESSAGE_TEXT_LIMIT:
+        raise _ApiError(400, "Bad Request: message is too long")
+    return shown
 
 
 def _shown_text(text: str, parse_mode: Any) -> str:
