@@ -28,8 +28,9 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X25519PublicKey
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from cryptography.hazmat.primitives.kdf.argon2 import Argon2id
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+from storage import argon2id
 
 _RAW = serialization.Encoding.Raw
 RECEIPT_DIGITS = 12
@@ -56,8 +57,8 @@ DEFAULT_KDF = STRONG
 
 
 def _argon2(secret: bytes, salt: bytes, params: KdfParams, length: int = 32, pepper: bytes | None = None) -> bytes:
-    return Argon2id(salt=salt, length=length, iterations=params.iterations, lanes=params.lanes,
-                    memory_cost=params.memory_kib, secret=pepper).derive(secret)
+    return argon2id.derive(secret, salt, iterations=params.iterations, lanes=params.lanes,
+                           memory_kib=params.memory_kib, length=length, pepper=pepper)
 
 
 def _aead_seal(key: bytes, plaintext: bytes, context: bytes) -> bytes:
