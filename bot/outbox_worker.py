@@ -3,7 +3,9 @@ and reschedules failures with exponential backoff. Also runs, once a minute, the
 escalation of overdue referrals.
 
 One worker can run in-process (`make run`), or several as `flask --app app outbox work`: leases
-and `SKIP LOCKED` keep them from sending the same message twice.
+and `SKIP LOCKED` keep them from sending the same message twice. Each message is leased on its
+own, right before its send, so a slow provider cannot make a lease run out while the message
+still waits its turn.
 """
 
 from __future__ import annotations
@@ -15,13 +17,17 @@ from datetime import timedelta
 
 from bot.escalation import escalate_overdue
 from bot.http import describe
-from bot.senders import PermanentError, TransientError
+from bot.senders import PROVIDER_TIMEOUT_SECONDS, PermanentError, TransientError
 from storage import conversations, outbox, portal_sessions
 
 log = logging.getLogger(__name__)
 
-LEASE = timedelta(minutes=5)
-BATCH = 20
+# A lease covers one send. It must outlast the longest send a sender allows itself: each network
+# operation may take PROVIDER_TIMEOUT_SECONDS, and an SMTP delivery is about ten of them (connect,
+# EHLO, STARTTLS, AUTH, MAIL, RCPT, DATA...). A send that still outlives it may go twice; the
+# e-mail's stable Message-ID then makes the copy recognisable.
+LEASE = timedelta(seconds=15 * PROVIDER_TIMEOUT_SECONDS)
+BATCH = 20  # messages per run_once, so that a busy queue still lets `run` purge and escalate
 HANDLED_RETENTION = timedelta(days=2)  # provider message ids, for duplicate detection
 REPLY_RETENTION = timedelta(minutes=15)  # the answers given, for a provider's retry
 OUTBOX_RETENTION = timedelta(days=2)  # finished outbox rows and their attempts
@@ -43,28 +49,31 @@ class OutboxWorker:
         return timedelta(seconds=min(self.backoff_cap, self.backoff * 2 ** min(attempts - 1, 30)))
 
     def run_once(self, ids: list[int] | None = None) -> int:
-        """Deliver one batch of due messages (only `ids`, if given: a webhook delivering its own
-        replies at once); returns how many were attempted. Failures stay queued for retries."""
-        runtime = self.runtime
-        with runtime.sessions() as session:
-            batch = outbox.claim_due(session, runtime.vault, runtime.clock(), set(self.senders),
-                                     BATCH, LEASE, ids=ids)
-            session.commit()
-        for delivery in batch:
+        """Deliver the messages due now, one after another, each claimed just before its send
+        (only `ids`, if given: a webhook delivering its own replies at once). Each message is
+        tried at most once per call, and at most BATCH of them; returns how many were attempted.
+        Failures stay queued for the retries."""
+        limit = BATCH if ids is None else len(ids)
+        attempted: set[int] = set()
+        while len(attempted) < limit and (delivery := self._claim(ids, attempted)) is not None:
+            attempted.add(delivery.id)
             self._deliver(delivery)
-        return len(batch)
+        return len(attempted)
 
     def deliver(self, ids: list[int]) -> int:
-        """Deliver these rows now, in rounds: a row queued behind another of its conversation
-        becomes claimable once that one has left. Stops at the first round that sends nothing
-        (all done, or a failure left the rest for the retries)."""
-        total = 0
-        for _ in range(len(ids)):
-            attempted = self.run_once(ids=ids)
-            if not attempted:
-                break
-            total += attempted
-        return total
+        """Deliver these rows now; returns how many were attempted. A row queued behind another
+        of its conversation goes once that one has been sent; a failure leaves it, and the rest
+        of that conversation, to the retries."""
+        return self.run_once(ids=ids)
+
+    def _claim(self, ids: list[int] | None, skip: set[int]) -> outbox.Delivery | None:
+        """Lease the next due message in a transaction of its own, committed before the send."""
+        runtime = self.runtime
+        with runtime.sessions() as session:
+            delivery = outbox.claim_next(session, runtime.vault, runtime.clock(), set(self.senders), LEASE,
+                                         ids=ids, skip=skip)
+            session.commit()
+        return delivery
 
     def _deliver(self, delivery: outbox.Delivery) -> None:
         attempts = delivery.attempts

@@ -11,7 +11,7 @@ import logging
 import smtplib
 import ssl
 from email.message import EmailMessage
-from email.utils import formatdate, make_msgid
+from email.utils import formatdate, parseaddr
 
 import httpx
 
@@ -21,6 +21,7 @@ from twilio.rest import Client
 
 PROVIDER_TIMEOUT_SECONDS = 20
 SMTP_LOGIN_CODES = (530, 535)  # authentication required; credentials invalid (RFC 4954)
+MESSAGE_ID_DOMAIN = "intake.local"  # when SMTP_FROM names no domain
 
 # twilio's HTTP client logs every request at INFO; ours must not reach a handler.
 _twilio_http_log = logging.getLogger("intake.twilio_http")
@@ -43,8 +44,9 @@ class PermanentError(Exception):
 
 
 class SmtpSender:
-    """E-mail through the configured SMTP relay. The Message-ID is derived from the outbox id,
-    so a message sent twice after a crash is recognisably the same message."""
+    """E-mail through the configured SMTP relay. The Message-ID is derived from the outbox id
+    alone, so a message sent twice (after a crash mid-send, or a lease that ran out) is
+    recognisably the same message to the relay and the mail client."""
 
     channel = "email"
 
@@ -55,6 +57,13 @@ class SmtpSender:
         self.password = config["SMTP_PASSWORD"]
         self.sender = config["SMTP_FROM"]
         self.starttls = config["SMTP_STARTTLS"]
+        _, at, domain = parseaddr(self.sender)[1].rpartition("@")
+        self.domain = domain if at and domain else MESSAGE_ID_DOMAIN
+
+    def message_id(self, outbox_id: int) -> str:
+        """The Message-ID of outbox message `outbox_id`: the same on every attempt, so no time,
+        process id or random part (as `email.utils.make_msgid` would add)."""
+        return f"<outbox-{outbox_id}@{self.domain}>"
 
     def send(self, outbox_id: int, recipient: str, payload: dict) -> str:
         message = EmailMessage()
@@ -62,7 +71,7 @@ class SmtpSender:
         message["To"] = recipient
         message["Subject"] = payload["subject"]
         message["Date"] = formatdate(localtime=False)
-        message["Message-ID"] = make_msgid(idstring=f"outbox-{outbox_id}", domain="intake.local")
+        message["Message-ID"] = self.message_id(outbox_id)
         message.set_content(payload["body"])
         try:
             with smtplib.SMTP(self.host, self.port, timeout=PROVIDER_TIMEOUT_SECONDS) as smtp:

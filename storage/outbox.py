@@ -52,17 +52,20 @@ def queued_ids(session: Session, dedupe_prefix: str) -> list[int]:
         OutboxMessage.status == "pending").order_by(OutboxMessage.id)).scalars())
 
 
-def claim_due(session: Session, vault: Vault, now: datetime, channels: set[str], limit: int,
-              lease: timedelta, ids: list[int] | None = None) -> list[Delivery]:
-    """Take up to `limit` due messages for the given channels (only `ids`, if given) and lease
-    them to this worker.
+def claim_next(session: Session, vault: Vault, now: datetime, channels: set[str], lease: timedelta,
+               ids: list[int] | None = None, skip: frozenset[int] | set[int] = frozenset(),
+               ) -> Delivery | None:
+    """Lease the next due message for the given channels to this worker (only one of `ids`, if
+    given; none of `skip`), or return None when nothing is due.
 
+    One message per lease, claimed right before it is sent: a lease taken for a whole batch runs
+    out while the last rows still wait behind a slow provider, and another worker sends them too.
     A lease that runs out (the worker died mid-send) makes the message due again. Concurrent
     workers skip each other's rows (`SKIP LOCKED`; SQLite serialises the whole transaction). A
     message waits while an older one with the same ordering key is still unsent.
     """
     if not channels:
-        return []
+        return None
     earlier = aliased(OutboxMessage)
     head_of_line = ~exists().where(earlier.ordering_key == OutboxMessage.ordering_key,
                                    earlier.id < OutboxMessage.id,
@@ -75,26 +78,27 @@ def claim_due(session: Session, vault: Vault, now: datetime, channels: set[str],
                OutboxMessage.next_attempt_at <= now,
                or_(OutboxMessage.ordering_key.is_(None), head_of_line))
         .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
-        .limit(limit)
+        .limit(1)
         .with_for_update(of=OutboxMessage, skip_locked=True))
     if ids is not None:
         statement = statement.where(OutboxMessage.id.in_(ids))
-    rows = session.execute(statement).scalars().all()
-    claimed = []
-    for row in rows:
+    if skip:
+        statement = statement.where(OutboxMessage.id.not_in(sorted(skip)))
+    while (row := session.execute(statement).scalar()) is not None:
         try:
             recipient = vault.open(row.recipient, RECIPIENT_PURPOSE).decode()
             payload = vault.open_json(row.payload, PAYLOAD_PURPOSE)
         except DecryptionError:
             # A replaced data key or damaged row: it can never be sent, and it must not block the
-            # rest of the queue.
+            # rest of the queue. Flushed, so that the next look passes over it.
             row.status, row.last_error, row.locked_until = "failed", "cannot decrypt (data key changed?)", None
+            session.flush()
             continue
         row.status = "sending"
         row.locked_until = now + lease
         row.attempts += 1
-        claimed.append(Delivery(row.id, row.channel, recipient, payload, row.attempts))
-    return claimed
+        return Delivery(row.id, row.channel, recipient, payload, row.attempts)
+    return None
 
 
 def record_attempt(session: Session, delivery_id: int, *, attempt: int, now: datetime, outcome: str,

@@ -380,7 +380,7 @@ def test_a_dead_workers_lease_runs_out_and_the_message_is_then_delivered(make_ou
     runtime = runtime_of(make_outbox_app())
     queue_email(runtime, "notify:lease")
     with runtime.sessions() as session:  # a worker claims the message, then dies before sending
-        [claimed] = outbox.claim_due(session, runtime.vault, clock(), {"email"}, 10, LEASE)
+        claimed = outbox.claim_next(session, runtime.vault, clock(), {"email"}, LEASE)
         session.commit()
     assert (claimed.recipient, claimed.attempts) == (FOCAL_POINT, 1)
     row = outbox_row(runtime, "notify:lease")

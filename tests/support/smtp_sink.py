@@ -11,6 +11,7 @@ import email
 import email.policy
 import socket
 import threading
+import time
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 
@@ -30,11 +31,14 @@ def free_port(host: str = HOST) -> int:
 
 @dataclass(frozen=True)
 class ReceivedMail:
-    """One message as the relay saw it: the SMTP envelope and the parsed message."""
+    """One message as the relay saw it: the SMTP envelope, the parsed message, and when (on the
+    monotonic clock) its DATA began and the relay accepted it."""
 
     mail_from: str
     rcpt_tos: tuple[str, ...]
     message: EmailMessage
+    started: float = 0.0
+    accepted: float = 0.0
 
     @property
     def subject(self) -> str:
@@ -74,6 +78,9 @@ class _Handler:
         return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):
+        started = time.monotonic()
+        if self.sink.delay_seconds:
+            await asyncio.sleep(self.sink.delay_seconds)  # other connections go on meanwhile
         hold = self.sink._take_hold()
         if hold is not None:
             hold.arrived.set()
@@ -83,7 +90,8 @@ class _Handler:
         # SMTP carries CRLF line ends; a mailbox (and the parsed body) has plain newlines.
         raw = envelope.original_content.replace(b"\r\n", b"\n")
         message = email.message_from_bytes(raw, policy=email.policy.default)
-        self.sink._keep(ReceivedMail(envelope.mail_from, tuple(envelope.rcpt_tos), message))
+        self.sink._keep(ReceivedMail(envelope.mail_from, tuple(envelope.rcpt_tos), message, started,
+                                     time.monotonic()))
         return "250 Message accepted for delivery"
 
 
@@ -92,8 +100,10 @@ class SmtpSink:
 
     `messages` lists what arrived, in order. Set `refuse_recipients` to an SMTP reply such as
     "550 5.1.1 No such user" or "451 4.3.0 Try again later" to refuse every RCPT TO with it;
-    `hold_next` stalls one message. With `credentials` (user, password), the relay requires
-    AUTH (PLAIN or LOGIN, without TLS, as on a loopback test relay) and refuses anything else.
+    `hold_next` stalls one message; `delay_seconds` makes every message take that long between
+    DATA and the reply (a slow relay; connections are served concurrently). With `credentials`
+    (user, password), the relay requires AUTH (PLAIN or LOGIN, without TLS, as on a loopback test
+    relay) and refuses anything else.
     """
 
     def __init__(self, host: str = HOST, port: int | None = None,
@@ -102,6 +112,7 @@ class SmtpSink:
         self.port = port or free_port(host)
         self.credentials = credentials
         self.refuse_recipients: str | None = None
+        self.delay_seconds = 0.0
         self._messages: list[ReceivedMail] = []
         self._holds: list[Hold] = []
         self._lock = threading.Lock()
