@@ -147,6 +147,9 @@ def load(instance_path: str | os.PathLike, environ: dict | None = None,
         # for how long, and the absolute lifetime of a logged-in session.
         "PORTAL_LOCKOUT_ATTEMPTS": _int("PORTAL_LOCKOUT_ATTEMPTS", get("PORTAL_LOCKOUT_ATTEMPTS"), 5, minimum=1),
         "PORTAL_LOCKOUT_MINUTES": _int("PORTAL_LOCKOUT_MINUTES", get("PORTAL_LOCKOUT_MINUTES"), 15, minimum=1),
+        # How long the digest of a handled provider message id is kept: a captured, validly signed
+        # request replayed within this window is recognised (Twilio's signatures never expire).
+        "REPLAY_WINDOW_DAYS": _int("REPLAY_WINDOW_DAYS", get("REPLAY_WINDOW_DAYS"), 400, minimum=1),
         "PORTAL_SESSION_HOURS": _int("PORTAL_SESSION_HOURS", get("PORTAL_SESSION_HOURS"), 8, minimum=1),
         # Webhook bodies are small; anything bigger is not from Twilio or Telegram.
         "MAX_CONTENT_LENGTH": 1024 * 1024,

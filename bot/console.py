@@ -9,7 +9,7 @@ import sys
 import click
 from flask.cli import with_appcontext
 
-from bot.inbox import handle
+from bot.inbox import receive
 from bot.layout import as_text
 from i18n.render import Rendered
 from intake.messages import Inbound
@@ -29,16 +29,13 @@ def chat(runtime, style: str, lang: str | None, lines, echo) -> None:
     """Run a conversation: read lines from `lines`, write answers with `echo`."""
     sender_key = runtime.vault.sender_key(CHANNEL, secrets.token_urlsafe(16))
     if lang:
-        with runtime.sessions() as session:
+        with runtime.transaction() as session:
             lock_conversation(session, CHANNEL, sender_key, runtime.clock()).language = lang
-            session.commit()
     echo(f"{runtime.config['SERVICE_NAME']} ({style}). Type a message; Ctrl-D ends.")
     for line in lines:
         inbound = Inbound(channel=CHANNEL, sender_key=sender_key, text=line.rstrip("\n"),
                           received_at=runtime.clock())
-        with runtime.sessions() as session:
-            handled = handle(session, runtime, inbound)
-            session.commit()
+        handled = receive(runtime, inbound)
         for reply in handled.replies:
             echo(_show(reply, style))
             echo("")

@@ -14,6 +14,7 @@ from intake.engine import SubmitReport
 from intake.prompts import choice_label
 from intake.routing import ack_deadline, network_of, route
 from storage import reports
+from storage.sealing import ReceiptSecrets
 
 log = logging.getLogger(__name__)
 
@@ -45,8 +46,9 @@ def _content(answers: dict, address: str | None, channel: str) -> dict:
 
 
 def file(session: Session, runtime, directory: DirectoryLookup, effect: SubmitReport, *, address: str | None,
-         channel: str, now: datetime) -> str:
-    """File the report; returns the referral's case reference."""
+         channel: str, now: datetime, receipt: ReceiptSecrets) -> str:
+    """File the report under `receipt` (the secrets of `effect.receipt`, derived before the
+    transaction began); returns the referral's case reference."""
     answers = effect.answers
     organisation = answers.get("organisation") if isinstance(answers.get("organisation"), dict) else None
     where = answers.get("where") if isinstance(answers.get("where"), dict) else None
@@ -62,8 +64,8 @@ def file(session: Session, runtime, directory: DirectoryLookup, effect: SubmitRe
         incident_period=answers.get("when", "unknown"), township_pcode=where["pcode"] if where else None,
         state_pcode=where["state_pcode"] if where else None, child_involved=child,
         affected=answers.get("affected", "other"), urgent=decision.urgent,
-        contact_allowed=answers.get("contact") == "yes", receipt=effect.receipt,
-        content=_content(answers, address, channel)), pepper=runtime.vault.receipt_pepper, now=now,
+        contact_allowed=answers.get("contact") == "yes", receipt=receipt,
+        content=_content(answers, address, channel)), now=now,
         ack_deadline=deadline)
     receiving = next(o for o in directory.organisations if o.id == decision.organisation_id)
     label = f"{receiving.name} ({receiving.acronym})"

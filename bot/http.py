@@ -29,6 +29,15 @@ def problem(status: int, reason: str):
     return response
 
 
+def json_body():
+    """The request's JSON value, or None when the body is not JSON (or is nested too deep for
+    the parser: a thousand brackets raise RecursionError, which is no ValueError)."""
+    try:
+        return request.get_json(silent=True)
+    except RecursionError:
+        return None
+
+
 def register_error_handlers(app: Flask) -> None:
     """Give every failure a clear status: the database being busy or down is a 503 (providers
     retry those), HTTP errors keep their status with a JSON reason."""

@@ -1,12 +1,20 @@
 """The one path every inbound message takes, whatever the channel (DESIGN.md "One inbound
 message travels one way"): lock the conversation, drop duplicates, run the engine, store the new
-state and the answer. Runs inside the caller's transaction and never commits.
+state and the answer, all in one transaction that `receive` owns.
+
+Filing a report needs the receipt's slow key derivation (Argon2id, ~0.1 s and 64 MiB). Run
+inside the transaction it would hold the conversation's lock, and on SQLite the whole
+database's write lock, for that long. So the transaction that finds a report being sent is
+rolled back, the derivation runs with no transaction open, and the message is handled again
+with the same receipt number: the engine is deterministic, and a message that meanwhile stopped
+sending a report (a duplicate that came first) simply does not use it.
 """
 
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
+from typing import Callable
 
 from sqlalchemy.orm import Session
 
@@ -36,6 +44,11 @@ class Handled:
     inbound_sensitive: bool = False
     replies_sensitive: bool = False
     wipe: bool = False
+    queued: list[int] = field(default_factory=list)
+
+
+class _ReceiptNeeded(Exception):
+    """The message sends a report and the receipt's secrets are not derived yet."""
 
 
 def button_tag(position: str | None) -> str:
@@ -53,27 +66,43 @@ def _from_json(data: dict) -> Rendered:
                     data.get("lang", "en"))
 
 
-def handle(session: Session, runtime, inbound: Inbound, address: str | None = None,
-           button: str | None = None) -> Handled:
-    """Process one message. The caller commits (and only then sends anything inline).
+def receive(runtime, inbound: Inbound, *, address: str | None = None, button: str | None = None,
+            then: Callable[[Session, Handled], list[int]] | None = None) -> Handled:
+    """Process one message in its own transaction and commit it.
 
     `address` (the phone number or chat id) is used for one thing only: when the person agrees
     to be contacted "on this number", it goes into their sealed report. `button` is the tag of
-    the question whose button was pressed, if the message is a button press."""
+    the question whose button was pressed, if the message is a button press. `then` is the
+    channel's own work in the same transaction (queueing replies); it returns the outbox ids to
+    deliver at once, which come back as `Handled.queued`."""
+    receipt, secrets = sealing.new_receipt(), None
+    while True:
+        try:
+            with runtime.transaction() as session:
+                handled = _handle(session, runtime, inbound, address, button, receipt, secrets)
+                queued = then(session, handled) if then is not None else []
+            return replace(handled, queued=queued)
+        except _ReceiptNeeded:
+            secrets = sealing.receipt_secrets(receipt, runtime.vault.receipt_pepper)
+
+
+def _handle(session: Session, runtime, inbound: Inbound, address: str | None, button: str | None,
+            receipt: str, secrets: sealing.ReceiptSecrets | None) -> Handled:
     conversation = conversations.lock_conversation(session, inbound.channel, inbound.sender_key,
                                                    inbound.received_at)
     if inbound.provider_id:
-        handled = conversations.find_handled(session, inbound.channel, inbound.provider_id)
+        handled = conversations.find_handled(session, runtime.vault, inbound.channel, inbound.provider_id)
         if handled is not None:
-            stored = conversations.stored_replies(runtime.vault, handled)
+            stored = conversations.stored_replies(runtime.vault, handled, conversation)
             return Handled([_from_json(item) for item in stored], duplicate=True, conversation=conversation)
 
     state = conversations.load_state(runtime.vault, conversation)
     if button is not None and button != button_tag(state.position):
         return Handled([], stale=True, conversation=conversation, position=state.position)
     directory = DirectoryLookup(session)
-    context = replace(runtime.context, directory=directory, receipt=sealing.new_receipt())
-    result = engine.step(state, inbound, context)
+    result = engine.step(state, inbound, replace(runtime.context, directory=directory, receipt=receipt))
+    if secrets is None and any(isinstance(effect, SubmitReport) for effect in result.effects):
+        raise _ReceiptNeeded
     replies = [runtime.renderer.render(result.state.lang, outbound) for outbound in result.replies]
 
     conversations.save_state(runtime.vault, conversation, result.state)
@@ -82,13 +111,14 @@ def handle(session: Session, runtime, inbound: Inbound, address: str | None = No
         if isinstance(effect, Ended):
             conversations.erase_conversation(session, conversation)
         elif isinstance(effect, Wipe):
-            conversations.erase_replies(session, conversation)
+            conversations.unlink_handled(session, conversation)
         elif isinstance(effect, SubmitReport):
             filing.file(session, runtime, directory, effect, address=address, channel=inbound.channel,
-                        now=inbound.received_at)
+                        now=inbound.received_at, receipt=secrets)
     if inbound.provider_id:
         conversations.record_handled(session, runtime.vault, conversation, inbound.provider_id,
-                                     inbound.received_at, [_to_json(reply) for reply in replies])
+                                     inbound.received_at, [_to_json(reply) for reply in replies],
+                                     unlinked=any(isinstance(effect, (Ended, Wipe)) for effect in result.effects))
     return Handled(replies, conversation=conversation, position=result.state.position,
                    inbound_sensitive=result.inbound_sensitive, replies_sensitive=result.replies_sensitive,
                    wipe=any(isinstance(effect, Wipe) for effect in result.effects))

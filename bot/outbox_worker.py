@@ -28,7 +28,6 @@ log = logging.getLogger(__name__)
 # e-mail's stable Message-ID then makes the copy recognisable.
 LEASE = timedelta(seconds=15 * PROVIDER_TIMEOUT_SECONDS)
 BATCH = 20  # messages per run_once, so that a busy queue still lets `run` purge and escalate
-HANDLED_RETENTION = timedelta(days=2)  # provider message ids, for duplicate detection
 REPLY_RETENTION = timedelta(minutes=15)  # the answers given, for a provider's retry
 OUTBOX_RETENTION = timedelta(days=2)  # finished outbox rows and their attempts
 
@@ -121,7 +120,8 @@ class OutboxWorker:
         with runtime.sessions() as session:
             now = runtime.clock()
             counts = {"abandoned_chats_wiped": wipe_abandoned(session, runtime, now)}
-            counts |= conversations.purge(session, now, runtime.context.timeout, HANDLED_RETENTION, REPLY_RETENTION)
+            counts |= conversations.purge(session, now, runtime.context.timeout, REPLY_RETENTION,
+                                          timedelta(days=runtime.config["REPLAY_WINDOW_DAYS"]))
             counts["finished_outbox_messages"] = outbox.purge_finished(session, now, OUTBOX_RETENTION)
             counts["expired_portal_sessions"] = portal_sessions.purge_expired(session, now)
             session.commit()

@@ -3,10 +3,11 @@ one database session per request (committed by the view, closed at teardown)."""
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cached_property, partial
 from datetime import datetime, timedelta, timezone
-from typing import Callable
+from typing import Callable, Iterator
 
 from flask import Flask, current_app, g
 from sqlalchemy.engine import Engine
@@ -43,6 +44,13 @@ class Runtime:
         from bot.senders import configured_senders
 
         return configured_senders(self.config)
+
+    @contextmanager
+    def transaction(self) -> Iterator[Session]:
+        """One unit of work in its own session: committed if the block ends normally, rolled back
+        if it raises."""
+        with self.sessions() as session, session.begin():
+            yield session
 
     def close(self) -> None:
         self.db.dispose()

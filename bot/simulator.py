@@ -10,10 +10,10 @@ import secrets
 
 from flask import Blueprint, abort, jsonify, render_template, request, session
 
-from bot.http import problem
-from bot.inbox import handle
+from bot.http import json_body, problem
+from bot.inbox import receive
 from bot.layout import as_text
-from bot.runtime import current_runtime, db_session
+from bot.runtime import current_runtime
 from intake.messages import Inbound
 
 bp = Blueprint("simulator", __name__, template_folder="templates")
@@ -45,7 +45,7 @@ def message():
     # JSON only: a cross-site form cannot post JSON without a CORS preflight, which we never grant.
     if not request.is_json:
         return problem(415, "send JSON: {\"text\": \"...\", \"style\": \"sms\" or \"telegram\"}")
-    data = request.get_json(silent=True)
+    data = json_body()
     if not isinstance(data, dict) or not isinstance(data.get("text", ""), str):
         return problem(400, "the body must be a JSON object with a text field")
     style = data.get("style", "sms")
@@ -55,9 +55,7 @@ def message():
     inbound = Inbound(channel=CHANNEL, sender_key=runtime.vault.sender_key(CHANNEL, _sender()),
                       text=data.get("text", "")[:runtime.config["MAX_INBOUND_CHARS"]],
                       received_at=runtime.clock())
-    db = db_session()
-    handled = handle(db, runtime, inbound)
-    db.commit()
+    handled = receive(runtime, inbound)
     if style == "sms":
         replies = [{"text": as_text(reply), "buttons": []} for reply in handled.replies]
     else:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hmac
 import logging
+import secrets
 
 from flask import Blueprint, jsonify, request
 from telegram import Update
@@ -17,11 +18,11 @@ from telegram import Update
 from sqlalchemy import delete
 from sqlalchemy.exc import OperationalError
 
-from bot.http import describe, problem
-from bot.inbox import Handled, button_tag, handle
+from bot.http import describe, json_body, problem
+from bot.inbox import Handled, button_tag, receive
 from bot.layout import split_body
 from bot.outbox_worker import deliver_now
-from bot.runtime import current_runtime, db_session
+from bot.runtime import current_runtime
 from bot.senders import PermanentError, TransientError
 from intake.messages import N_, Inbound, Text
 from storage import conversations, outbox
@@ -55,29 +56,26 @@ def webhook():
         return problem(403, "missing or wrong X-Telegram-Bot-Api-Secret-Token")
     # Past the secret, every answer is a 200 (INTERFACES.md): Telegram retries anything else, and
     # an update it keeps retrying would hold up the ones behind it.
-    data = request.get_json(silent=True)
+    data = json_body()
     if not isinstance(data, dict) or not isinstance(data.get("update_id"), int) \
             or not 0 <= data["update_id"] < 2 ** 53:
         return jsonify({"ok": False, "ignored": "not a Telegram Update (a JSON object with an update_id)"})
-    session = db_session()
     try:
-        queued = process_update(session, runtime, data)
+        queued = process_update(runtime, data)
     except OperationalError:
         raise  # the database is unavailable: a 503, and Telegram tries again later
-    except Exception as error:
-        session.rollback()
+    except Exception as error:  # its transaction was rolled back
         log.warning("update %s ignored: %s", data["update_id"], describe(error))
         return jsonify({"ok": False, "ignored": "the update could not be read"})
-    session.commit()
     deliver_now(runtime, queued)
     return jsonify({"ok": True})
 
 
-def process_update(session, runtime, data: dict) -> list[int]:
-    """Handle one update inside the caller's transaction; returns the outbox ids it queued."""
+def process_update(runtime, data: dict) -> list[int]:
+    """Handle one update in its own committed transaction; returns the outbox ids it queued."""
     update = Update.de_json(data, None)
     if update.callback_query is not None:
-        return _button(session, runtime, update)
+        return _button(runtime, update)
     message = update.message
     if message is None:
         return []  # edited messages, channel posts, member updates, polls: nothing to do
@@ -92,8 +90,11 @@ def process_update(session, runtime, data: dict) -> list[int]:
         text = COMMANDS[command]
     media = 1 if message.text is None and any(getattr(message, kind, None) for kind in MEDIA) else 0
     inbound = _inbound(runtime, message.chat.id, text, update.update_id, media)
-    handled = handle(session, runtime, inbound, address=str(message.chat.id))
-    return _after(session, runtime, handled, update.update_id, message.chat.id, message.message_id)
+
+    def queue(session, handled: Handled) -> list[int]:
+        return _after(session, runtime, handled, message.chat.id, message.message_id)
+
+    return receive(runtime, inbound, address=str(message.chat.id), then=queue).queued
 
 
 def _inbound(runtime, chat_id: int, text: str, update_id: int, media: int = 0) -> Inbound:
@@ -103,28 +104,39 @@ def _inbound(runtime, chat_id: int, text: str, update_id: int, media: int = 0) -
                    provider_id=str(update_id), media_count=media)
 
 
-def _button(session, runtime, update: Update) -> list[int]:
+def _button(runtime, update: Update) -> list[int]:
     query = update.callback_query
     chat = query.message.chat if query.message else None
     tag, _, number = (query.data if isinstance(query.data, str) else "").partition(":")
     if chat is None or chat.type != "private" or not number or not isinstance(chat.id, int):
-        _enqueue_answer(session, runtime, update.update_id, query.id, None)
-        return outbox.queued_ids(session, f"tg:{update.update_id}:")
+        with runtime.transaction() as session:
+            return [_enqueue_answer(session, runtime, query.id, None)]
     inbound = _inbound(runtime, chat.id, number, update.update_id)
-    handled = handle(session, runtime, inbound, address=str(chat.id), button=tag)
-    notice = None
-    if handled.stale:
-        lang = _language(runtime, handled, query.from_user.language_code if query.from_user else None)
-        notice = runtime.renderer.text(lang, Text(N_("That button is from an earlier question.")))
-    _enqueue_answer(session, runtime, update.update_id, query.id, notice)
-    return _after(session, runtime, handled, update.update_id, chat.id, None)
+
+    def queue(session, handled: Handled) -> list[int]:
+        notice = None
+        if handled.stale:
+            lang = _language(runtime, handled, query.from_user.language_code if query.from_user else None)
+            notice = runtime.renderer.text(lang, Text(N_("That button is from an earlier question.")))
+        return [_enqueue_answer(session, runtime, query.id, notice), *_after(session, runtime, handled, chat.id, None)]
+
+    return receive(runtime, inbound, address=str(chat.id), button=tag, then=queue).queued
 
 
-def _enqueue_answer(session, runtime, update_id: int, query_id: str, notice: str | None) -> None:
-    """Every button press is answered, or the person's app shows a spinner."""
-    outbox.enqueue(session, runtime.vault, dedupe_key=f"tg:{update_id}:answer", channel=CHANNEL,
+def _enqueue_answer(session, runtime, query_id: str, notice: str | None) -> int:
+    """Every button press is answered, or the person's app shows a spinner; returns the row id."""
+    prefix = _dedupe_prefix()
+    outbox.enqueue(session, runtime.vault, dedupe_key=f"{prefix}answer", channel=CHANNEL,
                    purpose="callback", recipient="-", payload={"callback_query_id": query_id, "text": notice},
                    now=runtime.clock())
+    session.flush()
+    return outbox.queued_ids(session, prefix)[0]
+
+
+def _dedupe_prefix() -> str:
+    """A random prefix for one update's outbox rows. Not the update id: a sent row must not name
+    the update it answered (duplicates are recognised before anything is queued)."""
+    return f"tg:{secrets.token_hex(8)}:"
 
 
 def _language(runtime, handled: Handled | None, hint: str | None) -> str:
@@ -136,10 +148,11 @@ def _language(runtime, handled: Handled | None, hint: str | None) -> str:
     return runtime.context.default_language
 
 
-def _after(session, runtime, handled: Handled, update_id: int, chat_id: int, message_id: int | None) -> list[int]:
+def _after(session, runtime, handled: Handled, chat_id: int, message_id: int | None) -> list[int]:
     """Remember sensitive messages, wipe when a sensitive flow ended, queue the replies."""
     conversation = handled.conversation
     now = runtime.clock()
+    prefix = _dedupe_prefix()
     wipe_enabled = runtime.config["TELEGRAM_WIPE_MESSAGES"]
     if not handled.duplicate and not handled.stale:
         if wipe_enabled and handled.inbound_sensitive and message_id is not None:
@@ -150,7 +163,7 @@ def _after(session, runtime, handled: Handled, update_id: int, chat_id: int, mes
             outbox.cancel_sensitive(session, conversation.id, now)
             doomed = conversations.take_messages_to_wipe(session, conversation, now)
             if doomed:
-                outbox.enqueue(session, runtime.vault, dedupe_key=f"tg:{update_id}:wipe", channel=CHANNEL,
+                outbox.enqueue(session, runtime.vault, dedupe_key=f"{prefix}wipe", channel=CHANNEL,
                                purpose="wipe", recipient=str(chat_id), payload={"delete": doomed}, now=now,
                                ordering_key=conversation.sender_key, conversation_id=conversation.id)
         tag = button_tag(handled.position)
@@ -159,13 +172,13 @@ def _after(session, runtime, handled: Handled, update_id: int, chat_id: int, mes
             for part, body in enumerate(bodies):
                 last = part == len(bodies) - 1
                 buttons = [[f"{reply.number(n)}. {label}", f"{tag}:{n}"] for n, label in reply.options] if last else []
-                outbox.enqueue(session, runtime.vault, dedupe_key=f"tg:{update_id}:{index}:{part}",
+                outbox.enqueue(session, runtime.vault, dedupe_key=f"{prefix}{index}:{part}",
                                channel=CHANNEL, purpose="reply", recipient=str(chat_id),
                                payload={"body": body, "buttons": buttons}, now=now,
                                ordering_key=conversation.sender_key, conversation_id=conversation.id,
                                sensitive=wipe_enabled and handled.replies_sensitive)
     session.flush()
-    return outbox.queued_ids(session, f"tg:{update_id}:")
+    return outbox.queued_ids(session, prefix)
 
 
 def _decline_group(runtime, message) -> None:

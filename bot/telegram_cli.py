@@ -83,9 +83,7 @@ def _handle_one(runtime, update: dict) -> None:
     blocking every update after it (duplicates are recognised, so a retry is safe)."""
     for attempt in range(1, ATTEMPTS_PER_UPDATE + 1):
         try:
-            with runtime.sessions() as session:
-                queued = process_update(session, runtime, update)
-                session.commit()
+            queued = process_update(runtime, update)
             deliver_now(runtime, queued)
             return
         except Exception as error:

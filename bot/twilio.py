@@ -3,6 +3,8 @@ message to the inbox, answer with TwiML (or queue the replies when SMS_REPLY_MOD
 
 from __future__ import annotations
 
+import re
+import secrets
 from urllib.parse import parse_qsl
 
 from flask import Blueprint, Response, request
@@ -10,14 +12,16 @@ from twilio.request_validator import RequestValidator
 from twilio.twiml.messaging_response import MessagingResponse
 
 from bot.http import problem
-from bot.inbox import handle
+from bot.inbox import receive
 from bot.layout import as_text, split_body
 from bot.outbox_worker import deliver_now
-from bot.runtime import current_runtime, db_session
+from bot.runtime import current_runtime
 from intake.messages import Inbound
 from storage import outbox
 
 bp = Blueprint("twilio", __name__)
+# Twilio's ids are two letters and 32 hex digits; anything else (a NUL, a 10 kB string) is refused.
+_MESSAGE_SID = re.compile(r"[A-Za-z0-9]{2,64}")
 
 
 def public_url(base_url: str) -> str:
@@ -53,7 +57,7 @@ def webhook():
         return problem(400, "the From parameter is missing")
     if not message_sid:
         return problem(400, "the MessageSid parameter is missing")
-    if len(message_sid) > 64:
+    if not _MESSAGE_SID.fullmatch(message_sid):
         return problem(400, "the MessageSid parameter is not a Twilio message id")
     try:
         media_count = max(0, int(params.get("NumMedia") or 0))
@@ -65,23 +69,29 @@ def webhook():
     inbound = Inbound(channel=channel, sender_key=runtime.vault.sender_key(channel, sender),
                       text=params.get("Body", "")[:config["MAX_INBOUND_CHARS"]],
                       received_at=now, provider_id=message_sid, media_count=media_count)
-    session = db_session()
-    handled = handle(session, runtime, inbound, address=sender)
-    bodies = [body for reply in handled.replies for body in split_body(as_text(reply))]
     inline = config["SMS_REPLY_MODE"] == "inline"
-    queued: list[int] = []
-    if not inline and not handled.duplicate:
-        for number, body in enumerate(bodies):
-            outbox.enqueue(session, runtime.vault, dedupe_key=f"reply:{channel}:{message_sid}:{number}",
-                           channel=channel, purpose="reply", recipient=sender, payload={"body": body}, now=now,
+
+    def queue_replies(session, handled) -> list[int]:
+        if inline or handled.duplicate:
+            return []
+        # A random tag, not the MessageSid: a sent row must not name the message it answered.
+        prefix = f"reply:{channel}:{secrets.token_hex(8)}:"
+        for number, body in enumerate(_bodies(handled)):
+            outbox.enqueue(session, runtime.vault, dedupe_key=f"{prefix}{number}", channel=channel,
+                           purpose="reply", recipient=sender, payload={"body": body}, now=now,
                            ordering_key=inbound.sender_key, conversation_id=handled.conversation.id)
         session.flush()
-        queued = outbox.queued_ids(session, f"reply:{channel}:{message_sid}:")
-    session.commit()
-    deliver_now(runtime, queued)
+        return outbox.queued_ids(session, prefix)
+
+    handled = receive(runtime, inbound, address=sender, then=queue_replies)
+    deliver_now(runtime, handled.queued)
 
     twiml = MessagingResponse()
     if inline:
-        for body in bodies:
+        for body in _bodies(handled):
             twiml.message(body)
     return Response(str(twiml), mimetype="text/xml")
+
+
+def _bodies(handled) -> list[str]:
+    return [body for reply in handled.replies for body in split_body(as_text(reply))]

@@ -45,4 +45,5 @@ def read_number(text: str) -> int | None:
     """The whole number a reply consists of (any script's decimal digits), else None; read from
     the text as typed, before any Zawgyi conversion."""
     key = _ascii_digits(_tidy(text)).strip(_EDGE_PUNCTUATION)
-    return int(key) if key.isdigit() and len(key) <= 4 else None
+    # ASCII only: str.isdigit() also accepts 128 characters int() refuses (①, ¹, Ethiopic digits).
+    return int(key) if key.isascii() and key.isdigit() and len(key) <= 4 else None

@@ -29,10 +29,11 @@ def lock_conversation(session: Session, channel: str, sender_key: str, now: date
 
     Row lock on PostgreSQL (`FOR UPDATE`); on SQLite the transaction already holds the database
     write lock (`BEGIN IMMEDIATE`, see storage.db). Either way, two messages from one sender are
-    processed one after the other.
+    processed one after the other. A new conversation records only the day it began: a first
+    message minutes before a report would otherwise date that report's sender.
     """
     insert_ignoring_duplicates(session, Conversation, channel=channel, sender_key=sender_key,
-                               turns=0, created_at=now)
+                               turns=0, created_at=now.replace(hour=0, minute=0, second=0, microsecond=0))
     statement = (select(Conversation)
                  .where(Conversation.channel == channel, Conversation.sender_key == sender_key)
                  .with_for_update()
@@ -56,37 +57,46 @@ def save_state(vault: Vault, conversation: Conversation, state: State) -> None:
     conversation.state = None if closed else vault.seal_json(state.to_json(), STATE_PURPOSE)
 
 
-def find_handled(session: Session, channel: str, provider_id: str) -> InboundMessage | None:
+def find_handled(session: Session, vault: Vault, channel: str, provider_id: str) -> InboundMessage | None:
     """The record of a provider message id already processed, if any."""
     return session.execute(select(InboundMessage).where(
-        InboundMessage.channel == channel, InboundMessage.provider_id == provider_id)).scalar_one_or_none()
+        InboundMessage.digest == vault.provider_digest(channel, provider_id))).scalar_one_or_none()
 
 
 def record_handled(session: Session, vault: Vault, conversation: Conversation, provider_id: str,
-                   now: datetime, replies: list) -> None:
-    """Remember that `provider_id` was processed and what was answered (sealed)."""
-    session.add(InboundMessage(channel=conversation.channel, provider_id=provider_id,
-                               conversation_id=conversation.id, received_at=now,
-                               reply=vault.seal_json(replies, REPLY_PURPOSE)))
+                   now: datetime, replies: list, *, unlinked: bool = False) -> None:
+    """Remember that `provider_id` was processed. Ordinary messages keep, for a provider's quick
+    retry, their conversation, time and sealed answer; an `unlinked` one (it ended a sensitive
+    flow: its answer may be a receipt, its time is the report's) keeps only the digest and day."""
+    session.add(InboundMessage(digest=vault.provider_digest(conversation.channel, provider_id),
+                               seen_on=now.date(),
+                               conversation_id=None if unlinked else conversation.id,
+                               received_at=None if unlinked else now,
+                               reply=None if unlinked else vault.seal_json(replies, REPLY_PURPOSE)))
 
 
-def stored_replies(vault: Vault, handled: InboundMessage) -> list:
-    """The replies given the first time a message was handled ([] once erased)."""
-    return [] if handled.reply is None else vault.open_json(handled.reply, REPLY_PURPOSE)
+def stored_replies(vault: Vault, handled: InboundMessage, conversation: Conversation) -> list:
+    """The replies given the first time a message was handled: [] once erased, and [] to any
+    other conversation (a provider id is never shared between senders; a copy from elsewhere
+    is a replay, and gets nothing of someone else's)."""
+    if handled.reply is None or handled.conversation_id != conversation.id:
+        return []
+    return vault.open_json(handled.reply, REPLY_PURPOSE)
 
 
 def erase_conversation(session: Session, conversation: Conversation) -> None:
     """Quick exit: drop the state and every stored answer that could echo the conversation."""
     conversation.state = None
-    erase_replies(session, conversation)
+    unlink_handled(session, conversation)
 
 
-def erase_replies(session: Session, conversation: Conversation) -> None:
-    """Forget the answers kept for duplicate detection (a sensitive flow ended: they may hold a
-    review summary or a receipt, which with the server's secrets would open the report)."""
+def unlink_handled(session: Session, conversation: Conversation) -> None:
+    """Cut this conversation's handled messages loose: no answer (it may hold a review summary,
+    which with the server's secrets would tell what was reported), no time, no conversation.
+    Their digests stay, so a retry or replay is still recognised."""
     session.execute(update(InboundMessage)
                     .where(InboundMessage.conversation_id == conversation.id)
-                    .values(reply=None))
+                    .values(reply=None, received_at=None, conversation_id=None))
 
 
 # Telegram lets a bot delete messages in a private chat for 48 hours; keep a margin.
@@ -127,22 +137,21 @@ def take_messages_to_wipe(session: Session, conversation: Conversation, now: dat
 
 
 def purge(session: Session, now: datetime, draft_timeout: timedelta,
-          handled_retention: timedelta, reply_retention: timedelta) -> dict[str, int]:
+          reply_retention: timedelta, replay_window: timedelta) -> dict[str, int]:
     """Delete what has outlived its purpose: unfinished conversations silent for longer than
-    `draft_timeout`, the record of handled message ids older than `handled_retention`
-    (providers retry within minutes), and chat message ids too old to delete. Returns how many
-    rows each rule touched."""
+    `draft_timeout`; the answers kept for a provider's retry, with their link and time, after
+    `reply_retention` (providers retry within minutes); the digests of handled messages after
+    `replay_window` (a captured request replayed within it is recognised); chat message ids too
+    old to delete. Returns how many rows each rule touched."""
     drafts = session.execute(update(Conversation)
                              .where(Conversation.state.is_not(None),
                                     Conversation.last_active_at < now - draft_timeout)
                              .values(state=None, last_active_at=None)).rowcount
-    # A provider retries within minutes; the answer itself (possibly a receipt) need not wait longer.
     replies = session.execute(update(InboundMessage)
-                              .where(InboundMessage.reply.is_not(None),
-                                     InboundMessage.received_at < now - reply_retention)
-                              .values(reply=None)).rowcount
+                              .where(InboundMessage.received_at < now - reply_retention)
+                              .values(reply=None, received_at=None, conversation_id=None)).rowcount
     handled = session.execute(delete(InboundMessage)
-                              .where(InboundMessage.received_at < now - handled_retention)).rowcount
+                              .where(InboundMessage.seen_on < (now - replay_window).date())).rowcount
     # Past 48 hours Telegram refuses the deletion, so the ids serve nothing any more.
     undeletable = session.execute(delete(ChatMessage).where(ChatMessage.created_at < now - DELETABLE_FOR)).rowcount
     return {"expired_conversations": drafts, "stored_replies": replies, "handled_messages": handled,

@@ -62,6 +62,11 @@ class Vault:
         self.receipt_pepper = HKDF(
             algorithm=hashes.SHA256(), length=32, salt=None, info=b"intake/receipt-pepper/v1",
         ).derive(secret_key.encode())
+        # Keys the digests of provider message ids (storage.conversations): no provider id is
+        # stored in clear, so none can be matched against a provider's logs or another table.
+        self._provider_hmac_key = HKDF(
+            algorithm=hashes.SHA256(), length=32, salt=None, info=b"intake/provider-id/v1",
+        ).derive(secret_key.encode())
 
     def seal(self, plaintext: bytes, purpose: str) -> bytes:
         """Encrypt bytes; `purpose` (e.g. "conversation.state") must match on opening."""
@@ -90,3 +95,9 @@ class Vault:
         """The pseudonym of one sender on one channel: hex HMAC-SHA256, stable across restarts."""
         message = f"{channel}\x00{address.strip()}".encode()
         return hmac.new(self._sender_hmac_key, message, hashlib.sha256).hexdigest()
+
+    def provider_digest(self, channel: str, provider_id: str) -> bytes:
+        """16 bytes that recognise one provider message id (a Twilio MessageSid, a Telegram
+        update id) without storing it."""
+        message = f"{channel}\x00{provider_id}".encode()
+        return hmac.new(self._provider_hmac_key, message, hashlib.sha256).digest()[:16]

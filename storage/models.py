@@ -4,10 +4,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 
 from sqlalchemy import (
-    Boolean, DateTime, ForeignKey, Index, Integer, LargeBinary, MetaData, String, Text, TypeDecorator,
+    Boolean, Date, DateTime, ForeignKey, Index, Integer, LargeBinary, MetaData, String, Text, TypeDecorator,
     UniqueConstraint,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -62,16 +62,23 @@ class Conversation(Base):
 
 
 class InboundMessage(Base):
-    """A provider message id already handled, with the answer given, so a retry gets the same one."""
+    """A provider message already handled, so that a retry or a replay does not advance a
+    conversation twice (DESIGN.md principle 7).
+
+    The provider id is kept only as `digest`, an HMAC keyed with a server secret, and with the
+    day it was seen: long enough to recognise a captured request replayed weeks later, compact,
+    and tied to no conversation. The link to the conversation, the exact time and the sealed
+    answer (for a provider's quick retry) are kept only for ordinary messages and only for
+    minutes; a message of a sensitive flow (a report) keeps none of them."""
 
     __tablename__ = "inbound_messages"
-    __table_args__ = (UniqueConstraint("channel", "provider_id"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    channel: Mapped[str] = mapped_column(String(16))
-    provider_id: Mapped[str] = mapped_column(String(64))
-    conversation_id: Mapped[int] = mapped_column(ForeignKey("conversations.id", ondelete="CASCADE"), index=True)
-    received_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    digest: Mapped[bytes] = mapped_column(LargeBinary(16), unique=True)
+    seen_on: Mapped[date] = mapped_column(Date, index=True)
+    conversation_id: Mapped[int | None] = mapped_column(ForeignKey("conversations.id", ondelete="CASCADE"),
+                                                        index=True)
+    received_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
     # Sealed JSON list of the replies rendered for this message.
     reply: Mapped[bytes | None] = mapped_column(LargeBinary)
 

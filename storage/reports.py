@@ -36,7 +36,9 @@ class NewReport:
     affected: str
     urgent: bool
     contact_allowed: bool
-    receipt: str
+    # Derived from the receipt number beforehand (sealing.receipt_secrets is deliberately slow,
+    # and must not run while the filing transaction holds its locks).
+    receipt: sealing.ReceiptSecrets
     content: dict = field(default_factory=dict)
 
 
@@ -48,13 +50,13 @@ def new_case_ref(session: Session) -> str:
             return ref
 
 
-def file_report(session: Session, new: NewReport, *, pepper: bytes, now: datetime,
+def file_report(session: Session, new: NewReport, *, now: datetime,
                 ack_deadline: datetime) -> tuple[Report, Referral]:
     """Seal and store a report and its first referral. The report key is sealed to the receiving
     organisation and wrapped for the receipt; neither it nor the receipt is stored."""
     organisation = session.get(Organisation, new.recipient_organisation_id)
     report_key, ciphertext = sealing.encrypt_content(new.content)
-    receipt = sealing.receipt_secrets(new.receipt, pepper)
+    receipt = new.receipt
     report = Report(
         receipt_lookup=receipt.lookup, named_organisation_id=new.named_organisation_id, route=new.route,
         received_month=now.strftime("%Y-%m"), incident_period=new.incident_period,

@@ -124,35 +124,3 @@ def test_an_unexpected_error_is_logged_without_its_message(app, caplog, monkeypa
     assert response.status_code == 500 and response.get_json() == {"error": "internal error; please retry"}
     assert "unexpected ValueError at " in caplog.text
     assert TYPED[0] not in caplog.text and NUMBER not in caplog.text
-
-
-def test_no_receipt_stays_readable_to_the_server_after_a_report(make_app, clock):
-    """The answers kept for duplicate detection are sealed with the server's own key: once a report
-    ends they are erased (at once for the earlier ones, after 15 minutes for the receipt itself),
-    so the server's secrets cannot recover a receipt and open the report with it."""
-    from bot.outbox_worker import OutboxWorker
-    from storage.conversations import stored_replies
-    from storage.models import Conversation, InboundMessage, OutboxMessage
-    from tests.support.directory import with_directory
-
-    app = with_directory(make_app())
-    runtime = app.extensions["intake"]
-    phone = Phone(app.test_client(), NUMBER)
-    for text in ("hello", "1", "1", "2", "DRA", "1", TYPED[0], "1", "2", "1", "1", "2", "1"):
-        phone.say(text)
-    receipt = phone.say("1")[0].split("is ")[1].split(".")[0]
-
-    def readable_replies() -> str:
-        with runtime.sessions() as session:
-            return str([stored_replies(runtime.vault, row) for row in session.query(InboundMessage)])
-
-    kept = readable_replies()
-    assert receipt in kept and "Please check:" not in kept  # only the final answer, for a retry
-    clock.advance(minutes=16)
-    OutboxWorker(runtime).purge()
-    assert receipt not in readable_replies()
-    with runtime.sessions() as session:
-        conversation = session.query(Conversation).one()
-        assert conversation.last_active_at is None and conversation.state is None
-        assert all(row.ordering_key is None and row.conversation_id is None
-                   for row in session.query(OutboxMessage) if row.status != "pending")

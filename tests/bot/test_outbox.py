@@ -12,9 +12,10 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from bot.outbox_worker import HANDLED_RETENTION, LEASE, OutboxWorker
+from bot.outbox_worker import LEASE, REPLY_RETENTION, OutboxWorker
 from storage import outbox
 from storage.models import Conversation, DeliveryAttempt, InboundMessage, OutboxMessage
+from tests.conftest import twiml_messages
 from tests.support.smtp_sink import SmtpSink
 
 FOCAL_POINT = "focal.point@agency.example"
@@ -547,21 +548,25 @@ def test_concurrent_workers_deliver_every_message_exactly_once(make_outbox_app, 
 def test_purge_expires_silent_drafts_and_forgets_old_message_ids(app, phone, clock):
     runtime = runtime_of(app)
     timeout = runtime.context.timeout
-    # Three people start a conversation at different times before the purge.
-    starts = {"+959450000001": HANDLED_RETENTION + timedelta(minutes=1),
+    window = timedelta(days=runtime.config["REPLAY_WINDOW_DAYS"])
+    # Four people write at different times before the purge.
+    starts = {"+959450000001": window + timedelta(days=1),
               "+959450000002": timeout + timedelta(minutes=1),
-              "+959450000003": timeout - timedelta(minutes=1)}
+              "+959450000003": REPLY_RETENTION + timedelta(minutes=1),
+              "+959450000004": REPLY_RETENTION - timedelta(minutes=1)}
     purge_at = clock.now + max(starts.values())
+    sids = {}
     for number, age in sorted(starts.items(), key=lambda item: item[1], reverse=True):
         clock.now = purge_at - age
         phone.number = number
-        phone.say("hello")
+        sids[number] = phone.params("hello")
+        phone.post(sids[number])
     clock.now = purge_at
 
     with runtime.sessions() as session:
         before = {conversation.id: conversation.state for conversation in session.scalars(
             select(Conversation).order_by(Conversation.id))}  # ids in the order people wrote
-    assert len(before) == 3 and all(state is not None for state in before.values())
+    assert len(before) == 4 and all(state is not None for state in before.values())
 
     assert OutboxWorker(runtime).purge() == {"abandoned_chats_wiped": 0, "expired_conversations": 2, "stored_replies": 3,
                                              "handled_messages": 1,
@@ -570,11 +575,19 @@ def test_purge_expires_silent_drafts_and_forgets_old_message_ids(app, phone, clo
 
     with runtime.sessions() as session:
         after = list(session.scalars(select(Conversation).order_by(Conversation.id)))
-        assert [conversation.state is None for conversation in after] == [True, True, False]
-        assert after[2].state == before[after[2].id]
-        kept = session.scalars(select(InboundMessage.conversation_id)).all()
-        assert sorted(kept) == sorted(conversation.id for conversation in after[1:])
-        assert session.scalar(select(func.count()).select_from(InboundMessage)) == 2
+        assert [conversation.state is None for conversation in after] == [True, True, False, False]
+        assert after[3].state == before[after[3].id]
+        # Past the reply retention a handled message keeps only its digest and day...
+        kept = session.execute(select(InboundMessage.conversation_id, InboundMessage.received_at,
+                                      InboundMessage.reply)).all()
+        linked = [row for row in kept if row[0] is not None]
+        assert [row[0] for row in linked] == [after[3].id] and linked[0][2] is not None
+        assert len(kept) == 3 and all(row == (None, None, None) for row in kept if row[0] is None)
+
+    # ...enough to recognise a replay: the same signed request again advances nothing.
+    assert twiml_messages(phone.post(sids["+959450000003"])) == []
+    # Past the replay window it is forgotten (and would be handled as new).
+    assert twiml_messages(phone.post(sids["+959450000001"])) != []
 
     assert OutboxWorker(runtime).purge() == {"abandoned_chats_wiped": 0, "expired_conversations": 0, "stored_replies": 0,
                                              "handled_messages": 0,

@@ -96,7 +96,8 @@ def test_unconfigured_telegram_answers_503(make_app, updates):
     assert response.status_code == 503 and "TELEGRAM_WEBHOOK_SECRET" in response.get_json()["error"]
 
 
-@pytest.mark.parametrize("body", [b"not json", b"[]", b'{"no_update_id": 1}', b'{"update_id": 1e100}'])
+@pytest.mark.parametrize("body", [b"not json", b"[]", b'{"no_update_id": 1}', b'{"update_id": 1e100}',
+                                  b"[" * 100_000 + b"]" * 100_000])  # too deep to parse: RecursionError
 def test_a_body_that_is_not_an_update_gets_200_and_is_ignored(app, person, body):
     # INTERFACES.md: always 200 for a valid secret (Telegram would retry anything else forever).
     response = person.client.post("/webhooks/telegram", data=body, content_type="application/json",
@@ -119,6 +120,21 @@ def test_malformed_updates_are_answered_200_never_500(person, message):
                                               "from": {"id": 777, "is_bot": False, "first_name": "A"}})):
         response = person.post({"update_id": 990001, kind: payload})
         assert response.status_code == 200, (kind, payload, response.data)
+
+
+def test_an_update_nested_too_deep_inside_is_ignored_with_200(person):
+    deep = b'{"update_id": 5, "message": ' + b'{"a": ' * 2000 + b"1" + b"}" * 2000 + b"}"
+    response = person.client.post("/webhooks/telegram", data=deep, content_type="application/json",
+                                  headers={"X-Telegram-Bot-Api-Secret-Token": SECRET})
+    assert response.status_code == 200 and response.get_json()["ok"] is False
+
+
+@pytest.mark.parametrize("text", ["²", "①", "፩", "1²"])
+def test_digits_int_refuses_get_a_reprompt_not_silence(person, text):
+    """They once raised inside the update, which was then dropped: the person got no answer."""
+    person.say("hello")
+    [reprompt] = person.say(text)
+    assert "English" in reprompt["text"] or buttons(reprompt)
 
 
 def test_a_long_telegram_account_is_not_cut_to_the_sms_limit(app, person):
@@ -332,6 +348,21 @@ def test_no_chat_id_or_text_in_the_database_after_a_report(app, person):
     stored = database_bytes(app)
     assert str(CHAT).encode() not in stored
     assert ACCOUNT.encode() not in stored and b"Qx4-secret" not in stored
+
+
+def test_a_thief_with_the_database_and_both_secrets_finds_no_receipt_and_no_link(app, person, telegram):
+    """Right after a report is sent over Telegram (and its replies delivered), the database and
+    the server's secrets hold neither the receipt nor anything tying the chat to the report: no
+    update id, no stored answer, no time near the report's on anything that names the chat."""
+    from tests.support.thief import links_to, steal
+
+    [sent] = play_report(person)
+    receipt = sent["text"].split("is ")[1].split(".")[0]
+    runtime = app.extensions["intake"]
+    loot = steal(runtime)
+    everything = loot.everything()
+    assert receipt not in everything and receipt.replace(" ", "") not in everything
+    assert links_to(loot, runtime.vault.sender_key("telegram", str(CHAT))) == []
 
 
 def test_polling_runs_the_same_engine(app, telegram, updates):

@@ -242,3 +242,56 @@ def test_an_overlong_message_sid_is_a_400(client):
     phone = Phone(client)
     response = phone.send("hi", sid="SM" + "a" * 100)
     assert response.status_code == 400 and "MessageSid" in response.get_json()["error"]
+
+
+@pytest.mark.parametrize("sid", ["SM\x00" + "a" * 30, "SM" + "a" * 30 + "\x00", "SM a", "SM-1", "SMä" + "1" * 30])
+def test_a_message_sid_that_is_not_letters_and_digits_is_a_400(client, sid):
+    """A NUL gave a 500 on PostgreSQL (which cannot store one); nothing but Twilio's alphabet."""
+    response = Phone(client).send("hi", sid=sid)
+    assert response.status_code == 400 and "MessageSid" in response.get_json()["error"]
+
+
+# Every character that str.isdigit() accepts but int() refuses (superscripts, circled and
+# Ethiopic digits...): each once gave a 500.
+NOT_DECIMAL_DIGITS = [chr(c) for c in range(0x110000) if chr(c).isdigit() and not chr(c).isdecimal()]
+
+
+def test_digits_int_refuses_are_answered_with_a_reprompt_never_a_500(app, phone):
+    assert len(NOT_DECIMAL_DIGITS) == 128
+    phone.say("hi")
+    for text in [*NOT_DECIMAL_DIGITS, "1²", "①②", "፩"]:
+        replies = phone.say(text)  # asserts a 200 TwiML answer
+        assert replies and "1" in replies[-1]  # the language question again, with its numbers
+    assert phone.say("1")[0].startswith("Community Feedback.")  # and a real 1 still works
+
+
+def test_the_same_message_sid_from_another_number_gets_nothing_of_the_first(app, client):
+    """Provider ids are never shared between senders: a copy from another number is a replay.
+    It is answered with nothing (not the first sender's stored reply) and advances no one."""
+    first, other = Phone(client, "+959450000001"), Phone(client, "+959450000002")
+    first.say("hi")
+    original = first.send("1", sid="SMshared000000000000000000000000001")
+    assert twiml_messages(original)[0].startswith("Community Feedback.")
+    replayed = other.send("1", sid="SMshared000000000000000000000000001")
+    assert replayed.status_code == 200 and twiml_messages(replayed) == []
+    with app.extensions["intake"].sessions() as session:
+        assert session.scalar(select(func.count()).select_from(Conversation)) == 2
+        turns = {row.turns for row in session.scalars(select(Conversation))}
+    assert turns == {2, 0}  # the other number's conversation did not move
+
+
+def test_a_captured_request_replayed_after_the_answer_is_forgotten_is_still_recognised(app, phone, clock):
+    """Twilio's signatures never expire: a signed request copied off the wire and posted again
+    days later must not advance the conversation (the answer is long gone; the digest is not)."""
+    from bot.outbox_worker import OutboxWorker
+
+    phone.say("hi")
+    captured = phone.params("1")
+    assert twiml_messages(phone.post(captured))[0].startswith("Community Feedback.")
+    phone.say("menu")
+    clock.advance(days=30)
+    OutboxWorker(app.extensions["intake"]).purge()
+    before = conversation_row(app)
+    assert twiml_messages(phone.post(captured)) == []
+    after = conversation_row(app)
+    assert (after.turns, after.state) == (before.turns, before.state)

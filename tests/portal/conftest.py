@@ -47,10 +47,11 @@ def file_test_report(db, runtime, organisation, account: str, *, now, urgent=Fal
     new = NewReport(recipient_organisation_id=organisation.id, route="named",
                     named_organisation_id=organisation.id, incident_period="this_month",
                     township_pcode="MMR013017", state_pcode="MMR013", child_involved=child, affected="other",
-                    urgent=urgent, contact_allowed=False, receipt=sealing.new_receipt(),
+                    urgent=urgent, contact_allowed=False,
+                    receipt=sealing.receipt_secrets(sealing.new_receipt(), runtime.vault.receipt_pepper),
                     content={"account": account, "affected": "other", **content})
     deadline = now + timedelta(hours=12 if urgent else 24)
-    _, referral = file_report(db, new, pepper=runtime.vault.receipt_pepper, now=now, ack_deadline=deadline)
+    _, referral = file_report(db, new, now=now, ack_deadline=deadline)
     return referral.case_ref
 
 

@@ -1,0 +1,42 @@
+"""The README's "who can read what", tried as a thief would: a copy of the database and both of
+the server's secrets, taken right after a report was sent over SMS."""
+
+from __future__ import annotations
+
+import pytest
+
+from storage.models import Report
+from tests.conftest import Phone, twiml_messages
+from tests.support.directory import with_directory
+from tests.support.thief import links_to, steal
+
+NUMBER = "+959421337420"
+ACCOUNT = "The guard Zq7-private-words took my ration card"
+
+
+@pytest.mark.parametrize("reply_mode", ["inline", "outbox"])
+def test_a_thief_with_the_database_and_both_secrets_finds_no_receipt_and_no_link(make_app, fake_twilio,
+                                                                                  reply_mode):
+    """Right after a report is sent, a copy of the database plus `data.key` and `SECRET_KEY`
+    holds neither the receipt (which would open the report) nor anything that ties the sender's
+    conversation to the report: no stored answer, no provider id, no time near the report's."""
+    app = with_directory(make_app(SMS_REPLY_MODE=reply_mode, TWILIO_API_BASE_URL=fake_twilio.url))
+    runtime = app.extensions["intake"]
+    phone = Phone(app.test_client(), NUMBER)
+    sids, answers = [], []
+    for body in ("hello", "1", "1", "2", "DRA", "1", ACCOUNT, "1", "2", "1", "1", "2", "1", "1"):
+        params = phone.params(body)
+        sids.append(params["MessageSid"])
+        answers += twiml_messages(phone.post(params))
+    answers += [request.body for request in fake_twilio.delivered]
+    [receipt] = [answer.split("is ")[1].split(".")[0] for answer in answers if "receipt number is" in answer]
+
+    loot = steal(runtime)
+    with runtime.sessions() as session:
+        assert session.query(Report).count() == 1
+    everything = loot.everything()
+    assert receipt not in everything and receipt.replace(" ", "") not in everything
+    for sid in sids:
+        assert sid not in everything
+    sender_key = runtime.vault.sender_key("sms", NUMBER)  # the thief computes a suspect's pseudonym
+    assert links_to(loot, sender_key) == []
