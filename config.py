@@ -151,6 +151,12 @@ def load(instance_path: str | os.PathLike, environ: dict | None = None,
         # request replayed within this window is recognised (Twilio's signatures never expire).
         "REPLAY_WINDOW_DAYS": _int("REPLAY_WINDOW_DAYS", get("REPLAY_WINDOW_DAYS"), 400, minimum=1),
         "PORTAL_SESSION_HOURS": _int("PORTAL_SESSION_HOURS", get("PORTAL_SESSION_HOURS"), 8, minimum=1),
+        # Longest wait for the database (connecting, one statement, a lock, a pooled connection):
+        # well under the 15 s Twilio waits, so that a stalled database gets a 503 it can retry.
+        "DATABASE_TIMEOUT_SECONDS": _int("DATABASE_TIMEOUT_SECONDS", get("DATABASE_TIMEOUT_SECONDS"), 5,
+                                         minimum=1),
+        # /healthz reports an SQLite database's disk as almost full below this much free space.
+        "HEALTH_MIN_FREE_MB": _int("HEALTH_MIN_FREE_MB", get("HEALTH_MIN_FREE_MB"), 64),
         # Webhook bodies are small; anything bigger is not from Twilio or Telegram.
         "MAX_CONTENT_LENGTH": 1024 * 1024,
     }

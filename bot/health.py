@@ -1,12 +1,16 @@
-"""`GET /healthz`: is the database answering, and is anything stuck in the outbox?"""
+"""`GET /healthz`: does the database answer and still take writes, has its disk room, and is
+anything stuck in the outbox? 200 when all is well; 503 with a reason a person can act on when
+messages would fail. Every database wait is bounded (DATABASE_TIMEOUT_SECONDS), so the answer
+comes within that time even when the database is frozen."""
 
 from __future__ import annotations
 
 from flask import Blueprint, jsonify
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.runtime import current_runtime
+from storage import db_failures, health_probe
 from storage.models import OutboxMessage
 
 bp = Blueprint("health", __name__)
@@ -15,15 +19,28 @@ bp = Blueprint("health", __name__)
 @bp.get("/healthz")
 def healthz():
     runtime = current_runtime()
+    config = runtime.config
+    # Checked first, and without writing: a full disk must not be pushed over the edge.
+    reason = health_probe.disk_reason(runtime.db, config["HEALTH_MIN_FREE_MB"])
+    if reason:
+        return _unhealthy(reason)
     try:
         with runtime.sessions() as session:
-            session.execute(text("SELECT 1"))
             pending = session.execute(select(func.count()).select_from(OutboxMessage)
                                       .where(OutboxMessage.status.in_(("pending", "sending")))).scalar_one()
             failed = session.execute(select(func.count()).select_from(OutboxMessage)
                                      .where(OutboxMessage.status == "failed")).scalar_one()
+            reason = health_probe.read_only_reason(session)
+            if reason:
+                return _unhealthy(reason)
+            health_probe.record_write(session, runtime.clock())
+            session.commit()
     except SQLAlchemyError as error:
-        response = jsonify({"status": "error", "database": type(error).__name__})
-        response.status_code = 503
-        return response
+        return _unhealthy(db_failures.reason(error, config["DATABASE_TIMEOUT_SECONDS"]))
     return jsonify({"status": "ok", "database": "ok", "outbox_pending": pending, "outbox_failed": failed})
+
+
+def _unhealthy(reason: str):
+    response = jsonify({"status": "error", "database": reason})
+    response.status_code = 503
+    return response

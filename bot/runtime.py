@@ -60,7 +60,7 @@ def build_runtime(config: dict) -> Runtime:
     """Create the runtime; raises `UnknownLanguageError` for a LANGUAGES entry with no catalog."""
     catalogs = Catalogs()
     languages = offered(config["LANGUAGES"], catalogs.shipped)
-    db = make_engine(config["DATABASE_URL"])
+    db = make_engine(config["DATABASE_URL"], timeout=config["DATABASE_TIMEOUT_SECONDS"])
     return Runtime(
         config=config,
         db=db,

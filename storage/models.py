@@ -310,3 +310,16 @@ class AuditEntry(Base):
     action: Mapped[str] = mapped_column(String(32))  # login, login_failed, open_referral, acknowledge…
     referral_id: Mapped[int | None] = mapped_column(ForeignKey("referrals.id"), index=True)
     detail: Mapped[str | None] = mapped_column(String(255))
+
+
+class HealthProbe(Base):
+    """The one row /healthz rewrites and commits, to prove the database still takes writes (a
+    read-only or full disk still answers reads)."""
+
+    __tablename__ = "health_probe"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    checked_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # Counted up by every probe, so that each one really changes the row: SQLite skips writing
+    # an UPDATE that sets the values already there, and a probe that writes nothing proves nothing.
+    writes: Mapped[int] = mapped_column(Integer, default=0)

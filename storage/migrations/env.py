@@ -23,7 +23,8 @@ def run_migrations_online() -> None:
     if connectable is not None:
         _run(connectable)
         return
-    engine = make_engine(URL)
+    # No statement or lock limit: a migration may rewrite a big table (connecting still times out).
+    engine = make_engine(URL, timeout=None)
     try:
         with engine.connect() as connection:
             _run(connection)

@@ -8,6 +8,7 @@ import pytest
 from app import create_app
 from bot.outbox_worker import OutboxWorker
 from bot.senders import PermanentError
+from tests.conftest import TEST_DATABASE_URL, Phone
 
 # Nothing listens on port 1: connections are refused at once.
 UNREACHABLE_DATABASE_URL = "postgresql+psycopg://root@127.0.0.1:1/none"
@@ -80,3 +81,35 @@ def test_a_conversation_answers_503_not_500_when_the_database_is_unreachable(unr
     assert response.status_code == 503
     assert response.headers["Retry-After"]
     assert "database" in response.get_json()["error"]
+
+
+def test_healthz_really_writes_each_time(app, client):
+    """Each probe changes its row: SQLite would skip an UPDATE that changes nothing, and such a
+    probe would pass on a read-only disk."""
+    from storage.models import HealthProbe
+
+    def writes() -> int:
+        with app.extensions["intake"].sessions() as session:
+            row = session.get(HealthProbe, 1)  # (gone after a PostgreSQL test's TRUNCATE: recreated)
+            return row.writes if row else 0
+
+    before = writes()
+    assert client.get("/healthz").status_code == 200
+    assert client.get("/healthz").status_code == 200
+    assert writes() == before + 2
+
+
+@pytest.mark.skipif(not TEST_DATABASE_URL, reason="needs PostgreSQL: set TEST_DATABASE_URL (CI does)")
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_a_read_only_postgresql_is_unhealthy_and_messages_get_503(database_url, make_app):
+    """As a standby, or a server set read-only, answers: reads work, every write fails."""
+    assert "options=" in database_url  # (a private schema's search_path): one more option
+    read_only = database_url + "%20-cdefault_transaction_read_only%3Don"
+    app = make_app(DATABASE_URL=read_only)
+    client = app.test_client()
+    response = client.get("/healthz")
+    assert response.status_code == 503
+    assert response.get_json() == {"status": "error", "database": "database is read-only"}
+    response = Phone(client).send("hello")
+    assert response.status_code == 503, response.data  # not a 500: a retry may reach a writable primary
+    assert response.headers["Retry-After"]

@@ -1,0 +1,127 @@
+"""A stalled PostgreSQL (the server or the network hung: connections open, nothing answering) costs
+a webhook and /healthz a quick 503, within DATABASE_TIMEOUT_SECONDS, instead of a hang past the
+15 s Twilio waits; once the database answers again the same app serves 200, without a restart.
+
+The app reaches PostgreSQL through a relay on loopback that can freeze: bytes stop flowing both
+ways while every socket stays open, which is what a frozen server looks like from the client."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+from sqlalchemy import event
+from sqlalchemy.engine import make_url
+
+from tests.conftest import TEST_DATABASE_URL, Phone, twiml_messages
+from tests.support.stalling_proxy import StallingProxy
+
+TIMEOUT = 2  # DATABASE_TIMEOUT_SECONDS here; a short one keeps the tests quick
+BOUND = TIMEOUT + 2  # seconds: what "quick" means, well under Twilio's 15 s
+HANG = 30  # a request still running after this long counts as hung
+
+pytestmark = [
+    pytest.mark.skipif(not TEST_DATABASE_URL, reason="needs PostgreSQL: set TEST_DATABASE_URL (CI does)"),
+    pytest.mark.parametrize("database_url", ["postgresql"], indirect=True),
+]
+
+
+@pytest.fixture
+def stalled(database_url, make_app):
+    """(app, relay): an app whose DATABASE_URL goes through a relay that can freeze."""
+    real = make_url(database_url)
+    with StallingProxy((real.host or "127.0.0.1", real.port or 5432)) as relay:
+        proxied = real.set(host="127.0.0.1", port=relay.port).render_as_string(hide_password=False)
+        yield make_app(DATABASE_URL=proxied, DATABASE_TIMEOUT_SECONDS=TIMEOUT), relay
+
+
+def timed(call):
+    """Run `call()` in a thread; (seconds it took, its result). Fails, rather than hanging the
+    test run, when it has not returned after HANG seconds."""
+    outcome = {}
+
+    def run():
+        try:
+            outcome["result"] = call()
+        except BaseException as error:  # handed back to the test below
+            outcome["error"] = error
+
+    thread = threading.Thread(target=run, daemon=True)
+    started = time.monotonic()
+    thread.start()
+    thread.join(HANG)
+    took = time.monotonic() - started
+    assert not thread.is_alive(), f"no answer after {took:.0f} s: the request hangs"
+    if "error" in outcome:
+        raise outcome["error"]
+    return took, outcome["result"]
+
+
+def assert_quick_503(took: float, response) -> None:
+    assert response.status_code == 503, response.data
+    assert took < BOUND, f"answered after {took:.1f} s"
+
+
+def test_webhook_and_healthz_answer_503_quickly_while_frozen_then_200(stalled):
+    app, relay = stalled
+    client = app.test_client()
+    phone = Phone(client)
+    assert phone.say("hello")  # the pool now holds a connection, which the freeze leaves open
+    assert client.get("/healthz").status_code == 200
+
+    relay.freeze()
+    took, response = timed(lambda: phone.send("1"))
+    assert_quick_503(took, response)
+    assert response.headers["Retry-After"]
+    took, response = timed(lambda: client.get("/healthz"))
+    assert_quick_503(took, response)
+    assert response.get_json() == {"status": "error", "database": f"database did not answer within {TIMEOUT} s"}
+    # Nothing left in the pool now: a new connection, which must give up in time too.
+    took, response = timed(lambda: client.get("/healthz"))
+    assert_quick_503(took, response)
+
+    relay.thaw()
+    took, response = timed(lambda: phone.send("1"))
+    assert response.status_code == 200, response.data
+    assert twiml_messages(response)
+    assert took < BOUND
+    health = client.get("/healthz")
+    assert health.status_code == 200
+    assert health.get_json()["status"] == "ok"
+
+
+@pytest.mark.parametrize("moment", ["statement", "commit"])
+def test_a_freeze_in_the_middle_of_a_webhook_costs_it_a_quick_503(stalled, moment):
+    """Frozen after the request has begun: at a write (a statement in flight) or at COMMIT
+    (a round trip that goes through no cursor)."""
+    app, relay = stalled
+    client = app.test_client()
+    phone = Phone(client)
+    assert phone.say("hello")
+
+    armed = threading.Event()
+
+    def freeze(*_args):
+        if armed.is_set():
+            armed.clear()
+            relay.freeze()
+
+    def freeze_at_a_write(_conn, _cursor, statement, *_args):
+        if statement.startswith(("UPDATE", "INSERT")):
+            freeze()
+
+    engine = app.extensions["intake"].db
+    if moment == "statement":
+        event.listen(engine, "before_cursor_execute", freeze_at_a_write)
+    else:
+        event.listen(engine, "commit", freeze)
+    armed.set()
+    took, response = timed(lambda: phone.send("1"))
+    assert_quick_503(took, response)
+    assert not armed.is_set()  # the freeze did happen where it was meant to
+
+    relay.thaw()
+    response = phone.send("1")
+    assert response.status_code == 200, response.data
+    assert client.get("/healthz").status_code == 200
