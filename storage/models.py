@@ -87,7 +87,9 @@ class OutboxMessage(Base):
     """A message waiting to leave (principle 5). Written in the transaction that caused it."""
 
     __tablename__ = "outbox"
-    __table_args__ = (Index("ix_outbox_due", "status", "next_attempt_at"),)
+    # AUTOINCREMENT on SQLite: ids are never reused after a purge, because an e-mail's
+    # Message-ID is derived from its id (a reused one could make a mail service drop a new message).
+    __table_args__ = (Index("ix_outbox_due", "status", "next_attempt_at"), {"sqlite_autoincrement": True})
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     # Makes enqueueing idempotent: the same cause never queues the same message twice.

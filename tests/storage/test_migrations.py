@@ -59,3 +59,28 @@ def test_sqlite_runs_in_wal_mode_with_a_busy_timeout(tmp_path):
             assert connection.exec_driver_sql("PRAGMA busy_timeout").scalar() >= 5000
     finally:
         engine.dispose()
+
+
+def test_outbox_ids_are_never_reused_and_attempts_survive_the_upgrade(tmp_path):
+    """0007 rebuilds SQLite's outbox with AUTOINCREMENT (an e-mail's Message-ID comes from its
+    id): rows and their delivery attempts come through, and a purged id is not handed out again."""
+    url = f"sqlite:///{tmp_path / 'outbox.sqlite3'}"
+    upgrade(url, "0006")
+    engine = make_engine(url)
+    row = ("'k', 'email', 'notification', 'sent', 1, '2026-11-01 00:00:00', '2026-11-01 00:00:00', 0")
+    columns = "dedupe_key, channel, purpose, status, attempts, next_attempt_at, created_at, sensitive"
+    try:
+        with engine.begin() as connection:
+            connection.exec_driver_sql(f"INSERT INTO outbox (id, {columns}) VALUES (7, {row})")
+            connection.exec_driver_sql("INSERT INTO delivery_attempts (outbox_id, attempted_at, outcome, duration_ms) "
+                                       "VALUES (7, '2026-11-01 00:00:00', 'sent', 12)")
+        engine.dispose()
+        upgrade(url)
+        with engine.begin() as connection:
+            assert connection.exec_driver_sql("SELECT count(*) FROM delivery_attempts").scalar() == 1
+            connection.exec_driver_sql("DELETE FROM outbox")  # the purge
+            assert connection.exec_driver_sql("SELECT count(*) FROM delivery_attempts").scalar() == 0  # cascade kept
+            connection.exec_driver_sql(f"INSERT INTO outbox ({columns}) VALUES ({row.replace('k', 'k2', 1)})")
+            assert connection.exec_driver_sql("SELECT id FROM outbox").scalar() == 8
+    finally:
+        engine.dispose()
