@@ -12,9 +12,10 @@ from flask_wtf.csrf import CSRFProtect
 
 import config as settings
 import portal
-from bot import cli, health, simulator, telegram, twilio
+from bot import cli, health, limits, simulator, telegram, twilio
 from bot.http import register_error_handlers
 from bot.runtime import build_runtime, init_app
+from portal import auth
 
 
 def create_app(config: dict | None = None) -> Flask:
@@ -44,8 +45,20 @@ def create_app(config: dict | None = None) -> Flask:
         csrf.exempt(blueprint)
     for blueprint in (twilio.bp, telegram.bp, health.bp, simulator.bp, portal.bp):
         app.register_blueprint(blueprint)
+    _limit_unsigned_routes(app)
     cli.register(app)
     return app
+
+
+def _limit_unsigned_routes(app: Flask) -> None:
+    """Per-address limits on what anyone can post without a signature: passwords and TOTP codes
+    (each try costs an Argon2 derivation), and simulator messages (each can file a report)."""
+    limiter = limits.init_limits(app)
+    for endpoint in ("portal.login", "portal.totp"):
+        limits.limit_posts(app, limiter, endpoint, app.config["PORTAL_LOGIN_LIMIT"], message=auth.THROTTLED,
+                           on_breach=auth.throttled)
+    limits.limit_posts(app, limiter, "simulator.message", app.config["SIMULATOR_LIMIT"],
+                       message="too many messages from this address; wait a minute, then try again")
 
 
 def __getattr__(name: str):

@@ -12,6 +12,8 @@ import secrets
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from limits import parse_many
+
 
 class ConfigError(ValueError):
     """A setting has a value the service cannot use; the message names it and says why."""
@@ -38,6 +40,14 @@ def _int(name: str, value: str | None, default: int, minimum: int = 0) -> int:
     if number < minimum:
         raise ConfigError(f"{name} must be at least {minimum}, got {number}")
     return number
+
+
+def _rate_limit(name: str, value: str) -> str:
+    try:
+        parse_many(value)
+    except ValueError:
+        raise ConfigError(f"{name} must be rate limits such as '10 per minute; 100 per hour', got {value!r}") from None
+    return value
 
 
 def _secret_file(path: Path, nbytes: int) -> str:
@@ -157,6 +167,14 @@ def load(instance_path: str | os.PathLike, environ: dict | None = None,
                                          minimum=1),
         # /healthz reports an SQLite database's disk as almost full below this much free space.
         "HEALTH_MIN_FREE_MB": _int("HEALTH_MIN_FREE_MB", get("HEALTH_MIN_FREE_MB"), 64),
+        # Per client address (moving window): wrong passwords and codes at the portal, and
+        # messages to the simulator. Shared between processes when RATELIMIT_STORAGE_URI is set.
+        "PORTAL_LOGIN_LIMIT": _rate_limit("PORTAL_LOGIN_LIMIT", get("PORTAL_LOGIN_LIMIT", "10 per minute; 100 per hour")),
+        "SIMULATOR_LIMIT": _rate_limit("SIMULATOR_LIMIT", get("SIMULATOR_LIMIT", "30 per minute; 300 per hour")),
+        "RATELIMIT_STORAGE_URI": get("RATELIMIT_STORAGE_URI", "memory://"),
+        # Reverse proxies in front of the server that append to X-Forwarded-For: the client
+        # address is read that many hops back (0: the address that connected is the client).
+        "TRUSTED_PROXIES": _int("TRUSTED_PROXIES", get("TRUSTED_PROXIES"), 0),
         # Webhook bodies are small; anything bigger is not from Twilio or Telegram.
         "MAX_CONTENT_LENGTH": 1024 * 1024,
     }

@@ -189,6 +189,9 @@ def users_grant(email: str, recovery_key_stdin: bool) -> None:
             raise click.ClickException(f"{user.email} has the role {user.role}: only "
                                        f"{' and '.join(KEY_HOLDING_ROLES)} accounts hold an organisation's key")
         organisation = session.get(Organisation, user.organisation_id)
+        # End the read before waiting for a person: an open transaction would hold SQLite's one
+        # write lock (every webhook waits behind it) for as long as the prompt.
+        session.commit()
         if recovery_key_stdin:
             recovery_key = _stdin_line("recovery key").strip()
         else:

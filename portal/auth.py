@@ -12,7 +12,7 @@ import logging
 import re
 from datetime import datetime, timedelta
 
-from flask import flash, redirect, render_template, request, session, url_for
+from flask import Response, flash, make_response, redirect, render_template, request, session, url_for
 from sqlalchemy.orm import Session
 
 from bot.runtime import current_runtime, db_session
@@ -21,13 +21,13 @@ from portal.current import (
     PENDING_KEY, REFERRAL_ROLES, SESSION_KEY, cookie_secrets, current_login, home_for, remember,
 )
 from storage import logins, portal_sessions
-from storage.accounts import unlock_organisation_key
 from storage.models import Organisation, User
 from storage.reports import audit
 from storage.sealing import public_key_of
 
 LOGIN_FAILED = "Email or password is wrong"
 CODE_WRONG = "That code is wrong. Type the code your authenticator app shows now."
+THROTTLED = "Too many login attempts from your address. Wait a minute, then try again."
 # Where a login may return to: portal pages only, never another site ("//evil.example").
 # (Each segment ends in "/" or the string: no nested optional repeats, so no regex backtracking blow-up.)
 _SAFE_NEXT = re.compile(r"/portal/(?:[A-Za-z0-9_-]+/)*[A-Za-z0-9_-]*")
@@ -46,6 +46,14 @@ def _render_login(*, error: str | None = None, email: str = "", next_: str | Non
                            minutes=config["PORTAL_LOCKOUT_MINUTES"]), status
 
 
+def throttled(_limit) -> Response:
+    """The login page again, saying why, when one address tries too often (a 429, so a script
+    sees it too). No password is checked and nothing is counted against any account."""
+    body, _status = _render_login(error=THROTTLED, email=request.form.get("email", ""),
+                                  next_=_safe_next(request.form.get("next")))
+    return make_response(body, 429)
+
+
 @bp.get("/login")
 def login_form():
     if current_login() is not None:
@@ -59,13 +67,17 @@ def login():
     now = runtime.clock()
     email, password = request.form.get("email", ""), request.form.get("password", "")
     next_ = _safe_next(request.form.get("next"))
-    user = logins.check_password(db, email, password, now=now, lockout=logins.Lockout.from_config(runtime.config))
+    credentials = logins.read_credentials(db, email)
+    db.rollback()  # end the read: the slow checks below run with no transaction (and no lock) open
+    correct = logins.password_matches(credentials, password)
+    # Only roles that read referrals ever hold the organisation key, even in memory.
+    organisation_key = (logins.open_organisation_key(credentials, password)
+                        if correct and credentials.role in REFERRAL_ROLES else None)
+    user = logins.conclude(db, credentials, correct, now=now, lockout=logins.Lockout.from_config(runtime.config))
     if user is None:
         db.commit()  # the failure count and the audit entries
         # One answer, one status, for every reason: no telling which emails have accounts.
         return _render_login(error=LOGIN_FAILED, email=email, next_=next_, status=401)
-    # Only roles that read referrals ever hold the organisation key, even in memory.
-    organisation_key = unlock_organisation_key(db, user, password) if user.role in REFERRAL_ROLES else None
     if user.totp_secret is None:
         return _complete_login(db, user, organisation_key, now, next_)
     issued = portal_sessions.start(db, user, organisation_key, now=now, lifetime=_lifetime(), pending=True)

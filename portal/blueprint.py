@@ -56,6 +56,8 @@ def _security_headers(response):
 @bp.errorhandler(HTTPException)
 def _error_page(error: HTTPException):
     """Errors on portal pages are pages (the app's JSON answers are for webhooks)."""
+    if error.response is not None:  # the page was made already (the login limit's, say)
+        return error.response
     title, text = ERROR_TEXT.get(error.code, (error.name, "Something went wrong."))
     if isinstance(error, CSRFError):
         title, text = "Form expired", ("This form has expired or was not sent from the portal. "

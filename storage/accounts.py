@@ -19,7 +19,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from storage import sealing
+from storage import argon2id, sealing
 from storage.models import KeyGrant, Organisation, User
 
 ROLES = ("focal_point", "coordinator", "caseworker", "admin")
@@ -94,23 +94,18 @@ def grant_with_recovery_key(session: Session, organisation: Organisation, user: 
     grant(session, organisation, user, sealing.unwrap(organisation.recovery_wrap, recovery_key), now)
 
 
-def verify_password(user: User, password: str) -> bool:
-    """True when `password` is the user's (constant-time, via argon2)."""
+def verify_password_hash(password_hash: str, password: str) -> bool:
+    """True when `password` matches the stored hash (constant-time, via argon2)."""
     try:
-        return password_hasher.verify(user.password_hash, password)
+        with argon2id.slot():
+            return password_hasher.verify(password_hash, password)
     except (VerificationError, InvalidHashError):
         return False
 
 
-def unlock_organisation_key(session: Session, user: User, password: str) -> bytes | None:
-    """The organisation's private key, opened with the user's password; None if the user has no
-    grant yet. The password must already have been verified."""
-    row = session.execute(select(KeyGrant).where(KeyGrant.user_id == user.id,
-                                                 KeyGrant.organisation_id == user.organisation_id)).scalar_one_or_none()
-    if row is None:
-        return None
-    user_private_key = sealing.unwrap(user.wrapped_private_key, password)
-    return sealing.open_sealed(user_private_key, row.sealed_key)
+def open_grant(wrapped_private_key: bytes, sealed_grant: bytes, password: str) -> bytes:
+    """An organisation's private key from a user's grant, with the (verified) password."""
+    return sealing.open_sealed(sealing.unwrap(wrapped_private_key, password), sealed_grant)
 
 
 def change_password(user: User, old_password: str, new_password: str) -> None:

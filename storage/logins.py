@@ -1,5 +1,11 @@
 """Checking portal logins: the password, the TOTP code, and the lockout after repeated failures.
 
+A password check is an Argon2 verification (~0.1 s and 64 MiB), so it runs with no transaction
+open: `read_credentials` copies what it needs in a short read, `password_matches` and
+`open_organisation_key` work on that copy, and `conclude` takes the account's row lock only to
+re-check and count. Held across the check, the lock would be SQLite's one write lock, and a
+spray of wrong logins would keep every webhook waiting.
+
 Whatever the reason a login fails (no such account, inactive, locked, wrong password) the work
 done is the same, one Argon2 verification, so neither the answer nor its timing tells an attacker
 which emails have accounts. Every outcome is audited by user id and reason, never by email.
@@ -18,9 +24,9 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from storage import accounts
+from storage import accounts, argon2id
 from storage.crypto import Vault
-from storage.models import User
+from storage.models import KeyGrant, User
 from storage.reports import audit
 
 # The Vault purpose of User.totp_secret (the base32 secret an authenticator app is given).
@@ -48,7 +54,8 @@ def _dummy_hash(hasher: PasswordHasher) -> str:
 def _waste_a_verification(password: str) -> None:
     hasher = accounts.password_hasher
     try:
-        hasher.verify(_dummy_hash(hasher), password)
+        with argon2id.slot():
+            hasher.verify(_dummy_hash(hasher), password)
     except (VerificationError, InvalidHashError):
         pass
 
@@ -83,18 +90,58 @@ def record_success(user: User, now: datetime) -> None:
     user.last_login_at = now
 
 
-def check_password(session: Session, email: str, password: str, *, now: datetime,
-                   lockout: Lockout) -> User | None:
-    """The account if `password` is right and it may log in now, else None. The user row is
-    locked for the rest of the transaction so parallel guesses cannot slip past the count."""
-    email = "".join(char for char in email if char.isprintable()).strip().lower()  # no NUL to the database
-    user = session.execute(select(User).where(User.email == email)
-                           .with_for_update()).scalar_one_or_none()
+@dataclass(frozen=True)
+class Credentials:
+    """What a password check needs, copied out of the database (nothing here opens anything
+    without the password). `user_id` is None when no account has the email."""
+
+    user_id: int | None
+    role: str | None = None
+    password_hash: str | None = None
+    wrapped_private_key: bytes | None = None
+    sealed_grant: bytes | None = None  # the organisation key sealed to the user, if granted
+
+
+def _normal_email(email: str) -> str:
+    return "".join(char for char in email if char.isprintable()).strip().lower()  # no NUL to the database
+
+
+def read_credentials(session: Session, email: str) -> Credentials:
+    """The account's credentials, read without locking anything."""
+    user = session.execute(select(User).where(User.email == _normal_email(email))).scalar_one_or_none()
     if user is None:
+        return Credentials(None)
+    grant = session.execute(select(KeyGrant.sealed_key).where(
+        KeyGrant.user_id == user.id, KeyGrant.organisation_id == user.organisation_id)).scalar_one_or_none()
+    return Credentials(user.id, user.role, user.password_hash, user.wrapped_private_key, grant)
+
+
+def password_matches(credentials: Credentials, password: str) -> bool:
+    """One Argon2 verification whatever the account (a dummy one when there is none)."""
+    if credentials.password_hash is None:
         _waste_a_verification(password)
-        audit(session, now=now, action="login_failed", detail="unknown account")
+        return False
+    return accounts.verify_password_hash(credentials.password_hash, password)
+
+
+def open_organisation_key(credentials: Credentials, password: str) -> bytes | None:
+    """The organisation's private key, opened with a verified password; None without a grant."""
+    if credentials.sealed_grant is None or credentials.wrapped_private_key is None:
         return None
-    correct = accounts.verify_password(user, password)  # always, so every path costs the same
+    return accounts.open_grant(credentials.wrapped_private_key, credentials.sealed_grant, password)
+
+
+def conclude(session: Session, credentials: Credentials, correct: bool, *, now: datetime,
+             lockout: Lockout) -> User | None:
+    """Decide the login whose password was checked: the account if it may log in now, else None.
+    The row is locked, so parallel guesses are counted one by one, and a lock taken while this
+    password was being checked still holds (even for the right password)."""
+    user = None if credentials.user_id is None else session.get(User, credentials.user_id, with_for_update=True)
+    if user is None or user.password_hash != credentials.password_hash:
+        # No account, or it changed while the password was checked: refuse, count nothing.
+        audit(session, now=now, action="login_failed", user_id=user.id if user else None,
+              detail="unknown account" if user is None else "account changed during login")
+        return None
     if not user.active:
         audit(session, now=now, action="login_failed", user_id=user.id, detail="inactive account")
         return None

@@ -11,7 +11,7 @@ import pyotp
 import pytest
 from sqlalchemy import func, select
 
-from storage import accounts, sealing
+from storage import accounts, logins, sealing
 from storage.demo import DEMO_DIR
 from storage.models import Contact, EmergencyContact, KeyGrant, Organisation, Township, User
 
@@ -59,8 +59,8 @@ def import_directory(app, tmp_path) -> dict[str, str]:
 def unlock(app, email: str, password: str = PASSWORD) -> bytes | None:
     with app.extensions["intake"].sessions() as session:
         user = session.execute(select(User).where(User.email == email)).scalar_one()
-        assert accounts.verify_password(user, password)
-        return accounts.unlock_organisation_key(session, user, password)
+        assert accounts.verify_password_hash(user.password_hash, password)
+        return logins.open_organisation_key(logins.read_credentials(session, user.email), password)
 
 
 def public_key(app, acronym: str) -> bytes:
@@ -168,6 +168,32 @@ def test_users_create_without_the_recovery_key_says_how_access_comes(app, tmp_pa
                 input=keys["DRA"] + "\n")
     assert twice.stdout == "ba@dra.example.org already holds DRA's key.\n"
     assert count(app, KeyGrant) == 1
+
+
+def test_users_grant_holds_no_lock_while_it_waits_for_the_recovery_key(app, tmp_path, monkeypatch):
+    """An operator typing the key must not hold the database (on SQLite its one write lock, which
+    every webhook waits for): while the prompt waits, another writer gets through at once."""
+    import click
+
+    from storage.models import Conversation
+
+    keys = import_directory(app, tmp_path)
+    run(app, "users", "create", "--email", "ba@dra.example.org", "--role", "focal_point", "--org", "DRA",
+        "--password-stdin", input=f"{PASSWORD}\n")
+    runtime = app.extensions["intake"]
+    written = []
+
+    def operator_types(_text, **_options):
+        with runtime.sessions() as session:  # someone else's message, meanwhile
+            session.add(Conversation(channel="sms", sender_key="k" * 64, turns=0, created_at=runtime.clock()))
+            session.commit()
+        written.append(True)
+        return keys["DRA"]
+
+    monkeypatch.setattr(click, "prompt", operator_types)
+    granted = run(app, "users", "grant", "--email", "ba@dra.example.org")
+    assert granted.exit_code == 0, granted.output
+    assert written == [True] and count(app, KeyGrant) == 1
 
 
 def test_users_create_for_roles_without_an_organisation_key(app, tmp_path):

@@ -7,7 +7,7 @@ from datetime import datetime, timezone
 import pytest
 from sqlalchemy import select
 
-from storage import accounts, sealing
+from storage import accounts, logins, sealing
 from storage.accounts import AccountError
 from storage.models import KeyGrant
 
@@ -26,14 +26,19 @@ def organisation(session, acronym="UNHCR", network=False):
                                         is_network=network, now=NOW)
 
 
+def unlock(session, user, password: str) -> bytes | None:
+    """The organisation key as a login opens it."""
+    return logins.open_organisation_key(logins.read_credentials(session, user.email), password)
+
+
 def test_first_user_is_granted_with_the_recovery_key_and_can_unlock(session):
     org, recovery = organisation(session)
     user = accounts.create_user(session, email=" FP@Example.org ", role="focal_point", password=PASSWORD,
                                 organisation=org, now=NOW)
     assert user.email == "fp@example.org"
-    assert accounts.unlock_organisation_key(session, user, PASSWORD) is None  # no grant yet
+    assert unlock(session, user, PASSWORD) is None  # no grant yet
     accounts.grant_with_recovery_key(session, org, user, recovery, NOW)
-    private = accounts.unlock_organisation_key(session, user, PASSWORD)
+    private = unlock(session, user, PASSWORD)
     assert sealing.public_key_of(private) == org.public_key
     assert PASSWORD.encode() not in user.password_hash.encode() and private not in user.wrapped_private_key
 
@@ -54,10 +59,10 @@ def test_a_second_member_is_granted_with_the_recovery_key_only(session):
     accounts.grant_with_recovery_key(session, org, first, recovery, NOW)
     second = accounts.create_user(session, email="b@x.org", role="focal_point", password=PASSWORD + "2",
                                   organisation=org, now=NOW)
-    private = accounts.unlock_organisation_key(session, first, PASSWORD)
-    assert accounts.unlock_organisation_key(session, second, PASSWORD + "2") is None
+    private = unlock(session, first, PASSWORD)
+    assert unlock(session, second, PASSWORD + "2") is None
     accounts.grant_with_recovery_key(session, org, second, recovery, NOW)
-    assert accounts.unlock_organisation_key(session, second, PASSWORD + "2") == private
+    assert unlock(session, second, PASSWORD + "2") == private
 
 
 def test_password_change_keeps_the_key(session):
@@ -66,9 +71,9 @@ def test_password_change_keeps_the_key(session):
                                 organisation=org, now=NOW)
     accounts.grant_with_recovery_key(session, org, user, recovery, NOW)
     accounts.change_password(user, PASSWORD, "a brand new passphrase")
-    assert accounts.verify_password(user, "a brand new passphrase") and not accounts.verify_password(user, PASSWORD)
-    assert sealing.public_key_of(accounts.unlock_organisation_key(session, user, "a brand new passphrase")) \
-        == org.public_key
+    assert accounts.verify_password_hash(user.password_hash, "a brand new passphrase")
+    assert not accounts.verify_password_hash(user.password_hash, PASSWORD)
+    assert sealing.public_key_of(unlock(session, user, "a brand new passphrase")) == org.public_key
 
 
 @pytest.mark.parametrize("kwargs, message", [

@@ -8,7 +8,7 @@ from datetime import datetime
 
 from sqlalchemy import select
 
-from storage import accounts, reports
+from storage import accounts, logins, reports
 from storage.models import Contact, EmergencyContact, Organisation, Referral, Township
 
 COORDINATOR_EMAIL = "coordinator@network.example.org"
@@ -72,7 +72,7 @@ def key_holder(app, organisation, acronym: str, role: str = "focal_point"):
         user = accounts.create_user(session, email=f"{role}@{acronym.lower()}.example.org", role=role,
                                     password="a long password!", organisation=organisation, now=runtime.clock())
         accounts.grant_with_recovery_key(session, organisation, user, app.seeded.recovery[acronym], runtime.clock())
-        key = accounts.unlock_organisation_key(session, user, "a long password!")
+        key = logins.open_organisation_key(logins.read_credentials(session, user.email), "a long password!")
         session.commit()
     return user, key
 

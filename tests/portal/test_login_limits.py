@@ -1,0 +1,60 @@
+"""Per-address limits on the login steps (Flask-Limiter): past the limit one address gets a 429
+that says why, no password is checked and nothing is counted against any account; other
+addresses are not affected, and behind TRUSTED_PROXIES the person's address is the one limited."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select
+
+import config
+from portal.auth import LOGIN_FAILED, THROTTLED
+from storage import accounts
+from storage.models import AuditEntry
+from tests.portal.conftest import PortalUser
+from tests.portal.test_auth import CountingHasher
+
+
+def browser(app, **environ) -> PortalUser:
+    """A browser whose requests carry these WSGI environ values (a client address, a header)."""
+    client = app.test_client()
+    client.environ_base.update(environ)
+    return PortalUser(client)
+
+
+def audit_count(app) -> int:
+    with app.extensions["intake"].sessions() as session:
+        return session.scalar(select(func.count()).select_from(AuditEntry))
+
+
+def test_one_address_is_throttled_after_the_limit_and_nothing_is_checked(make_app, world, monkeypatch):
+    app = make_app(PORTAL_LOGIN_LIMIT="3 per minute")
+    person = PortalUser(app.test_client())
+    monkeypatch.setattr(accounts, "password_hasher", CountingHasher(time_cost=1, memory_cost=8 * 1024, parallelism=1))
+    CountingHasher.verifications = 0
+    for _ in range(3):
+        assert person.submit_login(world.emails["save"], "wrong password here").status_code == 401
+    audited = audit_count(app)
+    throttled = person.submit_login(world.emails["save"], "wrong password here")
+    assert throttled.status_code == 429 and int(throttled.headers["Retry-After"]) > 0
+    assert THROTTLED in throttled.get_data(as_text=True) and LOGIN_FAILED not in throttled.get_data(as_text=True)
+    assert CountingHasher.verifications == 3 and audit_count(app) == audited  # no Argon2, no count
+
+    elsewhere = browser(app, REMOTE_ADDR="192.0.2.7")
+    assert elsewhere.submit_login(world.emails["save"], "wrong password here").status_code == 401
+
+
+def test_behind_a_trusted_proxy_the_forwarded_address_is_limited(make_app, world):
+    app = make_app(PORTAL_LOGIN_LIMIT="2 per minute", TRUSTED_PROXIES=1)
+
+    first = browser(app, HTTP_X_FORWARDED_FOR="198.51.100.1")
+    for _ in range(2):
+        assert first.submit_login(world.emails["save"], "wrong password here").status_code == 401
+    assert first.submit_login(world.emails["save"], "wrong password here").status_code == 429
+    assert browser(app, HTTP_X_FORWARDED_FOR="198.51.100.2").submit_login(world.emails["save"], "wrong password here").status_code == 401
+
+
+@pytest.mark.parametrize("name", ["PORTAL_LOGIN_LIMIT", "SIMULATOR_LIMIT"])
+def test_a_limit_that_is_not_a_rate_stops_the_server_naming_it(tmp_path, name):
+    with pytest.raises(config.ConfigError, match=name):
+        config.load(tmp_path, environ={name: "as many as you like"})
