@@ -4,20 +4,32 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 PYTEST_ARGS ?=
-# `make run` is for trying the service: the simulator is on unless SIMULATOR_ENABLED=0.
-SIMULATOR_ENABLED ?= 1
+# `make run` is for trying the service on this machine: the simulator is on while HOST is a
+# loopback address (unless SIMULATOR_ENABLED=0), for browsers on this machine only.
 # INTERFACES.md: `make run` loads the demo directory and accounts into an empty database unless
 # DEMO_DATA=0 (`demo load` itself never touches a database that already has organisations).
 DEMO_DATA ?= 1
 
-.PHONY: run test translations check-python icu clean
+# `make serve` is for deployments: gunicorn with WORKERS processes on HOST:PORT, the outbox worker
+# beside it, no demo data, and the simulator off (unless SIMULATOR_ENABLED=1).
+HOST ?= 127.0.0.1
+PORT ?= 5000
+WORKERS ?= 4
+
+.PHONY: run serve test translations check-python icu clean
 
 run: $(VENV)/.installed
 	$(BIN)/flask --app app db upgrade
 ifeq ($(filter 0 false no off,$(DEMO_DATA)),)
 	$(BIN)/flask --app app demo load
 endif
-	SIMULATOR_ENABLED=$(SIMULATOR_ENABLED) $(BIN)/python app.py
+	$(BIN)/python app.py
+
+serve: $(VENV)/.installed
+	$(BIN)/flask --app app db upgrade
+	$(BIN)/flask --app app outbox work & worker=$$!; \
+	  trap 'kill $$worker 2>/dev/null; wait $$worker' EXIT; trap 'exit 143' INT TERM; \
+	  $(BIN)/gunicorn --workers $(WORKERS) --bind $(HOST):$(PORT) 'app:create_app()'
 
 test: $(VENV)/.installed-dev
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

@@ -4,6 +4,7 @@ in-process; `app:app` for gunicorn (`gunicorn 'app:app'`)."""
 from __future__ import annotations
 
 import logging
+import os
 import sys
 import threading
 
@@ -76,13 +77,27 @@ def main() -> None:
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
-        application = create_app()
+        # The try-it server: the simulator is on by default, but only on a loopback address.
+        application = create_app({"SIMULATOR_ENABLED": os.environ.get("SIMULATOR_ENABLED") or "auto"})
     except settings.ConfigError as error:
         sys.exit(f"configuration error: {error}")
+    _say_where_the_simulator_is(application.config)
     if application.config["OUTBOX_WORKER"]:
         worker = OutboxWorker(application.extensions["intake"])
         threading.Thread(target=worker.run, args=(threading.Event(),), name="outbox", daemon=True).start()
     application.run(host=application.config["HOST"], port=application.config["PORT"], threaded=True)
+
+
+def _say_where_the_simulator_is(config: dict) -> None:
+    log = logging.getLogger("app")
+    if config["SIMULATOR_ENABLED"] and not config["SIMULATOR_LOCAL_ONLY"]:
+        log.warning("the simulator is open to anyone who can reach %s:%s (SIMULATOR_ENABLED=1): "
+                    "it files real reports without a login", config["HOST"], config["PORT"])
+    elif config["SIMULATOR_ENABLED"]:
+        log.info("simulator: http://%s:%s/simulator (this machine only)", config["HOST"], config["PORT"])
+    elif os.environ.get("SIMULATOR_ENABLED") is None:
+        log.info("the simulator is off: HOST %s is not a loopback address (SIMULATOR_ENABLED=1 turns it on)",
+                 config["HOST"])
 
 
 if __name__ == "__main__":

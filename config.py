@@ -6,6 +6,7 @@ fail at start-up with a message that names the variable; a server that half-work
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 import secrets
@@ -40,6 +41,23 @@ def _int(name: str, value: str | None, default: int, minimum: int = 0) -> int:
     if number < minimum:
         raise ConfigError(f"{name} must be at least {minimum}, got {number}")
     return number
+
+
+def _is_loopback(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return host == "localhost"
+
+
+def _simulator(value: str | None, host: str) -> tuple[bool, bool]:
+    """(on, local only). The web simulator files real reports with no login, so it is off unless
+    asked for. "auto" (what `make run` passes when nothing is set) turns it on only for a server
+    bound to a loopback address, the try-it setup, and only for browsers on this machine (not
+    through a reverse proxy); a public server needs SIMULATOR_ENABLED=1 itself."""
+    if value is not None and value.strip().lower() == "auto":
+        return _is_loopback(host), True
+    return _flag(value, False), False
 
 
 def _rate_limit(name: str, value: str) -> str:
@@ -87,9 +105,7 @@ def load(instance_path: str | os.PathLike, environ: dict | None = None,
     data_key_file = get("DATA_KEY_FILE") or str(instance / "data.key")
 
     try:
-        # Off unless asked for (`make run` asks): on a public server anyone could file reports
-        # through it, with no login, and set off notifications to focal points.
-        simulator = _flag(get("SIMULATOR_ENABLED"), False)
+        simulator, simulator_local_only = _simulator(get("SIMULATOR_ENABLED"), host)
         smtp_starttls = _flag(get("SMTP_STARTTLS"), False)
         outbox_worker = _flag(get("OUTBOX_WORKER"), True)
         telegram_wipe = _flag(get("TELEGRAM_WIPE_MESSAGES"), True)
@@ -140,6 +156,7 @@ def load(instance_path: str | os.PathLike, environ: dict | None = None,
         "LANGUAGES": languages,
         "SERVICE_NAME": get("SERVICE_NAME", "Community Feedback"),
         "SIMULATOR_ENABLED": simulator,
+        "SIMULATOR_LOCAL_ONLY": simulator_local_only,
         "CONVERSATION_TIMEOUT_MINUTES": _int(
             "CONVERSATION_TIMEOUT_MINUTES", get("CONVERSATION_TIMEOUT_MINUTES"), 30, minimum=1),
         "MAX_INBOUND_CHARS": _int("MAX_INBOUND_CHARS", get("MAX_INBOUND_CHARS"), 1600, minimum=160),

@@ -1,11 +1,12 @@
 """The web simulator: a chat page that talks to the engine as an SMS or Telegram user would.
 
 It goes through the same inbox, engine and storage as the webhooks; only the address is a random
-id kept in the browser's session cookie. Off when SIMULATOR_ENABLED=0.
+id kept in the browser's session cookie. Off unless SIMULATOR_ENABLED says otherwise (config.py).
 """
 
 from __future__ import annotations
 
+import ipaddress
 import secrets
 
 from flask import Blueprint, abort, jsonify, render_template, request, session
@@ -21,10 +22,26 @@ CHANNEL = "simulator"
 STYLES = ("sms", "telegram")
 
 
+# Headers a reverse proxy adds: a request that came through one is not from this machine.
+_PROXIED = ("X-Forwarded-For", "Forwarded", "X-Real-IP")
+
+
 @bp.before_request
 def _enabled():
-    if not current_runtime().config["SIMULATOR_ENABLED"]:
+    config = current_runtime().config
+    if not config["SIMULATOR_ENABLED"]:
         abort(404)
+    if config["SIMULATOR_LOCAL_ONLY"] and not _from_this_machine():
+        abort(404, "the simulator answers only browsers on the server's own machine "
+                   "(set SIMULATOR_ENABLED=1 to open it to others)")
+
+
+def _from_this_machine() -> bool:
+    try:
+        loopback = ipaddress.ip_address(request.remote_addr or "").is_loopback
+    except ValueError:
+        return False
+    return loopback and not any(header in request.headers for header in _PROXIED)
 
 
 def _sender() -> str:

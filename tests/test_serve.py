@@ -1,6 +1,7 @@
-"""`python app.py`, the real entry point `make run` uses, in a child process: it serves on HOST:PORT
-after `flask db upgrade`, answers /healthz and the simulator, stops on SIGTERM, and refuses to start
-on a bad setting with a message that names it."""
+"""The real entry points in child processes: `python app.py` (what `make run` starts) serves on
+HOST:PORT after `flask db upgrade`, answers /healthz and the simulator, stops on SIGTERM, and
+refuses to start on a bad setting with a message that names it; `make serve`, the deployment
+command, runs gunicorn and the outbox worker with the simulator off."""
 
 from __future__ import annotations
 
@@ -14,19 +15,12 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parent.parent
-START_SECONDS = 15
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
+from tests.support.server import (
+    REPO, START_SECONDS, free_port, output_of, running, serve_app, wait_until_healthy,
+)
 
 @pytest.fixture
 def server_env(tmp_path) -> dict:
@@ -39,56 +33,21 @@ def server_env(tmp_path) -> dict:
         "DATA_KEY_FILE": str(tmp_path / "data.key"),
         "SECRET_KEY": "serve-test-secret-key-" + "s" * 32,
         "OUTBOX_WORKER": "1",
-        "SIMULATOR_ENABLED": "1",  # as `make run` sets it
         "PYTHONUNBUFFERED": "1",
     })
     return env
 
 
-def output_of(path: Path) -> str:
-    return path.read_text(errors="replace") if path.exists() else ""
-
-
 @pytest.fixture
 def served(server_env, tmp_path):
-    """Migrate with `flask db upgrade`, start `python app.py`; yields (base URL, process).
-    The process is always terminated, and killed if SIGTERM does not stop it."""
+    """Migrate with `flask db upgrade`, start `python app.py`; yields (base URL, process, log)."""
     upgrade = subprocess.run([sys.executable, "-m", "flask", "--app", "app", "db", "upgrade"], cwd=REPO,
                              env=server_env, capture_output=True, text=True, timeout=60)
     assert upgrade.returncode == 0, upgrade.stderr
     assert "database is up to date" in upgrade.stdout
-
     log_path = tmp_path / "server.log"
-    with log_path.open("wb") as log:
-        process = subprocess.Popen([sys.executable, "app.py"], cwd=REPO, env=server_env,
-                                   stdout=log, stderr=subprocess.STDOUT)
-    try:
+    with serve_app(server_env, log_path) as process:
         yield f"http://127.0.0.1:{server_env['PORT']}", process, log_path
-    finally:
-        if process.poll() is None:
-            process.terminate()
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(timeout=10)
-
-
-def wait_until_healthy(base_url: str, process, log_path: Path) -> dict:
-    """Poll /healthz until it answers 200 (bounded); fail with the server's output otherwise."""
-    deadline = time.monotonic() + START_SECONDS
-    while True:
-        if process.poll() is not None:
-            pytest.fail(f"app.py exited with {process.returncode}:\n{output_of(log_path)}")
-        try:
-            with urllib.request.urlopen(f"{base_url}/healthz", timeout=2) as response:
-                if response.status == 200:
-                    return json.load(response)
-        except (urllib.error.URLError, ConnectionError, TimeoutError):
-            pass  # not listening yet
-        if time.monotonic() > deadline:
-            pytest.fail(f"/healthz did not answer 200 within {START_SECONDS} s:\n{output_of(log_path)}")
-        time.sleep(0.1)  # polling interval, not synchronisation: the loop checks the real state
 
 
 def test_app_py_serves_health_and_the_simulator_then_stops_on_sigterm(served):
@@ -132,3 +91,20 @@ def test_app_py_refuses_an_unknown_language_quickly(server_env):
     assert result.returncode != 0
     assert "xx" in result.stderr and "LANGUAGES" in result.stderr
     assert "Traceback" not in result.stderr  # a message for the operator, not a crash
+
+
+def test_make_serve_runs_gunicorn_and_the_worker_with_no_simulator(server_env, tmp_path):
+    server_env["WORKERS"] = "2"
+    log_path = tmp_path / "serve.log"
+    with running(["make", "--no-print-directory", "serve"], server_env, log_path) as process:
+        base_url = f"http://127.0.0.1:{server_env['PORT']}"
+        assert wait_until_healthy(base_url, process, log_path)["status"] == "ok"
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(f"{base_url}/simulator", timeout=5)
+        assert refused.value.code == 404
+        deadline = time.monotonic() + START_SECONDS
+        while "outbox worker started" not in output_of(log_path) and time.monotonic() < deadline:
+            time.sleep(0.1)  # polling the log, bounded
+        assert "outbox worker started" in output_of(log_path)
+        assert "Booting worker" in output_of(log_path)  # gunicorn's
+    assert process.returncode is not None  # stopped, worker and all

@@ -194,3 +194,42 @@ def test_a_lone_surrogate_is_dropped_not_a_500(client):
     response = client.post("/simulator/messages", data='{"text": "abc \\ud800 def \\u0000 ghi"}',
                            content_type="application/json")
     assert response.status_code == 200
+
+
+@pytest.mark.parametrize("setting, host, on", [
+    (None, "127.0.0.1", False),  # gunicorn, `make serve`: off unless asked for
+    ("auto", "127.0.0.1", True),  # `make run` on a loopback address
+    ("auto", "::1", True),
+    ("auto", "0.0.0.0", False),  # `make run` on a public address
+    ("auto", "203.0.113.5", False),
+    ("1", "0.0.0.0", True),  # asked for explicitly
+    ("0", "127.0.0.1", False),
+])
+def test_where_the_simulator_is_on(make_app, setting, host, on):
+    client = make_app(SIMULATOR_ENABLED=setting, HOST=host).test_client()
+    assert client.get("/simulator").status_code == (200 if on else 404)
+
+
+@pytest.mark.parametrize("environ", [
+    {"HTTP_X_FORWARDED_FOR": "203.0.113.9"},  # a reverse proxy on the same machine
+    {"HTTP_FORWARDED": "for=203.0.113.9"},
+    {"REMOTE_ADDR": "192.0.2.10"},  # another machine
+])
+def test_on_by_default_it_answers_only_browsers_on_the_machine_itself(make_app, environ):
+    client = make_app(SIMULATOR_ENABLED="auto", HOST="127.0.0.1").test_client()
+    client.environ_base.update(environ)
+    response = client.post("/simulator/messages", json={"text": "hello"})
+    assert "SIMULATOR_ENABLED=1" in assert_problem(response, 404)
+    assert client.get("/simulator").status_code == 404
+
+
+def test_one_address_sending_too_fast_is_told_to_wait(make_app):
+    app = make_app(SIMULATOR_LIMIT="5 per minute")
+    client = app.test_client()
+    for _ in range(5):
+        assert client.post("/simulator/messages", json={"text": "hello"}).status_code == 200
+    refused = client.post("/simulator/messages", json={"text": "hello"})
+    assert "wait a minute" in assert_problem(refused, 429) and int(refused.headers["Retry-After"]) > 0
+    other = app.test_client()
+    other.environ_base["REMOTE_ADDR"] = "127.0.0.2"
+    assert other.post("/simulator/messages", json={"text": "hello"}).status_code == 200
