@@ -12,11 +12,12 @@ from flask import Flask
 from flask_wtf.csrf import CSRFProtect
 
 import config as settings
-import portal
-from bot import cli, health, limits, simulator, telegram, twilio
+from bot import health, limits
+from bot.channels import simulator, telegram, twilio
+from bot.commands import cli
 from bot.http import register_error_handlers
 from bot.runtime import build_runtime, init_app
-from portal import auth
+from portal import auth, pages
 
 
 def create_app(config: dict | None = None) -> Flask:
@@ -44,7 +45,7 @@ def create_app(config: dict | None = None) -> Flask:
     # Webhooks authenticate by signature and the simulator accepts only JSON; every form is CSRF-checked.
     for blueprint in (twilio.bp, telegram.bp, simulator.bp):
         csrf.exempt(blueprint)
-    for blueprint in (twilio.bp, telegram.bp, health.bp, simulator.bp, portal.bp):
+    for blueprint in (twilio.bp, telegram.bp, health.bp, simulator.bp, pages.bp):
         app.register_blueprint(blueprint)
     _limit_unsigned_routes(app)
     cli.register(app)
@@ -73,7 +74,7 @@ def __getattr__(name: str):
 
 def main() -> None:
     """Serve on HOST:PORT with the outbox worker in a background thread."""
-    from bot.outbox_worker import OutboxWorker
+    from bot.delivery.worker import OutboxWorker
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:

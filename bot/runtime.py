@@ -17,6 +17,7 @@ from i18n.catalogs import Catalogs
 from i18n.languages import guess, offered, own_name
 from i18n.render import Renderer
 from intake.engine import Context
+from intake.flows import KEYWORDS
 from storage.crypto import Vault, load_or_create_data_key
 from storage.db import make_engine, make_session_factory
 
@@ -41,7 +42,7 @@ class Runtime:
     @cached_property
     def senders(self) -> dict:
         """Channel -> sender, built once per process: one long-lived HTTP client per provider."""
-        from bot.senders import configured_senders
+        from bot.delivery.senders import configured_senders
 
         return configured_senders(self.config)
 
@@ -67,7 +68,7 @@ def build_runtime(config: dict) -> Runtime:
         sessions=make_session_factory(db),
         vault=Vault(load_or_create_data_key(config["DATA_KEY_FILE"]), config["SECRET_KEY"]),
         catalogs=catalogs,
-        renderer=Renderer(catalogs, languages),
+        renderer=Renderer(catalogs, languages, KEYWORDS),
         context=Context(
             languages=languages,
             translate=catalogs.translate,

@@ -14,7 +14,7 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import NullTranslations, Translations
 
-from intake.messages import Text
+from i18n.text import Text
 
 log = logging.getLogger(__name__)
 

@@ -8,7 +8,7 @@ from babel import Locale, UnknownLocaleError
 
 from i18n.normalise import match_key
 from i18n.zawgyi import is_zawgyi, zawgyi_form
-from intake.messages import P_, Text
+from i18n.text import P_, Text
 
 # Letters only these languages use, inside the Myanmar Unicode block: a first message written
 # with them says which language it is in. Anything else in Myanmar script is taken for Burmese.

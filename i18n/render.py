@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, replace
-
-from intake.flows import KEYWORDS
-from intake.messages import Digits, Keyword, Outbound, Text
+from typing import Mapping
 
 from i18n.catalogs import Catalogs
 from i18n.numbers import native_digits
+from i18n.text import Digits, Keyword, Outbound, Text
 
 log = logging.getLogger(__name__)
 
@@ -35,11 +34,13 @@ class _Params(dict):
 
 
 class Renderer:
-    """Renders outbound messages for one deployment's catalogs and offered languages."""
+    """Renders outbound messages for one deployment's catalogs and offered languages.
+    `keywords` are the words a `Keyword` parameter names (the engine's global keywords)."""
 
-    def __init__(self, catalogs: Catalogs, languages: tuple[str, ...]):
+    def __init__(self, catalogs: Catalogs, languages: tuple[str, ...], keywords: Mapping[str, Text]):
         self.catalogs = catalogs
         self.languages = languages
+        self.keywords = keywords
         # Before a person has chosen: the default language and English. Not every offered one:
         # each line of Burmese-script text costs SMS segments, and the language menu lists every
         # language in its own name anyway.
@@ -47,7 +48,7 @@ class Renderer:
 
     def keyword(self, lang: str, name: str) -> str:
         """The word people are told to send for a keyword, e.g. MENU."""
-        return self.catalogs.translate(lang, KEYWORDS[name]).split("|")[0].upper()
+        return self.catalogs.translate(lang, self.keywords[name]).split("|")[0].upper()
 
     def _param(self, lang: str, value) -> object:
         """A placeholder's value: keywords and nested texts render in `lang`; lines join."""

@@ -16,7 +16,8 @@ from i18n.normalise import clean, match_key, read_number
 from i18n.zawgyi import zawgyi_form
 from intake import flows
 from intake.flows import END, KEYWORDS, LANGUAGE, MENU, RESUME, Choice, Step, find_step, qualified
-from intake.messages import N_, Inbound, Keyword, Option, Outbound, Text
+from i18n.text import N_, Keyword, Option, Outbound, Text
+from intake.messages import Inbound
 from intake.prompts import BUILDERS
 from intake.state import State
 from intake.validators import VALIDATORS, Invalid

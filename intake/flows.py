@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from intake.messages import N_, P_, Text
+from i18n.text import N_, P_, Text
 
 RESUME = "@resume"
 END = "@end"  # the conversation is over: the draft is dropped, the next message starts afresh

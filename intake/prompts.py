@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Callable
 
-from intake.messages import N_, Digits, Text
+from i18n.text import N_, Digits, Text
 from intake.state import State
 
 

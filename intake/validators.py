@@ -11,7 +11,7 @@ import unicodedata
 from dataclasses import dataclass
 from typing import Callable
 
-from intake.messages import N_, Text
+from i18n.text import N_, Text
 
 
 @dataclass(frozen=True)

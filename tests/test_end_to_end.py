@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 
-from bot.outbox_worker import OutboxWorker
+from bot.delivery.worker import OutboxWorker
 from storage import accounts
 from tests.conftest import Phone
 from tests.support import directory as d

@@ -113,7 +113,7 @@ def test_a_sent_report_leaves_no_account_text_or_number_in_the_database(make_app
 def test_an_unexpected_error_is_logged_without_its_message(app, caplog, monkeypatch):
     """A bug in the middle of a message: a 500 with a reason, and a log line that names the error
     and where it happened but not its message (which could quote what the person wrote)."""
-    from bot import inbox
+    from bot.channels import inbox
 
     def broken_step(state, inbound, ctx):
         raise ValueError(f"cannot handle {inbound.text!r} from the sender")

@@ -382,7 +382,7 @@ def test_multipart_and_method_names_in_any_case(fake):
 
 
 def test_existing_outbox_sender_works_against_the_fake(fake):
-    from bot.senders import PermanentError, TelegramSender, TransientError
+    from bot.delivery.senders import PermanentError, TelegramSender, TransientError
 
     sender = TelegramSender({"TELEGRAM_API_BASE_URL": fake.url, "TELEGRAM_BOT_TOKEN": fake.token})
     assert sender.send(1, str(CHAT), {"body": "New report"}) == "1"

@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 
 from app import create_app
-from bot.outbox_worker import OutboxWorker
-from bot.senders import PermanentError
+from bot.delivery.senders import PermanentError
+from bot.delivery.worker import OutboxWorker
 from tests.conftest import TEST_DATABASE_URL, Phone
 
 # Nothing listens on port 1: connections are refused at once.

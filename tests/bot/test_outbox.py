@@ -12,7 +12,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from bot.outbox_worker import LEASE, REPLY_RETENTION, OutboxWorker
+from bot.delivery.worker import LEASE, REPLY_RETENTION, OutboxWorker
 from storage import outbox
 from storage.models import Conversation, DeliveryAttempt, InboundMessage, OutboxMessage
 from tests.conftest import twiml_messages
@@ -274,7 +274,7 @@ def test_invalid_number_fails_for_good_after_one_attempt(make_outbox_app, fake_t
     assert [request.to for request in fake_twilio.requests] == [number]
 
     errors = [record for record in caplog.records
-              if record.name == "bot.outbox_worker" and record.levelno == logging.ERROR]
+              if record.name == "bot.delivery.worker" and record.levelno == logging.ERROR]
     assert len(errors) == 1 and str(row.id) in errors[0].getMessage()
     logged = our_log(caplog)
     assert number not in logged and number.lstrip("+") not in logged
@@ -343,7 +343,7 @@ def test_gives_up_after_max_attempts_of_transient_failures(make_outbox_app, fake
     assert_wiped(row)
     assert [attempt.outcome for attempt in delivery_attempts(runtime)] == ["retry", "retry", "failed"]
     assert len(fake_twilio.requests) == 3
-    assert [record.levelno for record in caplog.records if record.name == "bot.outbox_worker"] == [
+    assert [record.levelno for record in caplog.records if record.name == "bot.delivery.worker"] == [
         logging.INFO, logging.INFO, logging.ERROR]
 
     fake_twilio.succeed()
@@ -603,7 +603,7 @@ class _Exploding:
 
 
 def test_an_unexpected_sender_error_is_recorded_retried_and_finally_failed(make_app, clock, caplog):
-    from bot.outbox_worker import OutboxWorker
+    from bot.delivery.worker import OutboxWorker
     from storage import outbox as outbox_store
     from storage.models import DeliveryAttempt, OutboxMessage
 
@@ -626,7 +626,7 @@ def test_an_unexpected_sender_error_is_recorded_retried_and_finally_failed(make_
 
 
 def test_an_undecryptable_row_is_failed_and_does_not_block_the_queue(make_app, clock):
-    from bot.outbox_worker import OutboxWorker
+    from bot.delivery.worker import OutboxWorker
     from storage import outbox as outbox_store
     from storage.models import OutboxMessage
 

@@ -12,9 +12,9 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlalchemy import select
 
-from bot import outbox_worker
-from bot.outbox_worker import BATCH, LEASE, OutboxWorker
-from bot.senders import PROVIDER_TIMEOUT_SECONDS, SmtpSender
+from bot.delivery import worker
+from bot.delivery.senders import PROVIDER_TIMEOUT_SECONDS, SmtpSender
+from bot.delivery.worker import BATCH, LEASE, OutboxWorker
 from storage import outbox
 from storage.models import DeliveryAttempt, OutboxMessage
 
@@ -93,7 +93,7 @@ def race(runtime, workers: int) -> tuple[int, float]:
 def slow_relay(smtp_sink, monkeypatch):
     """The SMTP sink taking RELAY_SECONDS per message, and a lease that one send fits in many
     times but a whole batch of sends does not."""
-    monkeypatch.setattr(outbox_worker, "LEASE", SHORT_LEASE)
+    monkeypatch.setattr(worker, "LEASE", SHORT_LEASE)
     assert BATCH * RELAY_SECONDS > 2 * SHORT_LEASE.total_seconds() > 10 * RELAY_SECONDS
     smtp_sink.delay_seconds = RELAY_SECONDS
     return smtp_sink

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
-from bot.outbox_worker import OutboxWorker
+from bot.delivery.worker import OutboxWorker
 from storage import reports
 from storage.models import Conversation, OutboxMessage, Referral, Report
 from storage.sealing import SealError

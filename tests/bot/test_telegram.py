@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
-from bot.outbox_worker import OutboxWorker
+from bot.delivery.worker import OutboxWorker
 from storage.models import ChatMessage, Conversation, InboundMessage, OutboxMessage, Referral
 from tests.support import directory as d
 from tests.support.fake_telegram import FakeTelegram
@@ -366,7 +366,7 @@ def test_a_thief_with_the_database_and_both_secrets_finds_no_receipt_and_no_link
 
 
 def test_polling_runs_the_same_engine(app, telegram, updates):
-    from bot.telegram_cli import poll
+    from bot.commands.telegram import poll
     import threading
 
     telegram.push_update(updates.message(CHAT, "hello"))

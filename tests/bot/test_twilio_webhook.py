@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import func, select
 from twilio.request_validator import RequestValidator
 
-from bot.layout import MAX_SMS_BODY, split_body
+from bot.channels.layout import MAX_SMS_BODY, split_body
 from storage.models import Conversation, InboundMessage
 from tests.conftest import PUBLIC_BASE_URL, TWILIO_TOKEN, Phone, twiml_messages
 
@@ -283,7 +283,7 @@ def test_the_same_message_sid_from_another_number_gets_nothing_of_the_first(app,
 def test_a_captured_request_replayed_after_the_answer_is_forgotten_is_still_recognised(app, phone, clock):
     """Twilio's signatures never expire: a signed request copied off the wire and posted again
     days later must not advance the conversation (the answer is long gone; the digest is not)."""
-    from bot.outbox_worker import OutboxWorker
+    from bot.delivery.worker import OutboxWorker
 
     phone.say("hi")
     captured = phone.params("1")

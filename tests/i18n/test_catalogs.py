@@ -85,7 +85,7 @@ def test_a_missing_string_falls_back_to_burmese_before_english(tmp_path):
     from babel.messages.catalog import Catalog
     from babel.messages.pofile import write_po
 
-    from intake.messages import Text
+    from i18n.text import Text
 
     for code, entries in {"my": {"Only in Burmese": "ဗမာလို သာ", "Everywhere": "နေရာတိုင်း"},
                           "kac": {"Everywhere": "Shara shagu"}}.items():

@@ -21,13 +21,13 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from bot.layout import as_text
+from bot.channels.layout import as_text
 from i18n.catalogs import Catalogs
 from i18n.render import Renderer
 from i18n.sms import is_gsm7, segments
 from intake import engine
 from intake.engine import Context
-from intake.flows import FLOWS
+from intake.flows import FLOWS, KEYWORDS
 from intake.messages import Inbound
 from intake.state import State
 
@@ -64,7 +64,7 @@ def context() -> Context:
 def replies(lang: str, position: str, text: str, invalid: int = 0) -> list[str]:
     state = State(lang=lang, position=position, draft=dict(DRAFT), invalid=invalid, last_active=T0)
     result = engine.step(state, Inbound("sms", "k", text, T0 + timedelta(minutes=1)), context())
-    renderer = Renderer(CATALOGS, LANGUAGES)
+    renderer = Renderer(CATALOGS, LANGUAGES, KEYWORDS)
     return [as_text(renderer.render(result.state.lang, outbound)) for outbound in result.replies]
 
 
@@ -112,5 +112,5 @@ def test_language_menu_budget(languages):
                   language_names={"en": "English", "my": "မြန်မာ", "kac": "Jinghpaw", "ksw": "ကညီကျိာ်",
                                   "shn": "တႆး"})
     result = engine.step(None, Inbound("sms", "k", "hello", T0), ctx)
-    text = as_text(Renderer(CATALOGS, languages).render(None, result.replies[0]))
+    text = as_text(Renderer(CATALOGS, languages, KEYWORDS).render(None, result.replies[0]))
     assert segments(text).count <= 3, text

@@ -8,10 +8,11 @@ import pytest
 
 from i18n.catalogs import Catalogs
 from i18n.render import Renderer
+from i18n.text import Text
 from intake import engine
 from intake.engine import Context, Ended
 from intake.flows import FLOWS, KEYWORDS, LANGUAGE, MENU, Choice, Flow, Step
-from intake.messages import Inbound, Text
+from intake.messages import Inbound
 from intake.state import State
 
 T0 = datetime(2026, 11, 24, 9, 0, tzinfo=timezone.utc)
@@ -28,7 +29,7 @@ class Chat:
 
     def __init__(self, ctx: Context | None = None):
         self.ctx = ctx or make_context()
-        self.renderer = Renderer(CATALOGS, self.ctx.languages)
+        self.renderer = Renderer(CATALOGS, self.ctx.languages, KEYWORDS)
         self.state: State | None = None
         self.now = T0
         self.result = None
@@ -225,7 +226,7 @@ def test_withdrawn_language_is_asked_again():
     chat = Chat()
     at_menu(chat, "2")
     chat.ctx = make_context(languages=("en",))
-    chat.renderer = Renderer(CATALOGS, chat.ctx.languages)
+    chat.renderer = Renderer(CATALOGS, chat.ctx.languages, KEYWORDS)
     reply = chat.send("1")
     assert chat.state.lang == "en" and chat.state.position == MENU
     assert reply.startswith("Community Feedback. What would you like to do?")

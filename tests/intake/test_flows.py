@@ -6,7 +6,7 @@ import pytest
 
 from intake import diagram
 from intake.flows import END, FLOWS, RESUME, Flow, Step, check_flows, find_step
-from intake.messages import Text
+from i18n.text import Text
 from intake.validators import VALIDATORS, Invalid, Valid, free_text
 
 

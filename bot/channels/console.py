@@ -9,8 +9,8 @@ import sys
 import click
 from flask.cli import with_appcontext
 
-from bot.inbox import receive
-from bot.layout import as_text
+from bot.channels.inbox import receive
+from bot.channels.layout import as_text
 from i18n.render import Rendered
 from intake.messages import Inbound
 from storage.conversations import lock_conversation

@@ -15,18 +15,17 @@ import secrets
 from flask import Blueprint, jsonify, request
 from telegram import Update
 
-from sqlalchemy import delete
 from sqlalchemy.exc import OperationalError
 
+from bot.channels.inbox import Handled, button_tag, receive
+from bot.channels.layout import split_body
+from bot.delivery.senders import PermanentError, TransientError
+from bot.delivery.worker import deliver_now
 from bot.http import describe, json_body, problem
-from bot.inbox import Handled, button_tag, receive
-from bot.layout import split_body
-from bot.outbox_worker import deliver_now
 from bot.runtime import current_runtime
-from bot.senders import PermanentError, TransientError
-from intake.messages import N_, Inbound, Text
+from i18n.text import N_, Text
+from intake.messages import Inbound
 from storage import conversations, outbox
-from storage.models import ChatMessage
 
 log = logging.getLogger(__name__)
 
@@ -194,22 +193,3 @@ def _decline_group(runtime, message) -> None:
         sender.call("sendMessage", {"chat_id": message.chat.id, "text": text})
     except (TransientError, PermanentError) as error:
         log.warning("could not answer a group message: %s", error)
-
-
-def wipe_abandoned(session, runtime, now) -> int:
-    """Delete from the chat the messages of reports abandoned mid-way (their draft expires now):
-    the purge ends them without a message from the person that would trigger the wipe."""
-    count = 0
-    for conversation, messages in conversations.abandoned_chats(session, now, runtime.context.timeout):
-        sealed = next((m.recipient for m in messages if m.recipient is not None), None)
-        doomed = [m.message_id for m in messages if m.created_at > now - conversations.DELETABLE_FOR]
-        outbox.cancel_sensitive(session, conversation.id, now)
-        session.execute(delete(ChatMessage).where(ChatMessage.conversation_id == conversation.id))
-        if sealed is None or not doomed:
-            continue
-        chat_id = runtime.vault.open(sealed, conversations.CHAT_PURPOSE).decode()
-        outbox.enqueue(session, runtime.vault, dedupe_key=f"tg:abandoned:{conversation.id}:{int(now.timestamp())}",
-                       channel=CHANNEL, purpose="wipe", recipient=chat_id, payload={"delete": doomed}, now=now,
-                       ordering_key=conversation.sender_key, conversation_id=conversation.id)
-        count += 1
-    return count

@@ -11,9 +11,9 @@ import secrets
 
 from flask import Blueprint, abort, jsonify, render_template, request, session
 
+from bot.channels.inbox import receive
+from bot.channels.layout import as_text
 from bot.http import json_body, problem
-from bot.inbox import receive
-from bot.layout import as_text
 from bot.runtime import current_runtime
 from intake.messages import Inbound
 

@@ -18,8 +18,8 @@ from typing import Callable
 
 from sqlalchemy.orm import Session
 
-from bot import filing
-from bot.directory_lookup import DirectoryLookup
+from bot.casework import filing
+from bot.casework.directory_lookup import DirectoryLookup
 from i18n.render import Rendered
 from intake import engine
 from intake.engine import Ended, SubmitReport, Wipe

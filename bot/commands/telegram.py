@@ -9,11 +9,11 @@ import threading
 import click
 from flask.cli import AppGroup
 
+from bot.channels.telegram import CHANNEL, process_update
+from bot.delivery.senders import PermanentError, TransientError
+from bot.delivery.worker import OutboxWorker, deliver_now
 from bot.http import describe
-from bot.outbox_worker import OutboxWorker, deliver_now
 from bot.runtime import current_runtime
-from bot.senders import PermanentError, TransientError
-from bot.telegram import CHANNEL, process_update
 
 log = logging.getLogger(__name__)
 

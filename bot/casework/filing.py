@@ -8,8 +8,8 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from bot import notifications
-from bot.directory_lookup import DirectoryLookup
+from bot.casework import notifications
+from bot.casework.directory_lookup import DirectoryLookup
 from intake.engine import SubmitReport
 from intake.prompts import choice_label
 from intake.routing import ack_deadline, network_of, route

@@ -1,5 +1,5 @@
 """Flask CLI commands: `db upgrade`, `outbox work`, `chat` (INTERFACES.md); the operator's
-directory, gazetteer, account and demo commands are in `bot.admin_cli`."""
+directory, gazetteer, account and demo commands are in `bot.commands.admin`."""
 
 from __future__ import annotations
 
@@ -11,11 +11,11 @@ import click
 from flask import Flask
 from flask.cli import AppGroup
 
-from bot import admin_cli
-from bot.console import chat_command
-from bot.outbox_worker import OutboxWorker
+from bot.channels.console import chat_command
+from bot.commands import admin
+from bot.commands.telegram import telegram_group
+from bot.delivery.worker import OutboxWorker
 from bot.runtime import current_runtime
-from bot.telegram_cli import telegram_group
 from storage import migrate
 
 db_group = AppGroup("db", help="Database schema.")
@@ -49,5 +49,5 @@ def register(app: Flask) -> None:
     app.cli.add_command(outbox_group)
     app.cli.add_command(chat_command)
     app.cli.add_command(telegram_group)
-    for group in admin_cli.GROUPS:
+    for group in admin.GROUPS:
         app.cli.add_command(group)

@@ -15,9 +15,10 @@ import threading
 import time
 from datetime import timedelta
 
-from bot.escalation import escalate_overdue
+from bot.casework.escalation import escalate_overdue
+from bot.delivery.senders import PROVIDER_TIMEOUT_SECONDS, PermanentError, TransientError
+from bot.delivery.telegram_wipe import wipe_abandoned
 from bot.http import describe
-from bot.senders import PROVIDER_TIMEOUT_SECONDS, PermanentError, TransientError
 from storage import conversations, outbox, portal_sessions
 
 log = logging.getLogger(__name__)
@@ -114,8 +115,6 @@ class OutboxWorker:
     def purge(self) -> dict[str, int]:
         """Delete expired drafts, old duplicate-detection records, undeletable chat message ids
         and expired portal sessions."""
-        from bot.telegram import wipe_abandoned  # (bot.telegram delivers through this module)
-
         runtime = self.runtime
         with runtime.sessions() as session:
             now = runtime.clock()

@@ -11,10 +11,10 @@ from flask import Blueprint, Response, request
 from twilio.request_validator import RequestValidator
 from twilio.twiml.messaging_response import MessagingResponse
 
+from bot.channels.inbox import receive
+from bot.channels.layout import as_text, split_body
+from bot.delivery.worker import deliver_now
 from bot.http import problem
-from bot.inbox import receive
-from bot.layout import as_text, split_body
-from bot.outbox_worker import deliver_now
 from bot.runtime import current_runtime
 from intake.messages import Inbound
 from storage import outbox

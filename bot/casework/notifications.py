@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.orm import Session
 
 from i18n.numbers import format_datetime
-from intake.messages import N_, Text
+from i18n.text import N_, Text
 from intake.routing import DirectoryContact
 from storage import outbox
 

@@ -9,8 +9,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot import notifications
-from bot.directory_lookup import DirectoryLookup
+from bot.casework import notifications
+from bot.casework.directory_lookup import DirectoryLookup
 from intake.routing import network_of
 from storage.models import Organisation, Referral
 
