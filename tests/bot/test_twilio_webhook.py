@@ -179,42 +179,69 @@ def test_two_senders_have_separate_conversations(client):
 
 
 def test_concurrent_messages_from_one_sender_are_processed_one_after_the_other(app, monkeypatch):
-    from bot import inbox
+    """The first message is held inside its engine step (its transaction open, the conversation
+    locked) until the test has seen the second message reach the conversation lock and stay
+    there, out of the engine. Every wait is bounded: a missing lock fails the test, never hangs it."""
+    from intake import engine
+    from storage import conversations
 
+    wait = 10  # seconds, for things that must happen
+    hold = 1  # seconds the second message must stay out while the first is open (under the
+    # 4-5 s database lock timeouts of the default DATABASE_TIMEOUT_SECONDS)
     phone = Phone(app.test_client())
     phone.say("hi")
     phone.say("1")
     start_turns = conversation_row(app).turns
-    real_step = inbox.engine.step
-    inside = threading.Semaphore(0)
-    overlap = []
-    active = [0]
-    guard = threading.Lock()
+    real_lock, real_step = conversations.lock_conversation, engine.step
+    events = {(name, what): threading.Event() for name in ("first", "second")
+              for what in ("locking", "locked", "stepping")}
+    release_first = threading.Event()
+    order = []
 
-    def slow_step(state, inbound, ctx):
-        with guard:
-            active[0] += 1
-            overlap.append(active[0])
-        inside.release()
-        threading.Event().wait(0.3)  # hold the conversation lock long enough for the race
-        with guard:
-            active[0] -= 1
+    def lock_conversation(*args, **kwargs):
+        name = threading.current_thread().name
+        events[name, "locking"].set()
+        conversation = real_lock(*args, **kwargs)
+        events[name, "locked"].set()
+        return conversation
+
+    def step(state, inbound, ctx):
+        name = threading.current_thread().name
+        order.append(name)
+        events[name, "stepping"].set()
+        if name == "first" and not release_first.wait(3 * wait):
+            raise AssertionError("the test never released the first message")
         return real_step(state, inbound, ctx)
 
-    monkeypatch.setattr(inbox.engine, "step", slow_step)
-    results = {}
+    monkeypatch.setattr(conversations, "lock_conversation", lock_conversation)
+    monkeypatch.setattr(engine, "step", step)
+    results, errors = {}, {}
 
     def send(body):
-        sender = Phone(app.test_client(), phone.number)
-        results[body] = sender.send(body)
+        name = threading.current_thread().name
+        try:  # one test client per thread: a client is not safe to share between threads
+            results[name] = Phone(app.test_client(), phone.number).send(body)
+        except BaseException as error:  # reported by the test below, not lost in the thread
+            errors[name] = error
 
-    threads = [threading.Thread(target=send, args=(body,)) for body in ("2", "3")]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
+    first = threading.Thread(target=send, args=("2",), name="first", daemon=True)
+    second = threading.Thread(target=send, args=("3",), name="second", daemon=True)
+    try:
+        first.start()
+        assert events["first", "stepping"].wait(wait), "the first message never reached the engine"
+        second.start()
+        assert events["second", "locking"].wait(wait), "the second message never reached the lock"
+        assert not events["second", "stepping"].wait(hold), \
+            "the second message entered the engine while the first one held the conversation"
+        assert not events["second", "locked"].is_set() and second.is_alive()  # it waits at the lock
+    finally:
+        release_first.set()
+        first.join(wait)
+        second.join(wait)
+    assert not first.is_alive() and not second.is_alive(), "a message was still being processed"
+    assert not errors, errors
+    assert order == ["first", "second"]
     assert all(r.status_code == 200 for r in results.values()), {k: r.data for k, r in results.items()}
-    assert max(overlap) == 1  # never two engine steps of one conversation at once
     assert all("not available yet" in twiml_messages(r)[0] for r in results.values())
     assert conversation_row(app).turns == start_turns + 2  # no lost update
     with app.extensions["intake"].sessions() as session:
