@@ -6,12 +6,10 @@ comes within that time even when the database is frozen."""
 from __future__ import annotations
 
 from flask import Blueprint, jsonify
-from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.runtime import current_runtime
-from storage import db_failures, health_probe
-from storage.models import OutboxMessage
+from storage import db_failures, health_probe, outbox
 
 bp = Blueprint("health", __name__)
 
@@ -25,16 +23,12 @@ def healthz():
     if reason:
         return _unhealthy(reason)
     try:
-        with runtime.sessions() as session:
-            pending = session.execute(select(func.count()).select_from(OutboxMessage)
-                                      .where(OutboxMessage.status.in_(("pending", "sending")))).scalar_one()
-            failed = session.execute(select(func.count()).select_from(OutboxMessage)
-                                     .where(OutboxMessage.status == "failed")).scalar_one()
+        with runtime.transaction() as session:
+            pending, failed = outbox.waiting_and_failed(session)
             reason = health_probe.read_only_reason(session)
             if reason:
                 return _unhealthy(reason)
             health_probe.record_write(session, runtime.clock())
-            session.commit()
     except SQLAlchemyError as error:
         return _unhealthy(db_failures.reason(error, config["DATABASE_TIMEOUT_SECONDS"]))
     return jsonify({"status": "ok", "database": "ok", "outbox_pending": pending, "outbox_failed": failed})

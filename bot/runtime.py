@@ -13,6 +13,7 @@ from flask import Flask, current_app, g
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.delivery.senders import configured_senders
 from i18n.catalogs import Catalogs
 from i18n.languages import guess, offered, own_name
 from i18n.render import Renderer
@@ -42,19 +43,40 @@ class Runtime:
     @cached_property
     def senders(self) -> dict:
         """Channel -> sender, built once per process: one long-lived HTTP client per provider."""
-        from bot.delivery.senders import configured_senders
-
         return configured_senders(self.config)
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:
-        """One unit of work in its own session: committed if the block ends normally, rolled back
-        if it raises."""
-        with self.sessions() as session, session.begin():
+        """One unit of work in a session of its own (the worker, commands, one inbound message)."""
+        with self.sessions() as session, unit_of_work(session):
             yield session
 
     def close(self) -> None:
         self.db.dispose()
+
+
+_AFTER_COMMIT = "intake.after_commit"
+
+
+@contextmanager
+def unit_of_work(session: Session) -> Iterator[Session]:
+    """Commit once when the block ends normally, roll back if it raises; then run what the block
+    asked for with `after_commit` (sending what it queued, which must see committed rows). The
+    one place that commits (after GlobaLeaks' `transact`)."""
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.info.pop(_AFTER_COMMIT, None)
+        session.rollback()
+        raise
+    for action in session.info.pop(_AFTER_COMMIT, []):
+        action()
+
+
+def after_commit(session: Session, action: Callable[[], None]) -> None:
+    """Run `action` once the current unit of work has committed (never if it rolls back)."""
+    session.info.setdefault(_AFTER_COMMIT, []).append(action)
 
 
 def build_runtime(config: dict) -> Runtime:
@@ -89,7 +111,7 @@ def init_app(app: Flask, runtime: Runtime) -> None:
     def _close_session(_error):
         session = g.pop("db_session", None)
         if session is not None:
-            session.close()  # rolls back anything the view did not commit
+            session.close()  # rolls back anything read outside a transaction()
 
 
 def current_runtime() -> Runtime:
@@ -97,7 +119,16 @@ def current_runtime() -> Runtime:
 
 
 def db_session() -> Session:
-    """This request's session (created on first use)."""
+    """This request's session (created on first use); what it reads outside `transaction()` is
+    rolled back at teardown."""
     if "db_session" not in g:
         g.db_session = current_runtime().sessions()
     return g.db_session
+
+
+@contextmanager
+def transaction() -> Iterator[Session]:
+    """This request's unit of work, on its session (what the request already loaded, such as the
+    login, stays usable inside)."""
+    with unit_of_work(db_session()) as session:
+        yield session

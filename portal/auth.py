@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from flask import Response, flash, make_response, redirect, render_template, request, session, url_for
 from sqlalchemy.orm import Session
 
-from bot.runtime import current_runtime, db_session
+from bot.runtime import current_runtime, db_session, transaction
 from portal.blueprint import bp
 from portal.current import (
     PENDING_KEY, REFERRAL_ROLES, SESSION_KEY, cookie_secrets, current_login, home_for, remember,
@@ -63,25 +63,24 @@ def login_form():
 
 @bp.post("/login")
 def login():
-    runtime, db = current_runtime(), db_session()
+    runtime = current_runtime()
     now = runtime.clock()
     email, password = request.form.get("email", ""), request.form.get("password", "")
     next_ = _safe_next(request.form.get("next"))
-    credentials = logins.read_credentials(db, email)
-    db.rollback()  # end the read: the slow checks below run with no transaction (and no lock) open
+    with runtime.transaction() as db:  # a short read, over before the slow checks begin
+        credentials = logins.read_credentials(db, email)
     correct = logins.password_matches(credentials, password)
     # Only roles that read referrals ever hold the organisation key, even in memory.
     organisation_key = (logins.open_organisation_key(credentials, password)
                         if correct and credentials.role in REFERRAL_ROLES else None)
-    user = logins.conclude(db, credentials, correct, now=now, lockout=logins.Lockout.from_config(runtime.config))
-    if user is None:
-        db.commit()  # the failure count and the audit entries
-        # One answer, one status, for every reason: no telling which emails have accounts.
-        return _render_login(error=LOGIN_FAILED, email=email, next_=next_, status=401)
-    if user.totp_secret is None:
-        return _complete_login(db, user, organisation_key, now, next_)
-    issued = portal_sessions.start(db, user, organisation_key, now=now, lifetime=_lifetime(), pending=True)
-    db.commit()
+    with transaction() as db:
+        user = logins.conclude(db, credentials, correct, now=now, lockout=logins.Lockout.from_config(runtime.config))
+        if user is None:  # the failure count and the audit entries are committed all the same
+            # One answer, one status, for every reason: no telling which emails have accounts.
+            return _render_login(error=LOGIN_FAILED, email=email, next_=next_, status=401)
+        if user.totp_secret is None:
+            return _complete_login(db, user, organisation_key, now, next_)
+        issued = portal_sessions.start(db, user, organisation_key, now=now, lifetime=_lifetime(), pending=True)
     session.clear()
     remember(PENDING_KEY, issued)
     if next_:
@@ -96,7 +95,7 @@ def _lifetime() -> timedelta:
 def _complete_login(db: Session, user: User, organisation_key: bytes | None, now: datetime,
                     next_: str | None):
     """Password (and code) accepted: open the session, and give the browser a fresh cookie
-    (nothing from before the login survives).
+    (nothing from before the login survives). Inside the caller's transaction.
 
     No key is handed to anyone here: a grant made automatically at a colleague's login would go
     to any account that someone able to write to the database had slipped in. And a key that does
@@ -111,7 +110,6 @@ def _complete_login(db: Session, user: User, organisation_key: bytes | None, now
             organisation_key, detail = None, "organisation key does not match its public key"
     issued = portal_sessions.start(db, user, organisation_key, now=now, lifetime=_lifetime())
     audit(db, now=now, action="login", user_id=user.id, detail=detail)
-    db.commit()
     session.clear()
     remember(SESSION_KEY, issued)
     return redirect(next_ or home_for(user))
@@ -134,52 +132,50 @@ def _start_again():
 
 @bp.get("/login/totp")
 def totp_form():
-    runtime, db = current_runtime(), db_session()
-    if _pending_login(db, runtime.clock()) is None:
-        db.commit()  # an expired pending row found on the way is deleted
+    if _pending_login(db_session(), current_runtime().clock()) is None:
         return _start_again()
     return render_template("portal/totp.html")
 
 
 @bp.post("/login/totp")
 def totp():
-    runtime, db = current_runtime(), db_session()
+    runtime = current_runtime()
     now = runtime.clock()
-    pending = _pending_login(db, now)
-    if pending is None:
-        db.commit()
-        return _start_again()
-    row, cookie_key, user = pending
-    if not logins.check_totp(db, user, request.form.get("code", ""), vault=runtime.vault, now=now,
-                             lockout=logins.Lockout.from_config(runtime.config)):
-        if user.locked_until is not None and now < user.locked_until:
-            # Locked now: this half-finished login is over (the password is needed again).
-            portal_sessions.end(db, row)
-            db.commit()
-            session.clear()
-            flash("Too many wrong attempts: the account is locked for a while. Try again later.")
-            return redirect(url_for("portal.login_form"))
-        db.commit()
-        return render_template("portal/totp.html", error=CODE_WRONG), 401
-    organisation_key = portal_sessions.unlocked_key(row, cookie_key)
-    next_ = _safe_next(session.get("next"))
-    portal_sessions.end(db, row)
-    return _complete_login(db, user, organisation_key, now, next_)
+    with transaction() as db:
+        pending = _pending_login(db, now)
+        if pending is None:
+            secrets_ = cookie_secrets(PENDING_KEY)
+            if secrets_ is not None:  # an expired login's row goes with it
+                portal_sessions.forget(db, secrets_[0], pending=True)
+            return _start_again()
+        row, cookie_key, user = pending
+        if not logins.check_totp(db, user, request.form.get("code", ""), vault=runtime.vault, now=now,
+                                 lockout=logins.Lockout.from_config(runtime.config)):
+            if user.locked_until is not None and now < user.locked_until:
+                # Locked now: this half-finished login is over (the password is needed again).
+                portal_sessions.end(db, row)
+                session.clear()
+                flash("Too many wrong attempts: the account is locked for a while. Try again later.")
+                return redirect(url_for("portal.login_form"))
+            return render_template("portal/totp.html", error=CODE_WRONG), 401
+        organisation_key = portal_sessions.unlocked_key(row, cookie_key)
+        next_ = _safe_next(session.get("next"))
+        portal_sessions.end(db, row)
+        return _complete_login(db, user, organisation_key, now, next_)
 
 
 @bp.post("/logout")
 def logout():
     """End the session (its row and its cookie); also cancels a login waiting for its code."""
-    runtime, db = current_runtime(), db_session()
-    now = runtime.clock()
+    now = current_runtime().clock()
     login = current_login()
-    if login is not None:
-        audit(db, now=now, action="logout", user_id=login.user.id)
-        portal_sessions.end(db, login.row)
-    pending = _pending_login(db, now)
-    if pending is not None:
-        portal_sessions.end(db, pending[0])
-    db.commit()
+    with transaction() as db:
+        if login is not None:
+            audit(db, now=now, action="logout", user_id=login.user.id)
+            portal_sessions.end(db, login.row)
+        pending = _pending_login(db, now)
+        if pending is not None:
+            portal_sessions.end(db, pending[0])
     session.clear()
     flash("You are logged out.")
     return redirect(url_for("portal.login_form"))

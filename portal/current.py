@@ -12,7 +12,7 @@ from functools import wraps
 
 from flask import abort, flash, g, redirect, request, session, url_for
 
-from bot.runtime import current_runtime, db_session
+from bot.runtime import current_runtime, db_session, transaction
 from storage import portal_sessions
 from storage.accounts import KEY_HOLDING_ROLES
 from storage.models import PortalSession, User
@@ -68,11 +68,9 @@ def _load() -> Login | None:
     row = portal_sessions.find(db, token, now=current_runtime().clock())
     login = None if row is None else _usable(db, row, cookie_key)
     if login is None:
-        if row is not None:
-            portal_sessions.end(db, row)
-        db.commit()  # an expired or dead session's row is gone for good
+        # A getter only looks: `login_required` deletes the dead row and says the session ended.
         session.pop(SESSION_KEY, None)
-        flash("Your session has ended. Please log in again.")
+        g.portal_session_ended = token
     return login
 
 
@@ -94,6 +92,11 @@ def login_required(view):
     @wraps(view)
     def wrapper(*args, **kwargs):
         if current_login() is None:
+            ended = g.pop("portal_session_ended", None)
+            if ended is not None:
+                with transaction() as db:
+                    portal_sessions.forget(db, ended)
+                flash("Your session has ended. Please log in again.")
             return redirect(url_for("portal.login_form", next=request.path))
         return view(*args, **kwargs)
 

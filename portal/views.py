@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, url_for
 
-from bot.runtime import current_runtime, db_session
+from bot.runtime import current_runtime, db_session, transaction
 from portal.blueprint import bp
 from portal.current import OVERVIEW_ROLES, REFERRAL_ROLES, current_login, role_required
 from portal.display import content_fields
@@ -48,8 +48,8 @@ def referral(case_ref: str):
         return render_template("portal/no_key.html", case_ref=found.case_ref), 403
     content = read_referral(db, found, login.organisation_key)
     now = current_runtime().clock()
-    audit(db, now=now, action="open_referral", user_id=login.user.id, referral_id=found.id)
-    db.commit()
+    with transaction():  # the opening is on record before anything is shown
+        audit(db, now=now, action="open_referral", user_id=login.user.id, referral_id=found.id)
     report = db.get(Report, found.report_id)
     return render_template(
         "portal/referral.html", referral=found, report=report, fields=content_fields(content), now=now,
@@ -61,15 +61,15 @@ def referral(case_ref: str):
 @_referral_pages
 def acknowledge_referral(case_ref: str):
     """Acknowledge receipt: stops the escalations; audited once."""
-    login, db = current_login(), db_session()
-    found = _own_referral(case_ref)
+    login = current_login()
     now = current_runtime().clock()
-    if acknowledge(db, found, login.user.id, now):
-        audit(db, now=now, action="acknowledge", user_id=login.user.id, referral_id=found.id)
-        flash(f"Referral {found.case_ref} is acknowledged.")
-    else:
-        flash(f"Referral {found.case_ref} was already acknowledged.")
-    db.commit()
+    with transaction() as db:
+        found = _own_referral(case_ref)
+        if acknowledge(db, found, login.user.id, now):
+            audit(db, now=now, action="acknowledge", user_id=login.user.id, referral_id=found.id)
+            flash(f"Referral {found.case_ref} is acknowledged.")
+        else:
+            flash(f"Referral {found.case_ref} was already acknowledged.")
     return redirect(url_for("portal.index"))
 
 

@@ -78,12 +78,21 @@ def create_user(session: Session, *, email: str, role: str, password: str, now: 
     return user
 
 
+def find_user(session: Session, email: str) -> User | None:
+    """The account with this email (compared as stored: trimmed, lower case)."""
+    return session.execute(select(User).where(User.email == email.strip().lower())).scalar_one_or_none()
+
+
+def has_grant(session: Session, user: User, organisation: Organisation) -> bool:
+    """True when `user` already holds `organisation`'s key."""
+    return session.execute(select(KeyGrant.id).where(KeyGrant.organisation_id == organisation.id,
+                                                     KeyGrant.user_id == user.id)).first() is not None
+
+
 def grant(session: Session, organisation: Organisation, user: User, org_private_key: bytes,
           now: datetime) -> None:
     """Give `user` the organisation's key (idempotent)."""
-    exists = session.execute(select(KeyGrant.id).where(KeyGrant.organisation_id == organisation.id,
-                                                       KeyGrant.user_id == user.id)).first()
-    if not exists:
+    if not has_grant(session, user, organisation):
         session.add(KeyGrant(organisation_id=organisation.id, user_id=user.id,
                              sealed_key=sealing.seal_to(user.public_key, org_private_key), created_at=now))
 

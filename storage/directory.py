@@ -77,6 +77,13 @@ class DirectoryImport:
     warnings: list[Problem] = field(default_factory=list)
 
 
+def organisation_by_acronym(session: Session, acronym: str) -> Organisation | None:
+    """The organisation with this acronym, case ignored."""
+    wanted = acronym.strip().casefold()
+    return next((organisation for organisation in session.execute(select(Organisation)).scalars()
+                 if organisation.acronym.casefold() == wanted), None)
+
+
 def import_directory(session: Session, data: bytes | str, *, now: datetime) -> DirectoryImport:
     """Check the whole file, then create or update organisations and contacts. Raises
     ImportRejected listing every problem (nothing written) if the file has any."""

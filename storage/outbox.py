@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, exists, or_, select
+from sqlalchemy import delete, exists, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from storage.conversations import insert_ignoring_duplicates
@@ -50,6 +50,13 @@ def queued_ids(session: Session, dedupe_prefix: str) -> list[int]:
     return list(session.execute(select(OutboxMessage.id).where(
         OutboxMessage.dedupe_key.startswith(dedupe_prefix, autoescape=True),
         OutboxMessage.status == "pending").order_by(OutboxMessage.id)).scalars())
+
+
+def waiting_and_failed(session: Session) -> tuple[int, int]:
+    """How many messages wait to leave (or are leaving), and how many failed for good."""
+    count = select(func.count()).select_from(OutboxMessage)
+    waiting = session.execute(count.where(OutboxMessage.status.in_(("pending", "sending")))).scalar_one()
+    return waiting, session.execute(count.where(OutboxMessage.status == "failed")).scalar_one()
 
 
 def claim_next(session: Session, vault: Vault, now: datetime, channels: set[str], lease: timedelta,

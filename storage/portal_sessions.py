@@ -86,14 +86,17 @@ def start(session: Session, user: User, org_key: bytes | None, *, now: datetime,
 
 
 def find(session: Session, token: str, *, now: datetime, pending: bool = False) -> PortalSession | None:
-    """The live session for a cookie token; None if there is none or it has expired (an expired
-    row is deleted on the spot)."""
+    """The live session for a cookie token; None if there is none or it has expired (expired rows
+    are deleted by the purge: a look-up writes nothing)."""
     row = session.get(PortalSession, session_id(token, pending=pending))
     if row is not None and row.expires_at <= now:
-        session.delete(row)
-        session.flush()
         return None
     return row
+
+
+def forget(session: Session, token: str, *, pending: bool = False) -> None:
+    """Delete the row a cookie token names, if there is one (a session found expired or dead)."""
+    session.execute(delete(PortalSession).where(PortalSession.id == session_id(token, pending=pending)))
 
 
 def unlocked_key(row: PortalSession, cookie_key: bytes) -> bytes | None:

@@ -98,6 +98,15 @@ def referrals_of(session: Session, organisation_id: int) -> list[tuple[Referral,
     return [(referral, report) for referral, report in rows]
 
 
+def overdue_referrals(session: Session, now: datetime) -> list[tuple[Referral, Organisation]]:
+    """Unacknowledged referrals whose next escalation is due, with their organisations, locked
+    for this transaction (another worker skips them)."""
+    return [tuple(row) for row in session.execute(
+        select(Referral, Organisation).join(Organisation, Organisation.id == Referral.organisation_id)
+        .where(Referral.acknowledged_at.is_(None), Referral.next_escalation_at <= now)
+        .order_by(Referral.id).with_for_update(of=Referral, skip_locked=True))]
+
+
 def acknowledge(session: Session, referral: Referral, user_id: int, now: datetime) -> bool:
     """Mark a referral acknowledged (stops escalations). False if it already was."""
     if referral.acknowledged_at is not None:

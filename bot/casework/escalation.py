@@ -6,13 +6,12 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.casework import notifications
-from bot.casework.directory_lookup import DirectoryLookup
+from storage.directory_lookup import DirectoryLookup
 from intake.routing import network_of
-from storage.models import Organisation, Referral
+from storage import reports
 
 log = logging.getLogger(__name__)
 
@@ -21,10 +20,7 @@ REPEAT = timedelta(days=1)
 
 def escalate_overdue(session: Session, runtime, now: datetime) -> int:
     """Queue an escalation for each overdue, unacknowledged referral; returns how many."""
-    overdue = session.execute(
-        select(Referral, Organisation).join(Organisation, Organisation.id == Referral.organisation_id)
-        .where(Referral.acknowledged_at.is_(None), Referral.next_escalation_at <= now)
-        .order_by(Referral.id).with_for_update(of=Referral, skip_locked=True)).all()
+    overdue = reports.overdue_referrals(session, now)
     if not overdue:
         return 0
     coordinators = network_of(DirectoryLookup(session).organisations).members("coordinator")

@@ -9,7 +9,7 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from bot.casework import notifications
-from bot.casework.directory_lookup import DirectoryLookup
+from storage.directory_lookup import DirectoryLookup
 from intake.engine import SubmitReport
 from intake.prompts import choice_label
 from intake.routing import ack_deadline, network_of, route

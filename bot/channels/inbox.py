@@ -13,13 +13,14 @@ sending a report (a duplicate that came first) simply does not use it.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import Callable
 
 from sqlalchemy.orm import Session
 
 from bot.casework import filing
-from bot.casework.directory_lookup import DirectoryLookup
+from bot.delivery.worker import deliver_after_commit
+from storage.directory_lookup import DirectoryLookup
 from i18n.render import Rendered
 from intake import engine
 from intake.engine import Ended, SubmitReport, Wipe
@@ -44,7 +45,6 @@ class Handled:
     inbound_sensitive: bool = False
     replies_sensitive: bool = False
     wipe: bool = False
-    queued: list[int] = field(default_factory=list)
 
 
 class _ReceiptNeeded(Exception):
@@ -74,14 +74,15 @@ def receive(runtime, inbound: Inbound, *, address: str | None = None, button: st
     to be contacted "on this number", it goes into their sealed report. `button` is the tag of
     the question whose button was pressed, if the message is a button press. `then` is the
     channel's own work in the same transaction (queueing replies); it returns the outbox ids to
-    deliver at once, which come back as `Handled.queued`."""
+    send at once, which leave as soon as the transaction has committed."""
     receipt, secrets = sealing.new_receipt(), None
     while True:
         try:
             with runtime.transaction() as session:
                 handled = _handle(session, runtime, inbound, address, button, receipt, secrets)
-                queued = then(session, handled) if then is not None else []
-            return replace(handled, queued=queued)
+                if then is not None:
+                    deliver_after_commit(session, runtime, then(session, handled))
+            return handled
         except _ReceiptNeeded:
             secrets = sealing.receipt_secrets(receipt, runtime.vault.receipt_pepper)
 

@@ -20,7 +20,7 @@ from sqlalchemy.exc import OperationalError
 from bot.channels.inbox import Handled, button_tag, receive
 from bot.channels.layout import split_body
 from bot.delivery.senders import PermanentError, TransientError
-from bot.delivery.worker import deliver_now
+from bot.delivery.worker import deliver_after_commit
 from bot.http import describe, json_body, problem
 from bot.runtime import current_runtime
 from i18n.text import N_, Text
@@ -60,29 +60,29 @@ def webhook():
             or not 0 <= data["update_id"] < 2 ** 53:
         return jsonify({"ok": False, "ignored": "not a Telegram Update (a JSON object with an update_id)"})
     try:
-        queued = process_update(runtime, data)
+        process_update(runtime, data)
     except OperationalError:
         raise  # the database is unavailable: a 503, and Telegram tries again later
     except Exception as error:  # its transaction was rolled back
         log.warning("update %s ignored: %s", data["update_id"], describe(error))
         return jsonify({"ok": False, "ignored": "the update could not be read"})
-    deliver_now(runtime, queued)
     return jsonify({"ok": True})
 
 
-def process_update(runtime, data: dict) -> list[int]:
-    """Handle one update in its own committed transaction; returns the outbox ids it queued."""
+def process_update(runtime, data: dict) -> None:
+    """Handle one update in its own transaction; what it queued is sent once that committed."""
     update = Update.de_json(data, None)
     if update.callback_query is not None:
-        return _button(runtime, update)
+        _button(runtime, update)
+        return
     message = update.message
     if message is None:
-        return []  # edited messages, channel posts, member updates, polls: nothing to do
+        return  # edited messages, channel posts, member updates, polls: nothing to do
     if not isinstance(message.chat.id, int):
-        return []
+        return
     if message.chat.type != "private":
         _decline_group(runtime, message)
-        return []
+        return
     text = message.text if isinstance(message.text, str) else ""
     command = text.split(maxsplit=1)[0].split("@")[0].lower() if text.startswith("/") else None
     if command in COMMANDS:
@@ -93,7 +93,7 @@ def process_update(runtime, data: dict) -> list[int]:
     def queue(session, handled: Handled) -> list[int]:
         return _after(session, runtime, handled, message.chat.id, message.message_id)
 
-    return receive(runtime, inbound, address=str(message.chat.id), then=queue).queued
+    receive(runtime, inbound, address=str(message.chat.id), then=queue)
 
 
 def _inbound(runtime, chat_id: int, text: str, update_id: int, media: int = 0) -> Inbound:
@@ -103,13 +103,14 @@ def _inbound(runtime, chat_id: int, text: str, update_id: int, media: int = 0) -
                    provider_id=str(update_id), media_count=media)
 
 
-def _button(runtime, update: Update) -> list[int]:
+def _button(runtime, update: Update) -> None:
     query = update.callback_query
     chat = query.message.chat if query.message else None
     tag, _, number = (query.data if isinstance(query.data, str) else "").partition(":")
     if chat is None or chat.type != "private" or not number or not isinstance(chat.id, int):
         with runtime.transaction() as session:
-            return [_enqueue_answer(session, runtime, query.id, None)]
+            deliver_after_commit(session, runtime, [_enqueue_answer(session, runtime, query.id, None)])
+        return
     inbound = _inbound(runtime, chat.id, number, update.update_id)
 
     def queue(session, handled: Handled) -> list[int]:
@@ -119,7 +120,7 @@ def _button(runtime, update: Update) -> list[int]:
             notice = runtime.renderer.text(lang, Text(N_("That button is from an earlier question.")))
         return [_enqueue_answer(session, runtime, query.id, notice), *_after(session, runtime, handled, chat.id, None)]
 
-    return receive(runtime, inbound, address=str(chat.id), button=tag, then=queue).queued
+    receive(runtime, inbound, address=str(chat.id), button=tag, then=queue)
 
 
 def _enqueue_answer(session, runtime, query_id: str, notice: str | None) -> int:

@@ -13,7 +13,6 @@ from twilio.twiml.messaging_response import MessagingResponse
 
 from bot.channels.inbox import receive
 from bot.channels.layout import as_text, split_body
-from bot.delivery.worker import deliver_now
 from bot.http import problem
 from bot.runtime import current_runtime
 from intake.messages import Inbound
@@ -84,7 +83,6 @@ def webhook():
         return outbox.queued_ids(session, prefix)
 
     handled = receive(runtime, inbound, address=sender, then=queue_replies)
-    deliver_now(runtime, handled.queued)
 
     twiml = MessagingResponse()
     if inline:

@@ -16,16 +16,15 @@ import click
 import pyotp
 from flask import current_app
 from flask.cli import AppGroup
-from sqlalchemy import select
 
 from bot.runtime import current_runtime
-from storage import accounts, demo, sealing
+from storage import accounts, demo, directory, sealing
 from storage.accounts import KEY_HOLDING_ROLES, AccountError
 from storage.csv_import import ImportRejected
 from storage.directory import import_directory
 from storage.gazetteer import import_emergency_contacts, import_townships
 from storage.logins import TOTP_PURPOSE
-from storage.models import KeyGrant, Organisation, User
+from storage.models import Organisation, User
 
 directory_group = AppGroup("directory", help="The focal-point directory.")
 gazetteer_group = AppGroup("gazetteer", help="The townships people can name.")
@@ -44,7 +43,7 @@ def _import(path: Path, do_import):
     """Run one import in its own transaction: commit when the file is good; otherwise print every
     problem to stderr and exit 1 with nothing written."""
     runtime = current_runtime()
-    with runtime.sessions() as session:
+    with runtime.transaction() as session:
         try:
             result = do_import(session, path.read_bytes())
         except ImportRejected as rejected:
@@ -52,7 +51,6 @@ def _import(path: Path, do_import):
                 click.echo(str(problem), err=True)
             click.echo(f"{path.name}: {len(rejected.problems)} problem(s); nothing was imported.", err=True)
             raise SystemExit(1) from None
-        session.commit()
     return result
 
 
@@ -120,15 +118,14 @@ def _stdin_line(what: str) -> str:
 
 
 def _organisation(session, acronym: str) -> Organisation:
-    wanted = acronym.strip().casefold()
-    for organisation in session.execute(select(Organisation)).scalars():
-        if organisation.acronym.casefold() == wanted:
-            return organisation
+    organisation = directory.organisation_by_acronym(session, acronym)
+    if organisation is not None:
+        return organisation
     raise click.ClickException(f"no organisation has the acronym {acronym!r} (see `directory import`)")
 
 
 def _user(session, email: str) -> User:
-    user = session.execute(select(User).where(User.email == email.strip().lower())).scalar_one_or_none()
+    user = accounts.find_user(session, email)
     if user is None:
         raise click.ClickException(f"no account for {email}")
     return user
@@ -153,7 +150,7 @@ def users_create(email: str, role: str, acronym: str | None, password_stdin: boo
     recovery_key = _stdin_line("recovery key").strip() if recovery_key_stdin else None
     runtime = current_runtime()
     now = runtime.clock()
-    with runtime.sessions() as session:
+    with runtime.transaction() as session:
         organisation = _organisation(session, acronym) if acronym else None
         try:
             user = accounts.create_user(session, email=email, role=role, password=password,
@@ -165,7 +162,6 @@ def users_create(email: str, role: str, acronym: str | None, password_stdin: boo
         except sealing.SealError:
             raise click.ClickException(f"that is not {organisation.acronym}'s recovery key; "
                                        "no account was created") from None
-        session.commit()
     click.echo(f"Created {role} account {user.email}" + (f" ({organisation.acronym})." if organisation else "."))
     if recovery_key is not None:
         click.echo(f"{user.email} holds {organisation.acronym}'s key and can read its reports.")
@@ -183,26 +179,25 @@ def users_grant(email: str, recovery_key_stdin: bool) -> None:
 
     The organisation's recovery key opens it; the account can then read the organisation's reports."""
     runtime = current_runtime()
-    with runtime.sessions() as session:
+    with runtime.transaction() as session:
         user = _user(session, email)
         if user.role not in KEY_HOLDING_ROLES or user.organisation_id is None:
             raise click.ClickException(f"{user.email} has the role {user.role}: only "
                                        f"{' and '.join(KEY_HOLDING_ROLES)} accounts hold an organisation's key")
         organisation = session.get(Organisation, user.organisation_id)
-        # End the read before waiting for a person: an open transaction would hold SQLite's one
-        # write lock (every webhook waits behind it) for as long as the prompt.
-        session.commit()
-        if recovery_key_stdin:
-            recovery_key = _stdin_line("recovery key").strip()
-        else:
-            recovery_key = click.prompt(f"{organisation.acronym}'s recovery key", hide_input=True).strip()
-        already = session.execute(select(KeyGrant.id).where(KeyGrant.user_id == user.id,
-                                                            KeyGrant.organisation_id == organisation.id)).first()
+    # Asked with no transaction open: one would hold SQLite's one write lock (every webhook waits
+    # behind it) for as long as the person takes to type.
+    if recovery_key_stdin:
+        recovery_key = _stdin_line("recovery key").strip()
+    else:
+        recovery_key = click.prompt(f"{organisation.acronym}'s recovery key", hide_input=True).strip()
+    with runtime.transaction() as session:
+        user, organisation = session.merge(user), session.merge(organisation)
+        already = accounts.has_grant(session, user, organisation)
         try:
             accounts.grant_with_recovery_key(session, organisation, user, recovery_key, runtime.clock())
         except sealing.SealError:
             raise click.ClickException(f"that is not {organisation.acronym}'s recovery key; nothing changed") from None
-        session.commit()
     if already:
         click.echo(f"{user.email} already holds {organisation.acronym}'s key.")
     else:
@@ -217,11 +212,10 @@ def users_totp(email: str) -> None:
     Prints the otpauth:// link to add to the user's authenticator app."""
     runtime = current_runtime()
     secret = pyotp.random_base32()
-    with runtime.sessions() as session:
+    with runtime.transaction() as session:
         user = _user(session, email)
         replaced = user.totp_secret is not None
         user.totp_secret = runtime.vault.seal(secret.encode(), TOTP_PURPOSE)
-        session.commit()
     uri = pyotp.TOTP(secret).provisioning_uri(name=user.email, issuer_name=runtime.config["SERVICE_NAME"])
     click.echo(f"TOTP is on for {user.email}: after the password, the portal asks for a 6-digit code.")
     if replaced:
@@ -239,7 +233,7 @@ def demo_load() -> None:
     with no organisations; otherwise load nothing and show the saved demo accounts."""
     runtime = current_runtime()
     path = Path(current_app.instance_path) / DEMO_ACCOUNTS_FILE
-    with runtime.sessions() as session:
+    with runtime.transaction() as session:
         loaded = demo.load(session, now=runtime.clock())
         if loaded is None:
             click.echo("The database already has organisations: no demo data loaded.")
@@ -250,7 +244,6 @@ def demo_load() -> None:
         listing = _demo_listing(loaded.accounts, runtime.config["PUBLIC_BASE_URL"])
         # Written before the commit: accounts whose passwords were lost would be useless.
         _write_private(path, listing)
-        session.commit()
     click.echo(f"Demo data loaded: {loaded.townships.new} townships, {loaded.emergency.new} emergency contacts, "
                f"{loaded.directory.organisations_new} organisations, {loaded.directory.contacts_new} contacts.")
     click.echo(f"Demo accounts (saved in {path}):")

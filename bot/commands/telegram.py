@@ -11,7 +11,7 @@ from flask.cli import AppGroup
 
 from bot.channels.telegram import CHANNEL, process_update
 from bot.delivery.senders import PermanentError, TransientError
-from bot.delivery.worker import OutboxWorker, deliver_now
+from bot.delivery.worker import OutboxWorker
 from bot.http import describe
 from bot.runtime import current_runtime
 
@@ -83,8 +83,7 @@ def _handle_one(runtime, update: dict) -> None:
     blocking every update after it (duplicates are recognised, so a retry is safe)."""
     for attempt in range(1, ATTEMPTS_PER_UPDATE + 1):
         try:
-            queued = process_update(runtime, update)
-            deliver_now(runtime, queued)
+            process_update(runtime, update)
             return
         except Exception as error:
             log.error("update %s failed (attempt %d): %s", update.get("update_id"), attempt, describe(error))

@@ -14,11 +14,13 @@ import logging
 import threading
 import time
 from datetime import timedelta
+from functools import partial
 
 from bot.casework.escalation import escalate_overdue
 from bot.delivery.senders import PROVIDER_TIMEOUT_SECONDS, PermanentError, TransientError
 from bot.delivery.telegram_wipe import wipe_abandoned
 from bot.http import describe
+from bot.runtime import after_commit
 from storage import conversations, outbox, portal_sessions
 
 log = logging.getLogger(__name__)
@@ -69,10 +71,9 @@ class OutboxWorker:
     def _claim(self, ids: list[int] | None, skip: set[int]) -> outbox.Delivery | None:
         """Lease the next due message in a transaction of its own, committed before the send."""
         runtime = self.runtime
-        with runtime.sessions() as session:
+        with runtime.transaction() as session:
             delivery = outbox.claim_next(session, runtime.vault, runtime.clock(), set(self.senders), LEASE,
                                          ids=ids, skip=skip)
-            session.commit()
         return delivery
 
     def _deliver(self, delivery: outbox.Delivery) -> None:
@@ -99,31 +100,28 @@ class OutboxWorker:
         log_at = log.error if outcome == "failed" else log.info
         log_at("outbox %s via %s: %s (attempt %d)%s", delivery.id, delivery.channel, outcome, attempts,
                f": {error}" if error else "")
-        with self.runtime.sessions() as session:
+        with self.runtime.transaction() as session:
             outbox.record_attempt(session, delivery.id, attempt=attempts, now=self.runtime.clock(),
                                   outcome=outcome, duration_ms=duration_ms, error=error,
                                   provider_ref=reference, retry_at=retry_at)
-            session.commit()
 
     def escalate(self) -> int:
         """Queue escalations for referrals past their acknowledgement deadline."""
-        with self.runtime.sessions() as session:
+        with self.runtime.transaction() as session:
             count = escalate_overdue(session, self.runtime, self.runtime.clock())
-            session.commit()
         return count
 
     def purge(self) -> dict[str, int]:
         """Delete expired drafts, old duplicate-detection records, undeletable chat message ids
         and expired portal sessions."""
         runtime = self.runtime
-        with runtime.sessions() as session:
+        with runtime.transaction() as session:
             now = runtime.clock()
             counts = {"abandoned_chats_wiped": wipe_abandoned(session, runtime, now)}
             counts |= conversations.purge(session, now, runtime.context.timeout, REPLY_RETENTION,
                                           timedelta(days=runtime.config["REPLAY_WINDOW_DAYS"]))
             counts["finished_outbox_messages"] = outbox.purge_finished(session, now, OUTBOX_RETENTION)
             counts["expired_portal_sessions"] = portal_sessions.purge_expired(session, now)
-            session.commit()
         if any(counts.values()):
             log.info("purged %s", ", ".join(f"{count} {name}" for name, count in counts.items()))
         return counts
@@ -143,6 +141,12 @@ class OutboxWorker:
             except Exception as error:  # a database hiccup must not kill the worker; logged, retried
                 log.error("outbox worker iteration failed: %s", describe(error))
             stop.wait(interval)
+
+
+def deliver_after_commit(session, runtime, ids: list[int]) -> None:
+    """Send these just-queued rows at once, when (and only if) the unit of work commits."""
+    if ids:
+        after_commit(session, partial(deliver_now, runtime, ids))
 
 
 def deliver_now(runtime, ids: list[int]) -> None:

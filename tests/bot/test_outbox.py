@@ -10,7 +10,7 @@ import xml.etree.ElementTree as ET
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from bot.delivery.worker import LEASE, REPLY_RETENTION, OutboxWorker
 from storage import outbox
