@@ -1,4 +1,4 @@
-# `make run` and `make test` are the contract in ../shared/INTERFACES.md; both work on a machine
+# `make run`, `make serve` and `make test` are what the README promises; all work on a machine
 # with only Python 3.11+, make and the package registries.
 PYTHON ?= python3
 VENV := .venv
@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 PYTEST_ARGS ?=
 # `make run` is for trying the service on this machine: the simulator is on while HOST is a
 # loopback address (unless SIMULATOR_ENABLED=0), for browsers on this machine only.
-# INTERFACES.md: `make run` loads the demo directory and accounts into an empty database unless
+# `make run` loads the demo directory and accounts into an empty database unless
 # DEMO_DATA=0 (`demo load` itself never touches a database that already has organisations).
 DEMO_DATA ?= 1
 

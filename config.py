@@ -1,4 +1,4 @@
-"""Configuration: read once from the environment (INTERFACES.md), checked, then frozen.
+"""Configuration: read once from the environment (the README's configuration table), checked, then fixed.
 
 Every setting has a safe default so that `make run` works on a laptop with nothing set. Bad values
 fail at start-up with a message that names the variable; a server that half-works is worse.

@@ -1,6 +1,6 @@
 """The conversation engine: (saved state, one inbound message, context) -> result.
 
-Pure (DESIGN.md principle 1): no Flask, no database, no network, no clock of its own (the time is
+Pure (ARCHITECTURE.md principle 1): no Flask, no database, no network, no clock of its own (the time is
 the message's). The host loads the state, calls `step`, stores the new state, applies the effects
 and sends the replies.
 """

@@ -1,5 +1,5 @@
 """The focal-point directory import (`flask --app app directory import FILE.csv`; the format is in
-INTERFACES.md). Functions take the session first and never commit.
+the README). Functions take the session first and never commit.
 
 The file is checked as a whole before anything is written: every problem is reported with its
 line, and a file with any problem changes nothing. A good file updates the directory in place:

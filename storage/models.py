@@ -63,7 +63,7 @@ class Conversation(Base):
 
 class InboundMessage(Base):
     """A provider message already handled, so that a retry or a replay does not advance a
-    conversation twice (DESIGN.md principle 7).
+    conversation twice (ARCHITECTURE.md principle 7).
 
     The provider id is kept only as `digest`, an HMAC keyed with a server secret, and with the
     day it was seen: long enough to recognise a captured request replayed weeks later, compact,

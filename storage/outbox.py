@@ -1,4 +1,4 @@
-"""The outbox (DESIGN.md principle 5): messages written in the transaction that caused them,
+"""The outbox (ARCHITECTURE.md principle 5): messages written in the transaction that caused them,
 claimed by a worker, delivered with retries, every attempt recorded.
 
 Recipient and body are sealed, and wiped once the message is sent or given up, so a delivered

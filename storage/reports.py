@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from storage import sealing
 from storage.models import AuditEntry, Organisation, Referral, Report
 
-# UN system-wide status terms (DESIGN.md "Domain words").
+# UN system-wide status terms (ARCHITECTURE.md "Domain words").
 STATUSES = ("received", "acknowledged", "preliminary_assessment", "under_investigation",
             "substantiated", "not_substantiated", "closed_other", "referred")
 # Case references focal points read out on the phone: no 0/O, 1/I/L.

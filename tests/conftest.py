@@ -26,7 +26,7 @@ TWILIO_TOKEN = "test-auth-token-0123456789"
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
 DATABASES = ["sqlite"] + (["postgresql"] if TEST_DATABASE_URL else [])
 
-# Every setting of INTERFACES.md: cleared so a developer's own environment cannot leak into tests.
+# Every setting the README lists: cleared so a developer's own environment cannot leak into tests.
 ENVIRONMENT = [
     "DATABASE_URL", "HOST", "PORT", "PUBLIC_BASE_URL", "SECRET_KEY", "DATA_KEY_FILE",
     "TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "TWILIO_FROM_NUMBER", "TWILIO_API_BASE_URL",
@@ -117,7 +117,7 @@ def database_url(request, tmp_path):
 
 @pytest.fixture
 def make_app(database_url, tmp_path, clock):
-    """Build apps on the test database; overrides are config keys as in INTERFACES.md."""
+    """Build apps on the test database; overrides are config keys as the README lists them."""
     built = []
 
     def factory(**overrides):

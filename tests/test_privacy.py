@@ -1,4 +1,4 @@
-"""Privacy by construction (DESIGN.md principle 6), proved: after whole conversations, the sender's
+"""Privacy by construction (ARCHITECTURE.md principle 6), proved: after whole conversations, the sender's
 number and what they typed are nowhere in the database file, its WAL, or the logs."""
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
-"""The one path every inbound message takes, whatever the channel (DESIGN.md "One inbound
-message travels one way"): lock the conversation, drop duplicates, run the engine, store the new
+"""The one path every inbound message takes, whatever the channel (ARCHITECTURE.md "One inbound
+message"): lock the conversation, drop duplicates, run the engine, store the new
 state and the answer, all in one transaction that `receive` owns.
 
 Filing a report needs the receipt's slow key derivation (Argon2id, ~0.1 s and 64 MiB). Run

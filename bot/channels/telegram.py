@@ -53,7 +53,7 @@ def webhook():
     given = request.headers.get("X-Telegram-Bot-Api-Secret-Token", "")
     if not hmac.compare_digest(given.encode(), config["TELEGRAM_WEBHOOK_SECRET"].encode()):
         return problem(403, "missing or wrong X-Telegram-Bot-Api-Secret-Token")
-    # Past the secret, every answer is a 200 (INTERFACES.md): Telegram retries anything else, and
+    # Past the secret, every answer is a 200 (the README's contract): Telegram retries anything else, and
     # an update it keeps retrying would hold up the ones behind it.
     data = json_body()
     if not isinstance(data, dict) or not isinstance(data.get("update_id"), int) \

@@ -1,4 +1,4 @@
-"""The operator's commands (INTERFACES.md): `directory import`, `gazetteer import`, `emergency
+"""The operator's commands (the README lists them): `directory import`, `gazetteer import`, `emergency
 import`, `users create|grant|totp` and `demo load`.
 
 They print plain messages, never tracebacks: exit status 1 when the request cannot be done (a file

@@ -1,4 +1,4 @@
-"""Flask CLI commands: `db upgrade`, `outbox work`, `chat` (INTERFACES.md); the operator's
+"""Flask CLI commands: `db upgrade`, `outbox work`, `chat` (the README lists them); the operator's
 directory, gazetteer, account and demo commands are in `bot.commands.admin`."""
 
 from __future__ import annotations

@@ -124,7 +124,7 @@ class TwilioSender:
 class TelegramSender:
     """Telegram through the Bot API, with one long-lived HTTP client per process (plain HTTPS,
     synchronous: the worker is a thread, and python-telegram-bot's asyncio client cannot be
-    shared across WSGI requests without losing replies silently; see DESIGN.md).
+    shared across WSGI requests without losing replies silently).
 
     Payloads: {"body", "buttons"?: [[label, callback_data], ...]} sends a message (buttons as an
     inline keyboard); {"delete": [message ids]} deletes messages from the chat;

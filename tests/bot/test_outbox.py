@@ -1,4 +1,4 @@
-"""The durable outbox and its worker (DESIGN.md principle 5), against real providers on loopback:
+"""The durable outbox and its worker (ARCHITECTURE.md principle 5), against real providers on loopback:
 an SMTP sink and a fake Twilio REST API. An outage delays a message, never loses or doubles it;
 every attempt is recorded; nothing identifying is left behind or logged."""
 

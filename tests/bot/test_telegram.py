@@ -99,7 +99,7 @@ def test_unconfigured_telegram_answers_503(make_app, updates):
 @pytest.mark.parametrize("body", [b"not json", b"[]", b'{"no_update_id": 1}', b'{"update_id": 1e100}',
                                   b"[" * 100_000 + b"]" * 100_000])  # too deep to parse: RecursionError
 def test_a_body_that_is_not_an_update_gets_200_and_is_ignored(app, person, body):
-    # INTERFACES.md: always 200 for a valid secret (Telegram would retry anything else forever).
+    # The README's contract: always 200 for a valid secret (Telegram would retry anything else forever).
     response = person.client.post("/webhooks/telegram", data=body, content_type="application/json",
                                   headers={"X-Telegram-Bot-Api-Secret-Token": SECRET})
     assert response.status_code == 200 and "Update" in response.get_json()["ignored"]

@@ -23,7 +23,7 @@ def conversation_row(app, channel="sms") -> Conversation:
 
 
 def test_twilio_validator_matches_the_published_vector():
-    """Guards our reading of Twilio's scheme (DESIGN.md, from twilio-python's own tests)."""
+    """Guards our reading of Twilio's scheme (the vector from twilio-python's own tests)."""
     params = {"CallSid": "CA1234567890ABCDE", "Caller": "+14158675309", "Digits": "1234",
               "From": "+14158675309", "To": "+18005551212"}
     url = "https://mycompany.com/myapp.php?foo=1&bar=2"
