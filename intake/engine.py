@@ -7,7 +7,7 @@ and sends the replies.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from datetime import timedelta
 from typing import Callable, Mapping
@@ -18,6 +18,7 @@ from intake import flows
 from intake.flows import END, KEYWORDS, LANGUAGE, MENU, RESUME, Choice, Step, find_step, qualified
 from i18n.text import N_, Keyword, Option, Outbound, Text
 from intake.messages import Inbound
+from intake.ports import Directory
 from intake.prompts import BUILDERS
 from intake.state import State
 from intake.validators import VALIDATORS, Invalid
@@ -37,7 +38,7 @@ class Context:
     timeout: timedelta = timedelta(minutes=30)
     # Directory look-ups for the report flow (organisations, places, emergency contacts); None
     # when the deployment has no directory yet, and the report flow then says it is unavailable.
-    directory: object | None = None
+    directory: Directory | None = None
     # A fresh receipt number the host drew for this message, used if a report is sent now.
     receipt: str | None = None
     # first message -> the language it is probably written in (among those offered), or None.
@@ -48,25 +49,31 @@ class Context:
         return self.languages[0]
 
 
-@dataclass(frozen=True)
-class Ended:
-    """Effect: the person ended the conversation; the host erases what it kept of it."""
+class Effect:
+    """Something the host must do because of a step; each kind has exactly one applier there
+    (bot.channels.inbox.APPLIERS)."""
 
 
 @dataclass(frozen=True)
-class SubmitReport:
-    """Effect: file this report (the draft's answers) under this receipt number."""
+class Ended(Effect):
+    """The person ended the conversation; the host erases what it kept of it."""
+
+
+@dataclass(frozen=True)
+class SubmitReport(Effect):
+    """File this report (the draft's answers) under this receipt number."""
 
     answers: dict
     receipt: str
 
 
 @dataclass(frozen=True)
-class Wipe:
-    """Effect: a sensitive flow ended; delete its messages (both ways) from the person's phone."""
+class Wipe(Effect):
+    """A sensitive flow ended: its messages (both ways) go from the person's phone, and what the
+    host kept of them goes too."""
 
 
-@dataclass
+@dataclass(frozen=True)
 class Result:
     """The outcome of one step. `state.position is None` means no conversation is open.
 
@@ -75,7 +82,7 @@ class Result:
 
     state: State
     replies: list[Outbound]
-    effects: list[object] = field(default_factory=list)
+    effects: tuple[Effect, ...] = ()
     inbound_sensitive: bool = False
     replies_sensitive: bool = False
 
@@ -108,7 +115,7 @@ class _Turn:
         self.ctx = ctx
         self.parts: list[Text] = []
         self.options: tuple[Option, ...] = ()
-        self.effects: list[object] = []
+        self.effects: list[Effect] = []
 
     @property
     def lang(self) -> str:
@@ -254,7 +261,7 @@ class _Turn:
 
     def result(self) -> Result:
         replies = [Outbound(tuple(self.parts), self.options)] if self.parts else []
-        return Result(self.state, replies, self.effects)
+        return Result(self.state, replies, tuple(self.effects))
 
 
 def step(state: State | None, inbound: Inbound, ctx: Context) -> Result:
@@ -262,11 +269,9 @@ def step(state: State | None, inbound: Inbound, ctx: Context) -> Result:
     was_sensitive = _sensitive(state)
     result = _step(state, inbound, ctx)
     is_sensitive = _sensitive(result.state)
-    result.inbound_sensitive = was_sensitive or is_sensitive
-    result.replies_sensitive = is_sensitive
-    if was_sensitive and not is_sensitive:
-        result.effects.append(Wipe())
-    return result
+    wipe = (Wipe(),) if was_sensitive and not is_sensitive else ()
+    return replace(result, effects=result.effects + wipe, inbound_sensitive=was_sensitive or is_sensitive,
+                   replies_sensitive=is_sensitive)
 
 
 def _step(state: State | None, inbound: Inbound, ctx: Context) -> Result:

@@ -23,7 +23,7 @@ from bot.delivery.worker import deliver_after_commit
 from storage.directory_lookup import DirectoryLookup
 from i18n.render import Rendered
 from intake import engine
-from intake.engine import Ended, SubmitReport, Wipe
+from intake.engine import Effect, Ended, SubmitReport, Wipe
 from intake.messages import Inbound
 from storage import conversations, sealing
 
@@ -87,6 +87,32 @@ def receive(runtime, inbound: Inbound, *, address: str | None = None, button: st
             secrets = sealing.receipt_secrets(receipt, runtime.vault.receipt_pepper)
 
 
+@dataclass(frozen=True)
+class _Work:
+    """What an effect's applier may use: this message's transaction and where it came from."""
+
+    session: Session
+    runtime: object
+    conversation: object
+    directory: DirectoryLookup
+    inbound: Inbound
+    address: str | None
+    receipt: sealing.ReceiptSecrets | None
+
+
+def _file_report(work: _Work, effect: SubmitReport) -> None:
+    filing.file(work.session, work.runtime, work.directory, effect, address=work.address,
+                channel=work.inbound.channel, now=work.inbound.received_at, receipt=work.receipt)
+
+
+# One applier for each kind of effect the engine emits (tests/intake check that none is missing).
+APPLIERS: dict[type[Effect], Callable[[_Work, Effect], None]] = {
+    Ended: lambda work, _effect: conversations.erase_conversation(work.session, work.conversation),
+    Wipe: lambda work, _effect: conversations.unlink_handled(work.session, work.conversation),
+    SubmitReport: _file_report,
+}
+
+
 def _handle(session: Session, runtime, inbound: Inbound, address: str | None, button: str | None,
             receipt: str, secrets: sealing.ReceiptSecrets | None) -> Handled:
     conversation = conversations.lock_conversation(session, inbound.channel, inbound.sender_key,
@@ -108,14 +134,9 @@ def _handle(session: Session, runtime, inbound: Inbound, address: str | None, bu
 
     conversations.save_state(runtime.vault, conversation, result.state)
     conversation.turns += 1
+    work = _Work(session, runtime, conversation, directory, inbound, address, secrets)
     for effect in result.effects:
-        if isinstance(effect, Ended):
-            conversations.erase_conversation(session, conversation)
-        elif isinstance(effect, Wipe):
-            conversations.unlink_handled(session, conversation)
-        elif isinstance(effect, SubmitReport):
-            filing.file(session, runtime, directory, effect, address=address, channel=inbound.channel,
-                        now=inbound.received_at, receipt=secrets)
+        APPLIERS[type(effect)](work, effect)
     if inbound.provider_id:
         conversations.record_handled(session, runtime.vault, conversation, inbound.provider_id,
                                      inbound.received_at, [_to_json(reply) for reply in replies],

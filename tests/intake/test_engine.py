@@ -329,4 +329,19 @@ def test_changing_language_mid_report_is_not_the_end_of_it():
 def test_menu_turns_are_not_sensitive(chat):
     at_menu(chat)
     chat.send("help")
-    assert not chat.result.inbound_sensitive and not chat.result.replies_sensitive and chat.result.effects == []
+    assert not chat.result.inbound_sensitive and not chat.result.replies_sensitive and chat.result.effects == ()
+
+
+def test_every_kind_of_effect_has_exactly_one_applier():
+    from bot.channels.inbox import APPLIERS
+    from intake.engine import Effect
+
+    kinds = set(Effect.__subclasses__())
+    assert kinds == set(APPLIERS) and len(kinds) == 3
+
+
+
+def test_the_fake_directory_fits_the_engines_port():
+    from intake.ports import Directory
+
+    assert isinstance(FakeDirectory(), Directory) and not isinstance(object(), Directory)
