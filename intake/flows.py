@@ -13,7 +13,8 @@ keeps the two in step.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field as dataclass_field
+from typing import Mapping
 
 from i18n.text import N_, P_, Text
 
@@ -40,6 +41,33 @@ class Choice:
 
 
 @dataclass(frozen=True)
+class Field:
+    """What a step's answer is in the filed report; its name is the step's `store`.
+
+    `label` is what the portal calls it. `column` names the clear routing column that keeps it
+    (`storage.models.Report`: routing, deadlines and counts read it without a key); a field with
+    no column is sealed in the report's content, which only the receiving organisation and the
+    receipt can open. `words` are the portal's words for coded answers where the step's choice
+    labels (the reporter's own words: "Me") do not fit. `only_if` = (field, value): the answer is
+    filed only when that other field was filed with that value (a number only with consent), so
+    an answer the person later took back is never sent."""
+
+    label: Text
+    column: str | None = None
+    words: Mapping[str, Text] = dataclass_field(default_factory=dict)
+    only_if: tuple[str, str] | None = None
+
+
+@dataclass(frozen=True)
+class Review:
+    """A step's line in the review before sending: `line`'s {value} is filled by the summary
+    named `value` (`intake.prompts.SUMMARIES`; "choice" says the chosen option's label)."""
+
+    line: Text
+    value: str = "choice"
+
+
+@dataclass(frozen=True)
 class Step:
     """One question.
 
@@ -50,7 +78,9 @@ class Step:
     - append: typed answers accumulate in a list (several SMS), `again` is said after each;
     - goto alone: an information step that shows its prompt and moves straight on;
     - params: the name of a builder in `intake.prompts` that fills the prompt's placeholders;
-    - edit_label: the step is one of the answers the review lets the person change.
+    - edit_label: the step is one of the answers the review lets the person change;
+    - field: what the answer is in the filed report (`intake.report` derives the report's schema
+      from these); review: its line in the review before sending.
     `action` names a step-level effect of answering (e.g. "set_language").
     """
 
@@ -66,6 +96,8 @@ class Step:
     again: Text | None = None
     params: str | None = None
     edit_label: Text | None = None
+    field: Field | None = None
+    review: Review | None = None
 
     @property
     def is_choice(self) -> bool:
@@ -114,10 +146,12 @@ def _yes_no(yes: str, no: str, unknown: str | None = None) -> tuple[Choice, ...]
 
 
 # The report flow (issue 3). Short, because every SMS costs the sender money; anonymous by default;
-# nothing in it names abuse or PSEA, in case someone else reads the phone.
+# nothing in it names abuse or PSEA, in case someone else reads the phone. Each answer's `field`
+# is what it becomes in the filed report (intake/report.py); `review` is its line before sending.
 REPORT = Flow("report", requires="directory", sensitive=True, steps=(
     Step("danger", Text(N_("Are you in danger right now?")), store="danger",
-         choices=_yes_no(yes="report.emergency", no="report.organisation")),
+         choices=_yes_no(yes="report.emergency", no="report.organisation"),
+         field=Field(Text(N_("In danger when reporting")))),
     Step("emergency", Text(N_("If you need help now, contact:\n{contacts}")), params="emergency",
          goto="report.organisation"),
     Step("organisation", Text(N_("Which organisation does the person you are reporting work for? "
@@ -125,43 +159,64 @@ REPORT = Flow("report", requires="directory", sensitive=True, steps=(
          validator="organisation", store="organisation", goto="report.organisation_confirm",
          choices=(Choice("unknown", Text(N_("I don't know")), "report.account",
                          P_("answers", "don't know|dont know")),),
-         edit_label=Text(N_("Organisation"))),
+         edit_label=Text(N_("Organisation")),
+         field=Field(Text(N_("Organisation named")), column="named_organisation_id"),
+         review=Review(Text(N_("Organisation: {value}")), "organisation")),
     Step("organisation_confirm", Text(N_("Is it {organisation}?")), params="organisation", store="send_to_them",
          choices=(Choice("yes", Text(N_("Yes")), "report.account", P_("answers", "yes|y")),
                   Choice("avoid", Text(N_("Yes, but do not send this to them")), "report.account"),
-                  Choice("retype", Text(N_("No, I will type it again")), "report.organisation"))),
+                  Choice("retype", Text(N_("No, I will type it again")), "report.organisation")),
+         field=Field(Text(N_("May it be sent to that organisation")), words={
+             "yes": Text(N_("Yes")),
+             "avoid": Text(N_("No: the reporter asked that it not be sent to them"))})),
     Step("account", Text(N_("What happened? Write it in your own words. You can send several messages.")),
          validator="free_text", store="account", append=True,
          again=Text(N_("Received. Send more, or choose below when you have finished.")),
          choices=(Choice("done", Text(N_("I have finished")), "report.when", P_("answers", "done|finished"),
                          requires="account", missing=Text(N_("Please tell us what happened first."))),),
-         edit_label=Text(N_("Add to what happened"))),
+         edit_label=Text(N_("Add to what happened")),
+         field=Field(Text(N_("What happened"))),
+         review=Review(Text(N_("Messages about what happened: {value}")), "count")),
     Step("when", Text(N_("When did it happen?")), store="when", edit_label=Text(N_("When")), choices=(
         Choice("this_week", Text(N_("This week")), "report.where"),
         Choice("this_month", Text(N_("This month")), "report.where"),
         Choice("this_year", Text(N_("This year")), "report.where"),
         Choice("earlier", Text(N_("Before this year")), "report.where"),
         Choice("unknown", Text(N_("I don't know")), "report.where", P_("answers", "don't know|dont know")),
-    )),
+    ), field=Field(Text(N_("When it happened")), column="incident_period"),
+        review=Review(Text(N_("When: {value}")))),
     Step("where", Text(N_("Where did it happen? Type the township or town.")),
          validator="township", store="where", goto="report.affected", edit_label=Text(N_("Where")),
-         choices=(Choice("skip", Text(N_("Skip this question")), "report.affected", P_("answers", "skip")),)),
+         choices=(Choice("skip", Text(N_("Skip this question")), "report.affected", P_("answers", "skip")),),
+         field=Field(Text(N_("Where it happened")), column="township_pcode"),
+         review=Review(Text(N_("Where: {value}")), "place")),
     Step("affected", Text(N_("Who was affected?")), store="affected", edit_label=Text(N_("Who was affected")),
          choices=(Choice("self", Text(N_("Me")), "report.child"),
-                  Choice("other", Text(N_("Someone else")), "report.child"))),
+                  Choice("other", Text(N_("Someone else")), "report.child")),
+         field=Field(Text(N_("Who was affected")), column="affected", words={
+             "self": Text(N_("The person reporting")), "other": Text(N_("Someone else"))}),
+         review=Review(Text(N_("Who was affected: {value}")))),
     Step("child", Text(N_("Was anyone affected under 18?")), store="child", edit_label=Text(N_("Anyone under 18")),
-         choices=_yes_no(yes="report.contact", no="report.contact", unknown="report.contact")),
+         choices=_yes_no(yes="report.contact", no="report.contact", unknown="report.contact"),
+         field=Field(Text(N_("Anyone under 18")), column="child_involved"),
+         review=Review(Text(N_("Anyone under 18: {value}")))),
     Step("contact", Text(N_("May the organisation contact you about this?")), store="contact",
          edit_label=Text(N_("Contact")),
          choices=(Choice("no", Text(N_("No")), "report.review", P_("answers", "no|n")),
-                  Choice("yes", Text(N_("Yes")), "report.contact_how", P_("answers", "yes|y")))),
+                  Choice("yes", Text(N_("Yes")), "report.contact_how", P_("answers", "yes|y"))),
+         field=Field(Text(N_("May the organisation make contact")), column="contact_allowed"),
+         review=Review(Text(N_("Contact: {value}")), "contact")),
     Step("contact_how", Text(N_("How may they contact you?")), store="contact_how", choices=(
         Choice("this_number", Text(N_("On this number")), "report.review"),
         Choice("other_number", Text(N_("On another number")), "report.contact_number"),
         Choice("receipt_only", Text(N_("Only through my receipt number")), "report.review"),
-    )),
+    ), field=Field(Text(N_("How to make contact")), only_if=("contact", "yes"), words={
+        "this_number": Text(N_("On the number or chat they wrote from")),
+        "other_number": Text(N_("On another number")),
+        "receipt_only": Text(N_("Only through the receipt number (follow-up messages)"))})),
     Step("contact_number", Text(N_("Type the phone number they may use.")), validator="phone",
-         store="contact_number", goto="report.review"),
+         store="contact_number", goto="report.review",
+         field=Field(Text(N_("Contact number")), only_if=("contact_how", "other_number"))),
     Step("review", Text(N_("Please check:\n{summary}")), params="review", choices=(
         Choice("send", Text(N_("Send")), "report.sent", P_("answers", "send"), action="submit"),
         Choice("change", Text(N_("Change an answer")), "report.change", P_("answers", "change")),
@@ -235,6 +290,8 @@ def check_flows() -> None:
                 raise KeyError(f"{flow.name}.{step.name}: unknown validator {step.validator}")
             if step.validator and not step.store:
                 raise ValueError(f"{flow.name}.{step.name}: a validator needs a draft field to store")
+            if (step.field or step.review) and not step.store:
+                raise ValueError(f"{flow.name}.{step.name}: a report field needs the draft field it files")
 
 
 check_flows()

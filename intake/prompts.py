@@ -3,10 +3,14 @@ step names its builder in `params`). They return strings or `Text`, which render
 
 from __future__ import annotations
 
-from typing import Callable
+from dataclasses import replace
+from typing import TYPE_CHECKING, Callable
 
 from i18n.text import N_, Digits, Text
 from intake.state import State
+
+if TYPE_CHECKING:
+    from intake.flows import Step
 
 
 def format_receipt(receipt: str) -> str:
@@ -47,17 +51,23 @@ def _contact(draft: dict) -> object:
     return choice_label("report", "contact_how", draft.get("contact_how"))
 
 
+# How a review line says a step's answer (a step's `review.value` names one): (flow, step, state).
+SUMMARIES: dict[str, Callable[[str, Step, State], object]] = {
+    "choice": lambda flow, step, state: choice_label(flow, step.name, state.draft.get(step.store)),
+    "count": lambda flow, step, state: len(state.draft.get(step.store, [])),
+    "place": lambda flow, step, state: _place(state.draft.get(step.store), state.lang),
+    "organisation": lambda flow, step, state: _organisation(state.draft),
+    "contact": lambda flow, step, state: _contact(state.draft),
+}
+
+
 def review(state: State, ctx) -> dict:
-    draft = state.draft
-    lines = (
-        Text(N_("Organisation: {value}"), {"value": _organisation(draft)}),
-        Text(N_("Messages about what happened: {value}"), {"value": len(draft.get("account", []))}),
-        Text(N_("When: {value}"), {"value": choice_label("report", "when", draft.get("when"))}),
-        Text(N_("Where: {value}"), {"value": _place(draft.get("where"), state.lang)}),
-        Text(N_("Who was affected: {value}"), {"value": choice_label("report", "affected", draft.get("affected"))}),
-        Text(N_("Anyone under 18: {value}"), {"value": choice_label("report", "child", draft.get("child"))}),
-        Text(N_("Contact: {value}"), {"value": _contact(draft)}),
-    )
+    """The review before sending: one line for each step of the flow that declares one."""
+    from intake.flows import FLOWS
+
+    flow = FLOWS[state.position.partition(".")[0]] if state.position else FLOWS["report"]
+    lines = tuple(replace(step.review.line, params={"value": SUMMARIES[step.review.value](flow.name, step, state)})
+                  for step in flow.steps if step.review)
     return {"summary": lines}
 
 

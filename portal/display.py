@@ -1,7 +1,8 @@
 """Turning stored values into words on a page: report fields, codes, and times.
 
-Report content is whatever the intake flow stored; known keys get readable labels in the flow's
-order, any other key is shown too (under its own name), so nothing a reporter said is hidden.
+A report's fields are the report flow's (`intake.report`): each shown once, in the flow's order,
+whether it was sealed or kept in a clear column, with its label from the catalogs; any content key
+the schema does not know is shown too (under its own name), so nothing a reporter said is hidden.
 Templates escape every value.
 """
 
@@ -11,38 +12,58 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from bot.runtime import current_runtime
+from i18n.text import Text
+from intake.report import FIELDS, shown
 
-# The report flow's answers (intake/flows.py `store=` names), in the order they are asked.
-CONTENT_LABELS = {
-    "danger": "In danger when reporting",
-    "organisation": "Organisation named",
-    "send_to_them": "May it be sent to that organisation",
-    "account": "What happened",
-    "when": "When it happened",
-    "where": "Where it happened",
-    "affected": "Who was affected",
-    "child": "Anyone under 18",
-    "contact": "May the organisation make contact",
-    "contact_how": "How to make contact",
-    "contact_number": "Contact number",
+# The portal is in English for now; its labels go through the same catalogs as the bot's words.
+PORTAL_LANGUAGE = "en"
+
+
+def _township(report, named, township) -> str | None:
+    if township is not None:
+        return f"{township.name_en}, {township.state_name_en} ({township.pcode})"
+    return report.township_pcode or report.state_pcode
+
+
+# How a clear column's value reads as the answer it keeps (`intake.flows.Field.column`).
+COLUMN_VALUES = {
+    "named_organisation_id": lambda report, named, township: f"{named.name} ({named.acronym})" if named else None,
+    "township_pcode": _township,
 }
+
+
+def _clear(report, named, township) -> dict[str, object]:
+    """The clear fields' answers, field name -> value (a yes/no column as the flow's "yes"/"no")."""
+    answers = {}
+    for field in FIELDS:
+        if field.sealed:
+            continue
+        resolve = COLUMN_VALUES.get(field.column)
+        value = resolve(report, named, township) if resolve else getattr(report, field.column)
+        answers[field.name] = ("yes" if value else "no") if isinstance(value, bool) else value
+    return answers
+
+
+def in_words(value: object) -> object:
+    """A `Text` in the portal's language; anything else as it is (the template shows it)."""
+    if isinstance(value, Text):
+        return current_runtime().renderer.text(PORTAL_LANGUAGE, value)
+    return value
+
+
+def report_fields(content: dict, report, named=None, township=None) -> list[tuple[str, object]]:
+    """(label, value) for every field of a report once: sealed ones from `content`, clear ones from
+    the report's columns (`named` organisation and `township` looked up by the caller)."""
+    return [(in_words(line.label), in_words(line.value)) for line in shown(content, _clear(report, named, township))]
+
 
 # Stored codes that deserve better than "Preliminary assessment"-style capitalising.
 WORDS = {
-    "self": "The reporter",
-    "other": "Someone else",
     "named": "Sent to the organisation named in the report",
     "unknown_organisation": "Organisation not recognised: sent to the PSEA Network",
     "no_focal_point": "No focal point for that organisation: sent to the PSEA Network",
     "alternate_channel": "Reporter asked not to send it to them: sent to the PSEA Network",
 }
-
-
-def content_fields(content: dict) -> list[tuple[str, object]]:
-    """(label, value) for every key in a report's content: known keys first, in flow order."""
-    known = [key for key in CONTENT_LABELS if key in content]
-    others = sorted(key for key in content if key not in CONTENT_LABELS)
-    return [(CONTENT_LABELS.get(key) or words(key), content[key]) for key in known + others]
 
 
 def words(code: str | None) -> str:

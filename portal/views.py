@@ -12,7 +12,7 @@ from flask import abort, flash, redirect, render_template, url_for
 from bot.runtime import current_runtime, db_session, transaction
 from portal.blueprint import bp
 from portal.current import OVERVIEW_ROLES, REFERRAL_ROLES, current_login, role_required
-from portal.display import content_fields
+from portal.display import report_fields
 from storage.models import Organisation, Report, Township
 from storage.overview import referral_counts
 from storage.reports import acknowledge, audit, find_referral, read_referral, referrals_of
@@ -51,10 +51,10 @@ def referral(case_ref: str):
     with transaction():  # the opening is on record before anything is shown
         audit(db, now=now, action="open_referral", user_id=login.user.id, referral_id=found.id)
     report = db.get(Report, found.report_id)
-    return render_template(
-        "portal/referral.html", referral=found, report=report, fields=content_fields(content), now=now,
-        named=db.get(Organisation, report.named_organisation_id) if report.named_organisation_id else None,
-        township=db.get(Township, report.township_pcode) if report.township_pcode else None)
+    named = db.get(Organisation, report.named_organisation_id) if report.named_organisation_id else None
+    township = db.get(Township, report.township_pcode) if report.township_pcode else None
+    return render_template("portal/referral.html", referral=found, report=report, now=now,
+                           fields=report_fields(content, report, named=named, township=township))
 
 
 @bp.post("/referrals/<case_ref>/acknowledge")

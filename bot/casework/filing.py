@@ -12,6 +12,7 @@ from bot.casework import notifications
 from storage.directory_lookup import DirectoryLookup
 from intake.engine import SubmitReport
 from intake.prompts import choice_label
+from intake.report import CHANNEL, sealed_content
 from intake.routing import ack_deadline, network_of, route
 from storage import reports
 from storage.sealing import ReceiptSecrets
@@ -20,28 +21,12 @@ log = logging.getLogger(__name__)
 
 
 def _content(answers: dict, address: str | None, channel: str) -> dict:
-    """What only the receiving organisation (and the receipt) can read: the account in the
-    person's own words, and the contact details they consented to give."""
-    content = {"account": "\n\n".join(answers.get("account", []))}
-    organisation = answers.get("organisation")
-    if isinstance(organisation, dict):
-        content["organisation named"] = organisation["name"]
-    where = answers.get("where")
-    if isinstance(where, dict):
-        content["place"] = f"{where['name_en']} ({where['pcode']})"
-    content["affected"] = "the person reporting" if answers.get("affected") == "self" else "someone else"
-    if answers.get("contact") == "yes":
-        how = answers.get("contact_how")
-        if how == "this_number" and address:
-            content["contact"] = f"may be contacted on the {channel} address they wrote from: {address}"
-        elif how == "other_number":
-            content["contact"] = f"may be contacted on {answers.get('contact_number')}"
-        else:
-            content["contact"] = "only through the receipt number (follow-up messages)"
-    else:
-        content["contact"] = "does not want to be contacted"
-    if answers.get("danger") == "yes":
-        content["safety"] = "said they were in danger when reporting"
+    """What only the receiving organisation (and the receipt) can read: the sealed fields of the
+    report's schema (the account in the person's own words, the contact details they consented to
+    give) and, when they asked to be contacted where they wrote from, that address."""
+    content = sealed_content(answers)
+    if content.get("contact_how") == "this_number" and address:
+        content.update({"contact_number": address, CHANNEL: channel})
     return content
 
 

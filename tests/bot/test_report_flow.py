@@ -116,7 +116,7 @@ def test_only_the_receiving_organisation_can_open_the_sealed_report(app, phone):
     _, network_key = d.key_holder(app, app.seeded.network, "PSEAN", role="coordinator")
     content = d.read_the_referral(app, dra_key)
     assert content["account"] == "\n\n".join(ACCOUNT)
-    assert content["contact"] == "does not want to be contacted"
+    assert "contact_how" not in content and "contact_number" not in content  # no consent, no contact details
     assert NUMBER not in str(content)
     with pytest.raises(SealError):  # the coordinators get the summary, never the account
         d.read_the_referral(app, network_key)
@@ -235,7 +235,7 @@ def test_contact_on_this_number_is_sealed_in_the_report_only(app, phone):
     phone.say("1")
     _, network_key = d.key_holder(app, app.seeded.network, "PSEAN", role="coordinator")
     content = d.read_the_referral(app, network_key)  # "I don't know" went to the network
-    assert NUMBER in content["contact"]
+    assert content["contact_how"] == "this_number" and content["contact_number"] == NUMBER
 
 
 def test_without_a_directory_reports_are_not_available_yet(make_app):

@@ -1,6 +1,7 @@
-"""Portal fixtures: a small network of organisations with accounts and sealed reports, filed
-through the real storage functions, and a browser stand-in that fills in the portal's forms
-(CSRF token included) the way a person's browser would."""
+"""Portal fixtures: a small network of organisations with accounts and reports filed the way
+production files them (the report flow's answers, in the shapes its validators store, through
+`bot.casework.filing`), and a browser stand-in that fills in the portal's forms (CSRF token
+included) the way a person's browser would."""
 
 from __future__ import annotations
 
@@ -11,9 +12,12 @@ import pyotp
 import pytest
 from sqlalchemy import select
 
+from bot.casework import filing
+from storage.directory_lookup import DirectoryLookup
+from intake.engine import SubmitReport
 from storage import accounts, sealing
 from storage.logins import TOTP_PURPOSE
-from storage.models import User
+from storage.models import Contact, Township, User
 from storage.reports import NewReport, file_report
 from tests.support.portal import PASSWORD, PortalUser, csrf_token  # noqa: F401 (shared with other tests)
 
@@ -43,15 +47,40 @@ class World:
     recovery_keys: dict[str, str] = field(default_factory=dict)
 
 
-def file_test_report(db, runtime, organisation, account: str, *, now, urgent=False, child="no", **content):
+def report_answers(db, organisation: str | None, account: str, *, child="no", where="Botahtaung",
+                   contact_number: str | None = None, danger="no") -> dict:
+    """The draft the report flow leaves when someone answers so: the organisation and the place as
+    its validators store them (the directory's own matching), the account as its messages."""
+    directory = DirectoryLookup(db)
+    answers = {"danger": danger, "account": [account], "when": "this_month", "affected": "other", "child": child,
+               "contact": "no"}
+    answers["organisation"] = directory.match_organisation(organisation) if organisation else "unknown"
+    if organisation:
+        answers["send_to_them"] = "yes"
+    answers["where"] = directory.match_township(where) if where else "skip"
+    if contact_number:
+        answers.update(contact="yes", contact_how="other_number", contact_number=contact_number)
+    return answers
+
+
+def file_test_report(db, runtime, answers: dict, *, now, address="+959450001111", channel="sms") -> str:
+    """File a report as the inbox does when a conversation sends one; returns its case reference."""
+    receipt = sealing.new_receipt()
+    secrets = sealing.receipt_secrets(receipt, runtime.vault.receipt_pepper)
+    return filing.file(db, runtime, DirectoryLookup(db), SubmitReport(answers, receipt), address=address,
+                       channel=channel, now=now, receipt=secrets)
+
+
+def seal_stored_content(db, runtime, organisation, content: dict, *, now) -> str:
+    """A report whose sealed content is exactly `content` (as older versions, or a future one,
+    filed it), stored through the storage layer; returns its case reference."""
     new = NewReport(recipient_organisation_id=organisation.id, route="named",
                     named_organisation_id=organisation.id, incident_period="this_month",
-                    township_pcode="MMR013017", state_pcode="MMR013", child_involved=child, affected="other",
-                    urgent=urgent, contact_allowed=False,
+                    township_pcode="MMR013017", state_pcode="MMR013", child_involved="no", affected="other",
+                    urgent=False, contact_allowed=False,
                     receipt=sealing.receipt_secrets(sealing.new_receipt(), runtime.vault.receipt_pepper),
-                    content={"account": account, "affected": "other", **content})
-    deadline = now + timedelta(hours=12 if urgent else 24)
-    _, referral = file_report(db, new, now=now, ack_deadline=deadline)
+                    content=content)
+    _, referral = file_report(db, new, now=now, ack_deadline=now + timedelta(hours=24))
     return referral.case_ref
 
 
@@ -88,17 +117,25 @@ def world(app, clock) -> World:
         user("caseworker", "caseworker", "SAVE", grant=False)
         user("admin", "admin")
 
+        # Focal points to notify, the network's coordinator, and a place, as a directory has them.
+        for acronym, role in (("SAVE", "focal_point"), ("CARE", "focal_point"), ("PSEAN", "coordinator")):
+            db.add(Contact(organisation_id=organisations[acronym].id, role=role, name=f"{acronym} {role}",
+                           email=f"{role}@{acronym.lower()}.example.org", townships="*", languages="en",
+                           active=True))
+        db.add(Township(pcode="MMR013017", state_pcode="MMR013", state_name_en="Yangon", name_en="Botahtaung",
+                        name_my="ဗိုလ်တထောင်"))
+        db.flush()
+
         for acronym, reports in {
-            "SAVE": [("Qx7 the distribution officer asked for favours", {}),
-                     ("Qx8 a teacher touched my niece <b>not bold</b>", {"urgent": True, "child": "yes",
-                                                                          "contact": "yes",
-                                                                          "contact_number": "+95 9 4500 1234"})],
-            "CARE": [("Qx9 a driver demanded money for a ration card", {})],
-            "PSEAN": [("Qx0 a guard at the camp gate threatened us", {})],
+            "SAVE": [("Qx7 the distribution officer asked for favours", "SAVE", {}),
+                     ("Qx8 a teacher touched my niece <b>not bold</b>", "SAVE",
+                      {"child": "yes", "contact_number": "+95 9 4500 1234"})],
+            "CARE": [("Qx9 a driver demanded money for a ration card", "CARE", {})],
+            "PSEAN": [("Qx0 a guard at the camp gate threatened us", None, {})],  # "I don't know" goes there
         }.items():
             built.case_refs[acronym] = []
-            for account, options in reports:
-                case_ref = file_test_report(db, runtime, organisations[acronym], account, now=now, **options)
+            for account, named, options in reports:
+                case_ref = file_test_report(db, runtime, report_answers(db, named, account, **options), now=now)
                 built.case_refs[acronym].append(case_ref)
                 built.accounts[case_ref] = account
         db.commit()

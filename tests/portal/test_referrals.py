@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from storage import accounts
 from storage.models import AuditEntry, Organisation, Referral, User
-from tests.portal.conftest import PortalUser, file_test_report
+from tests.portal.conftest import PortalUser, seal_stored_content
 
 
 def audit_rows(app) -> list[AuditEntry]:
@@ -68,7 +68,8 @@ def test_opening_a_referral_decrypts_it_and_audits_every_opening(app, client, wo
     # The account, escaped (the reporter's "<b>" is text, not markup), and every other answer.
     assert html.escape(world.accounts[case_ref], quote=False) in page and "<b>not bold</b>" not in page
     assert "What happened" in page and "Contact number" in page and "+95 9 4500 1234" in page
-    assert "Who was affected" in page and "Someone else" in page
+    assert "Who was affected" in page and "Someone else" in page and "On another number" in page
+    assert "<dt>Anyone under 18</dt><dd><span class=\"text\">Yes</span></dd>" in page
     assert f"Referral {case_ref}" in page and "Acknowledge receipt" in page
     assert response.headers["Cache-Control"] == "no-store"
 
@@ -81,17 +82,47 @@ def test_opening_a_referral_decrypts_it_and_audits_every_opening(app, client, wo
     assert world.accounts[case_ref] not in logged and world.emails["save"] not in logged
 
 
+def dt_labels(page: str) -> list[str]:
+    """The labels of the page's report section, in order."""
+    section = page[page.index('<dl class="report">'):]
+    return re.findall(r"<dt>([^<]*)</dt>", section[:section.index("</section>")])
+
+
 def test_unknown_content_keys_are_shown_too(app, client, world, portal_user, clock):
     runtime = app.extensions["intake"]
     with runtime.sessions() as session:
         save = session.execute(select(Organisation).where(Organisation.acronym == "SAVE")).scalar_one()
-        case_ref = file_test_report(session, runtime, save, "Qx5 words", now=clock(),
-                           future_question="an answer <i>kept</i>", messages=["first", "second"])
+        case_ref = seal_stored_content(session, runtime, save, {
+            "account": "Qx5 words", "future_question": "an answer <i>kept</i>", "messages": ["first", "second"]},
+            now=clock())
         session.commit()
     portal_user.login(world.emails["save"])
     page = text_of(client.get(f"/portal/referrals/{case_ref}"))
     assert "<dt>Future question</dt>" in page and "an answer &lt;i&gt;kept&lt;/i&gt;" in page
     assert "<li><span class=\"text\">first</span></li>" in page
+    assert dt_labels(page)[-2:] == ["Future question", "Messages"]  # after the flow's fields
+
+
+def test_a_report_sealed_before_the_schema_shows_each_answer_once(app, client, world, portal_user, clock):
+    """Reports filed before the schema sealed words under their own keys, some of which the clear
+    columns also keep: each is shown once, as the field it was, and none of its words is lost."""
+    runtime = app.extensions["intake"]
+    old = {"account": "Qx4 an older report", "organisation named": "SAVE organisation (SAVE)",
+           "place": "Botahtaung (MMR013017)", "affected": "the person reporting",
+           "contact": "may be contacted on +959450007777", "safety": "said they were in danger when reporting"}
+    with runtime.sessions() as session:
+        save = session.execute(select(Organisation).where(Organisation.acronym == "SAVE")).scalar_one()
+        case_ref = seal_stored_content(session, runtime, save, old, now=clock())
+        session.commit()
+    portal_user.login(world.emails["save"])
+    page = text_of(client.get(f"/portal/referrals/{case_ref}"))
+    labels = dt_labels(page)
+    assert labels == ["In danger when reporting", "Organisation named", "What happened", "When it happened",
+                      "Where it happened", "Who was affected", "Anyone under 18", "May the organisation make contact"]
+    for words in old.values():
+        assert html.escape(words, quote=False) in page
+    for label in labels:
+        assert page.count(f"<dt>{label}</dt>") == 1, label
 
 
 def test_acknowledging_changes_the_status_once(app, client, world, portal_user, clock):
