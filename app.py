@@ -1,5 +1,5 @@
-"""The intake service: `create_app(config=None)`; `python app.py` serves with the outbox worker
-in-process; `app:app` for gunicorn (`gunicorn 'app:app'`)."""
+"""The intake service: `create_app(overrides=None)`; `python app.py` serves with the outbox worker
+in-process (make run); gunicorn 'app:create_app()' (make serve)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import threading
 from flask import Flask
 from flask_wtf.csrf import CSRFProtect
 
-import config as settings
+import config
 from bot import health, limits
 from bot.channels import simulator, telegram, twilio
 from bot.commands import cli
@@ -20,25 +20,28 @@ from bot.runtime import build_runtime, init_app
 from portal import auth, pages
 
 
-def create_app(config: dict | None = None) -> Flask:
-    """Build the app. `config` overrides the environment (tests use it); bad settings raise
-    `config.ConfigError` naming the setting."""
+def create_app(overrides: dict | None = None) -> Flask:
+    """Build the app. `overrides` (setting names as in the environment) win over the environment
+    (tests use them); bad settings raise `config.ConfigError` naming the setting."""
     app = Flask(__name__, instance_relative_config=True)
-    values = settings.load(app.instance_path, overrides=config)
-    app.config.update(values)
+    settings = config.load(app.instance_path, overrides=overrides)
     app.config.update(
+        SECRET_KEY=settings.secret_key,
+        # Webhook bodies are small; anything bigger is not from Twilio or Telegram.
+        MAX_CONTENT_LENGTH=1024 * 1024,
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
-        SESSION_COOKIE_SECURE=values["PUBLIC_BASE_URL"].startswith("https://"),
+        SESSION_COOKIE_SECURE=settings.public_base_url.startswith("https://"),
         # Flask-WTF's extra HTTPS check wants a Referer, which the portal's Referrer-Policy
         # (no-referrer) suppresses; the session-bound token, SameSite=Lax and the portal's
         # Sec-Fetch-Site check protect the forms instead.
         WTF_CSRF_SSL_STRICT=False,
+        **{key: value for key, value in (overrides or {}).items() if key in config.FLASK_KEYS},
     )
     try:
-        runtime = build_runtime(app.config)
+        runtime = build_runtime(settings)
     except ValueError as error:  # unknown language, unreadable data key
-        raise settings.ConfigError(str(error)) from None
+        raise config.ConfigError(str(error)) from None
     init_app(app, runtime)
     register_error_handlers(app)
     csrf = CSRFProtect(app)
@@ -47,19 +50,19 @@ def create_app(config: dict | None = None) -> Flask:
         csrf.exempt(blueprint)
     for blueprint in (twilio.bp, telegram.bp, health.bp, simulator.bp, pages.bp):
         app.register_blueprint(blueprint)
-    _limit_unsigned_routes(app)
+    _limit_unsigned_routes(app, settings)
     cli.register(app)
     return app
 
 
-def _limit_unsigned_routes(app: Flask) -> None:
+def _limit_unsigned_routes(app: Flask, settings: config.Settings) -> None:
     """Per-address limits on what anyone can post without a signature: passwords and TOTP codes
     (each try costs an Argon2 derivation), and simulator messages (each can file a report)."""
-    limiter = limits.init_limits(app)
+    limiter = limits.init_limits(app, settings)
     for endpoint in ("portal.login", "portal.totp"):
-        limits.limit_posts(app, limiter, endpoint, app.config["PORTAL_LOGIN_LIMIT"], message=auth.THROTTLED,
+        limits.limit_posts(app, limiter, endpoint, settings.portal_login_limit, message=auth.THROTTLED,
                            on_breach=auth.throttled)
-    limits.limit_posts(app, limiter, "simulator.message", app.config["SIMULATOR_LIMIT"],
+    limits.limit_posts(app, limiter, "simulator.message", settings.simulator_limit,
                        message="too many messages from this address; wait a minute, then try again")
 
 
@@ -80,25 +83,26 @@ def main() -> None:
     try:
         # The try-it server: the simulator is on by default, but only on a loopback address.
         application = create_app({"SIMULATOR_ENABLED": os.environ.get("SIMULATOR_ENABLED") or "auto"})
-    except settings.ConfigError as error:
+    except config.ConfigError as error:
         sys.exit(f"configuration error: {error}")
-    _say_where_the_simulator_is(application.config)
-    if application.config["OUTBOX_WORKER"]:
+    settings = application.extensions["intake"].settings
+    _say_where_the_simulator_is(settings)
+    if settings.outbox_worker:
         worker = OutboxWorker(application.extensions["intake"])
         threading.Thread(target=worker.run, args=(threading.Event(),), name="outbox", daemon=True).start()
-    application.run(host=application.config["HOST"], port=application.config["PORT"], threaded=True)
+    application.run(host=settings.host, port=settings.port, threaded=True)
 
 
-def _say_where_the_simulator_is(config: dict) -> None:
+def _say_where_the_simulator_is(settings: config.Settings) -> None:
     log = logging.getLogger("app")
-    if config["SIMULATOR_ENABLED"] and not config["SIMULATOR_LOCAL_ONLY"]:
+    if settings.simulator_enabled and not settings.simulator_local_only:
         log.warning("the simulator is open to anyone who can reach %s:%s (SIMULATOR_ENABLED=1): "
-                    "it files real reports without a login", config["HOST"], config["PORT"])
-    elif config["SIMULATOR_ENABLED"]:
-        log.info("simulator: http://%s:%s/simulator (this machine only)", config["HOST"], config["PORT"])
+                    "it files real reports without a login", settings.host, settings.port)
+    elif settings.simulator_enabled:
+        log.info("simulator: http://%s:%s/simulator (this machine only)", settings.host, settings.port)
     elif os.environ.get("SIMULATOR_ENABLED") is None:
         log.info("the simulator is off: HOST %s is not a loopback address (SIMULATOR_ENABLED=1 turns it on)",
-                 config["HOST"])
+                 settings.host)
 
 
 if __name__ == "__main__":

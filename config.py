@@ -10,7 +10,10 @@ import ipaddress
 import os
 import re
 import secrets
+from dataclasses import dataclass, fields
+from datetime import datetime
 from pathlib import Path
+from typing import Callable
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from limits import parse_many
@@ -18,6 +21,75 @@ from limits import parse_many
 
 class ConfigError(ValueError):
     """A setting has a value the service cannot use; the message names it and says why."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every setting of the service, parsed and checked. A field is the environment variable of
+    the same name in capitals (the README's configuration table lists them, and a test holds the
+    two together); `simulator_local_only` alone is derived, not set."""
+
+    host: str
+    port: int
+    public_base_url: str
+    database_url: str
+    secret_key: str
+    data_key_file: str
+    twilio_account_sid: str | None
+    twilio_auth_token: str | None
+    twilio_from_number: str | None
+    twilio_api_base_url: str | None
+    telegram_bot_token: str | None
+    telegram_webhook_secret: str | None
+    telegram_wipe_messages: bool
+    telegram_api_base_url: str
+    smtp_host: str | None
+    smtp_port: int
+    smtp_user: str | None
+    smtp_password: str | None
+    smtp_from: str
+    smtp_starttls: bool
+    languages: tuple[str, ...]
+    service_name: str
+    simulator_enabled: bool
+    simulator_local_only: bool
+    conversation_timeout_minutes: int
+    max_inbound_chars: int
+    sms_reply_mode: str
+    ack_deadline_hours: int
+    urgent_ack_deadline_hours: int
+    timezone: str
+    outbox_worker: bool
+    outbox_max_attempts: int
+    outbox_backoff_seconds: int
+    outbox_backoff_cap_seconds: int
+    # Portal logins: consecutive failures (password or TOTP) before an account is locked, for how
+    # long, and the absolute lifetime of a logged-in session.
+    portal_lockout_attempts: int
+    portal_lockout_minutes: int
+    portal_session_hours: int
+    # How long the digest of a handled provider message id is kept: a captured, validly signed
+    # request replayed within this window is recognised (Twilio's signatures never expire).
+    replay_window_days: int
+    # Longest wait for the database (connecting, one statement, a lock, a pooled connection):
+    # well under the 15 s Twilio waits, so that a stalled database gets a 503 it can retry.
+    database_timeout_seconds: int
+    # /healthz reports an SQLite database's disk as almost full below this much free space.
+    health_min_free_mb: int
+    # Per client address (moving window): wrong passwords and codes at the portal, and messages
+    # to the simulator. Shared between processes when ratelimit_storage_uri names a Redis.
+    portal_login_limit: str
+    simulator_limit: str
+    ratelimit_storage_uri: str
+    # Reverse proxies in front of the server that append to X-Forwarded-For: the client address
+    # is read that many hops back (0: the address that connected is the client).
+    trusted_proxies: int
+    # Only for tests and embedders: the service's clock (None: the real one).
+    clock: Callable[[], datetime] | None = None
+
+
+# Keys `create_app(config=...)` passes to Flask as they are, not settings of the service.
+FLASK_KEYS = {"TESTING"}
 
 
 def _flag(value: str | None, default: bool) -> bool:
@@ -79,14 +151,19 @@ def _secret_file(path: Path, nbytes: int) -> str:
 
 
 def load(instance_path: str | os.PathLike, environ: dict | None = None,
-         overrides: dict | None = None) -> dict:
-    """Build the Flask config dict from the environment plus explicit overrides.
+         overrides: dict | None = None) -> Settings:
+    """The settings, from the environment plus explicit overrides.
 
-    Overrides (from `create_app(config=...)`, used by tests) win over the environment and
-    are validated the same way.
+    Overrides (from `create_app(config=...)`, used by tests) win over the environment and are
+    validated the same way; a key that names no setting is an error (a typo would otherwise do
+    nothing). CLOCK (tests) sets the clock; FLASK_KEYS are Flask's own, and left to it.
     """
     env = dict(os.environ if environ is None else environ)
     overrides = dict(overrides or {})
+    known = {field.name.upper() for field in fields(Settings)} - {"SIMULATOR_LOCAL_ONLY"}
+    unknown = sorted(set(overrides) - known - FLASK_KEYS)
+    if unknown:
+        raise ConfigError(f"no such setting: {', '.join(unknown)} (the README's configuration table lists them)")
     instance = Path(instance_path)
 
     def get(name: str, default: str | None = None) -> str | None:
@@ -130,9 +207,9 @@ def load(instance_path: str | os.PathLike, environ: dict | None = None,
     requested = overrides.get("LANGUAGES")
     if not isinstance(requested, (list, tuple)):
         requested = (get("LANGUAGES") or "").split(",")
-    languages = [code.strip() for code in requested if code.strip()]
+    languages = tuple(code.strip() for code in requested if code.strip())
 
-    config = {
+    values = {
         "HOST": host,
         "PORT": port,
         "PUBLIC_BASE_URL": (get("PUBLIC_BASE_URL") or f"http://{host}:{port}").rstrip("/"),
@@ -170,32 +247,17 @@ def load(instance_path: str | os.PathLike, environ: dict | None = None,
         "OUTBOX_BACKOFF_SECONDS": _int("OUTBOX_BACKOFF_SECONDS", get("OUTBOX_BACKOFF_SECONDS"), 15, minimum=1),
         "OUTBOX_BACKOFF_CAP_SECONDS": _int(
             "OUTBOX_BACKOFF_CAP_SECONDS", get("OUTBOX_BACKOFF_CAP_SECONDS"), 3600, minimum=1),
-        # Portal logins: consecutive failures (password or TOTP) before an account is locked,
-        # for how long, and the absolute lifetime of a logged-in session.
         "PORTAL_LOCKOUT_ATTEMPTS": _int("PORTAL_LOCKOUT_ATTEMPTS", get("PORTAL_LOCKOUT_ATTEMPTS"), 5, minimum=1),
         "PORTAL_LOCKOUT_MINUTES": _int("PORTAL_LOCKOUT_MINUTES", get("PORTAL_LOCKOUT_MINUTES"), 15, minimum=1),
-        # How long the digest of a handled provider message id is kept: a captured, validly signed
-        # request replayed within this window is recognised (Twilio's signatures never expire).
         "REPLAY_WINDOW_DAYS": _int("REPLAY_WINDOW_DAYS", get("REPLAY_WINDOW_DAYS"), 400, minimum=1),
         "PORTAL_SESSION_HOURS": _int("PORTAL_SESSION_HOURS", get("PORTAL_SESSION_HOURS"), 8, minimum=1),
-        # Longest wait for the database (connecting, one statement, a lock, a pooled connection):
-        # well under the 15 s Twilio waits, so that a stalled database gets a 503 it can retry.
         "DATABASE_TIMEOUT_SECONDS": _int("DATABASE_TIMEOUT_SECONDS", get("DATABASE_TIMEOUT_SECONDS"), 5,
                                          minimum=1),
-        # /healthz reports an SQLite database's disk as almost full below this much free space.
         "HEALTH_MIN_FREE_MB": _int("HEALTH_MIN_FREE_MB", get("HEALTH_MIN_FREE_MB"), 64),
-        # Per client address (moving window): wrong passwords and codes at the portal, and
-        # messages to the simulator. Shared between processes when RATELIMIT_STORAGE_URI is set.
         "PORTAL_LOGIN_LIMIT": _rate_limit("PORTAL_LOGIN_LIMIT", get("PORTAL_LOGIN_LIMIT", "10 per minute; 100 per hour")),
         "SIMULATOR_LIMIT": _rate_limit("SIMULATOR_LIMIT", get("SIMULATOR_LIMIT", "30 per minute; 300 per hour")),
         "RATELIMIT_STORAGE_URI": get("RATELIMIT_STORAGE_URI", "memory://"),
-        # Reverse proxies in front of the server that append to X-Forwarded-For: the client
-        # address is read that many hops back (0: the address that connected is the client).
         "TRUSTED_PROXIES": _int("TRUSTED_PROXIES", get("TRUSTED_PROXIES"), 0),
-        # Webhook bodies are small; anything bigger is not from Twilio or Telegram.
-        "MAX_CONTENT_LENGTH": 1024 * 1024,
+        "CLOCK": overrides.get("CLOCK"),
     }
-    # Keys only tests or embedders use (TESTING, clocks) pass through untouched.
-    for key, value in overrides.items():
-        config.setdefault(key, value)
-    return config
+    return Settings(**{name.lower(): value for name, value in values.items()})

@@ -17,9 +17,9 @@ bp = Blueprint("health", __name__)
 @bp.get("/healthz")
 def healthz():
     runtime = current_runtime()
-    config = runtime.config
+    settings = runtime.settings
     # Checked first, and without writing: a full disk must not be pushed over the edge.
-    reason = health_probe.disk_reason(runtime.db, config["HEALTH_MIN_FREE_MB"])
+    reason = health_probe.disk_reason(runtime.db, settings.health_min_free_mb)
     if reason:
         return _unhealthy(reason)
     try:
@@ -30,7 +30,7 @@ def healthz():
                 return _unhealthy(reason)
             health_probe.record_write(session, runtime.clock())
     except SQLAlchemyError as error:
-        return _unhealthy(db_failures.reason(error, config["DATABASE_TIMEOUT_SECONDS"]))
+        return _unhealthy(db_failures.reason(error, settings.database_timeout_seconds))
     return jsonify({"status": "ok", "database": "ok", "outbox_pending": pending, "outbox_failed": failed})
 
 

@@ -16,14 +16,16 @@ from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from config import Settings
 
-def init_limits(app: Flask) -> Limiter:
+
+def init_limits(app: Flask, settings: Settings) -> Limiter:
     """A limiter for this app (each app its own counts), reading client addresses through the
     configured number of trusted proxies."""
-    proxies = app.config["TRUSTED_PROXIES"]
+    proxies = settings.trusted_proxies
     if proxies:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)
-    return Limiter(get_remote_address, app=app, storage_uri=app.config["RATELIMIT_STORAGE_URI"],
+    return Limiter(get_remote_address, app=app, storage_uri=settings.ratelimit_storage_uri,
                    strategy="moving-window", headers_enabled=True)
 
 

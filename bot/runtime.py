@@ -14,6 +14,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.delivery.senders import configured_senders
+from config import Settings
 from i18n.catalogs import Catalogs
 from i18n.languages import guess, offered, own_name
 from i18n.render import Renderer
@@ -29,9 +30,9 @@ def utcnow() -> datetime:
 
 @dataclass
 class Runtime:
-    """Everything a request, a CLI command or the worker needs, built from one config."""
+    """Everything a request, a CLI command or the worker needs, built from the settings."""
 
-    config: dict
+    settings: Settings
     db: Engine
     sessions: sessionmaker[Session]
     vault: Vault
@@ -43,7 +44,7 @@ class Runtime:
     @cached_property
     def senders(self) -> dict:
         """Channel -> sender, built once per process: one long-lived HTTP client per provider."""
-        return configured_senders(self.config)
+        return configured_senders(self.settings)
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:
@@ -79,27 +80,27 @@ def after_commit(session: Session, action: Callable[[], None]) -> None:
     session.info.setdefault(_AFTER_COMMIT, []).append(action)
 
 
-def build_runtime(config: dict) -> Runtime:
+def build_runtime(settings: Settings) -> Runtime:
     """Create the runtime; raises `UnknownLanguageError` for a LANGUAGES entry with no catalog."""
     catalogs = Catalogs()
-    languages = offered(config["LANGUAGES"], catalogs.shipped)
-    db = make_engine(config["DATABASE_URL"], timeout=config["DATABASE_TIMEOUT_SECONDS"])
+    languages = offered(settings.languages, catalogs.shipped)
+    db = make_engine(settings.database_url, timeout=settings.database_timeout_seconds)
     return Runtime(
-        config=config,
+        settings=settings,
         db=db,
         sessions=make_session_factory(db),
-        vault=Vault(load_or_create_data_key(config["DATA_KEY_FILE"]), config["SECRET_KEY"]),
+        vault=Vault(load_or_create_data_key(settings.data_key_file), settings.secret_key),
         catalogs=catalogs,
         renderer=Renderer(catalogs, languages, KEYWORDS),
         context=Context(
             languages=languages,
             translate=catalogs.translate,
             language_names={code: own_name(code) for code in languages},
-            service_name=config["SERVICE_NAME"],
-            timeout=timedelta(minutes=config["CONVERSATION_TIMEOUT_MINUTES"]),
+            service_name=settings.service_name,
+            timeout=timedelta(minutes=settings.conversation_timeout_minutes),
             guess_language=partial(guess, offered=languages, translate=catalogs.translate),
         ),
-        clock=config.get("CLOCK") or utcnow,
+        clock=settings.clock or utcnow,
     )
 
 

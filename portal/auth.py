@@ -40,10 +40,10 @@ def _safe_next(value: str | None) -> str | None:
 
 
 def _render_login(*, error: str | None = None, email: str = "", next_: str | None = None, status: int = 200):
-    config = current_runtime().config
+    settings = current_runtime().settings
     return render_template("portal/login.html", error=error, email=email, next=next_,
-                           attempts=config["PORTAL_LOCKOUT_ATTEMPTS"],
-                           minutes=config["PORTAL_LOCKOUT_MINUTES"]), status
+                           attempts=settings.portal_lockout_attempts,
+                           minutes=settings.portal_lockout_minutes), status
 
 
 def throttled(_limit) -> Response:
@@ -74,7 +74,7 @@ def login():
     organisation_key = (logins.open_organisation_key(credentials, password)
                         if correct and credentials.role in REFERRAL_ROLES else None)
     with transaction() as db:
-        user = logins.conclude(db, credentials, correct, now=now, lockout=logins.Lockout.from_config(runtime.config))
+        user = logins.conclude(db, credentials, correct, now=now, lockout=logins.Lockout.from_settings(runtime.settings))
         if user is None:  # the failure count and the audit entries are committed all the same
             # One answer, one status, for every reason: no telling which emails have accounts.
             return _render_login(error=LOGIN_FAILED, email=email, next_=next_, status=401)
@@ -89,7 +89,7 @@ def login():
 
 
 def _lifetime() -> timedelta:
-    return timedelta(hours=current_runtime().config["PORTAL_SESSION_HOURS"])
+    return timedelta(hours=current_runtime().settings.portal_session_hours)
 
 
 def _complete_login(db: Session, user: User, organisation_key: bytes | None, now: datetime,
@@ -150,7 +150,7 @@ def totp():
             return _start_again()
         row, cookie_key, user = pending
         if not logins.check_totp(db, user, request.form.get("code", ""), vault=runtime.vault, now=now,
-                                 lockout=logins.Lockout.from_config(runtime.config)):
+                                 lockout=logins.Lockout.from_settings(runtime.settings)):
             if user.locked_until is not None and now < user.locked_until:
                 # Locked now: this half-finished login is over (the password is needed again).
                 portal_sessions.end(db, row)

@@ -73,7 +73,7 @@ def _template_context():
     return {
         "login": login,
         "home_url": home_for(login.user) if login else url_for("portal.login_form"),
-        "service_name": current_runtime().config["SERVICE_NAME"],
+        "service_name": current_runtime().settings.service_name,
         "referral_roles": REFERRAL_ROLES,
         "overview_roles": OVERVIEW_ROLES,
         "when": display.when,

@@ -77,5 +77,5 @@ def when(moment: datetime | None) -> str:
     """A time in the service's time zone, saying which zone it is."""
     if moment is None:
         return ""
-    zone = current_runtime().config.get("TIMEZONE") or "UTC"
+    zone = current_runtime().settings.timezone or "UTC"
     return f"{moment.astimezone(ZoneInfo(zone)):%d %b %Y, %H:%M} ({zone})"

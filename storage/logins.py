@@ -41,8 +41,8 @@ class Lockout:
     minutes: int
 
     @classmethod
-    def from_config(cls, config) -> "Lockout":
-        return cls(config["PORTAL_LOCKOUT_ATTEMPTS"], config["PORTAL_LOCKOUT_MINUTES"])
+    def from_settings(cls, settings) -> "Lockout":
+        return cls(settings.portal_lockout_attempts, settings.portal_lockout_minutes)
 
 
 @lru_cache(maxsize=4)

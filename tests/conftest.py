@@ -8,6 +8,7 @@ import os
 import secrets
 import shutil
 import xml.etree.ElementTree as ET
+from dataclasses import fields
 from datetime import datetime, timedelta, timezone
 from urllib.parse import urlencode
 
@@ -16,6 +17,7 @@ from sqlalchemy import text
 from twilio.request_validator import RequestValidator
 
 from app import create_app
+from config import Settings
 from storage.db import make_engine
 from storage.migrate import upgrade
 from storage.models import Base
@@ -26,19 +28,8 @@ TWILIO_TOKEN = "test-auth-token-0123456789"
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
 DATABASES = ["sqlite"] + (["postgresql"] if TEST_DATABASE_URL else [])
 
-# Every setting the README lists: cleared so a developer's own environment cannot leak into tests.
-ENVIRONMENT = [
-    "DATABASE_URL", "HOST", "PORT", "PUBLIC_BASE_URL", "SECRET_KEY", "DATA_KEY_FILE",
-    "TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "TWILIO_FROM_NUMBER", "TWILIO_API_BASE_URL",
-    "TELEGRAM_BOT_TOKEN", "TELEGRAM_WEBHOOK_SECRET", "TELEGRAM_API_BASE_URL", "SMTP_HOST", "SMTP_PORT",
-    "SMTP_USER", "SMTP_PASSWORD", "SMTP_FROM", "SMTP_STARTTLS", "DEMO_DATA", "LANGUAGES", "SERVICE_NAME",
-    "SIMULATOR_ENABLED", "CONVERSATION_TIMEOUT_MINUTES", "MAX_INBOUND_CHARS", "SMS_REPLY_MODE",
-    "OUTBOX_WORKER", "OUTBOX_MAX_ATTEMPTS", "OUTBOX_BACKOFF_SECONDS", "OUTBOX_BACKOFF_CAP_SECONDS",
-    "ACK_DEADLINE_HOURS", "URGENT_ACK_DEADLINE_HOURS", "TIMEZONE", "TELEGRAM_WIPE_MESSAGES",
-    "PORTAL_LOCKOUT_ATTEMPTS", "PORTAL_LOCKOUT_MINUTES", "PORTAL_SESSION_HOURS", "REPLAY_WINDOW_DAYS",
-    "PORTAL_LOGIN_LIMIT", "SIMULATOR_LIMIT", "RATELIMIT_STORAGE_URI", "TRUSTED_PROXIES",
-    "DATABASE_TIMEOUT_SECONDS", "HEALTH_MIN_FREE_MB",
-]
+# Every setting, cleared so a developer's own environment cannot leak into tests.
+ENVIRONMENT = [field.name.upper() for field in fields(Settings) if field.name not in ("simulator_local_only", "clock")]
 
 
 def pytest_addoption(parser):

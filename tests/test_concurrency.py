@@ -47,10 +47,10 @@ def server(make_app, database_url, tmp_path, real_costs):
             accounts.grant_with_recovery_key(session, organisation, user, app.seeded.recovery[acronym],
                                              runtime.clock())
             session.commit()
-    port = free_port()
+    port, settings = free_port(), app.extensions["intake"].settings
     env = dict(os.environ, HOST="127.0.0.1", PORT=str(port), DATABASE_URL=database_url,
-               SECRET_KEY=app.config["SECRET_KEY"], DATA_KEY_FILE=app.config["DATA_KEY_FILE"],
-               PUBLIC_BASE_URL=f"http://127.0.0.1:{port}", TWILIO_ACCOUNT_SID=app.config["TWILIO_ACCOUNT_SID"],
+               SECRET_KEY=settings.secret_key, DATA_KEY_FILE=settings.data_key_file,
+               PUBLIC_BASE_URL=f"http://127.0.0.1:{port}", TWILIO_ACCOUNT_SID=settings.twilio_account_sid,
                TWILIO_AUTH_TOKEN=TWILIO_TOKEN, OUTBOX_WORKER="0", LANGUAGES="en,my", PYTHONUNBUFFERED="1",
                PORTAL_LOGIN_LIMIT="100000 per minute")  # these tests are about locks, not limits
     log_path = tmp_path / "server.log"

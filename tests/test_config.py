@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import re
 import stat
+from dataclasses import fields
+from pathlib import Path
 
 import pytest
 
@@ -12,21 +15,21 @@ from app import create_app
 
 def test_defaults(tmp_path):
     values = config.load(tmp_path, environ={})
-    assert values["DATABASE_URL"] == f"sqlite:///{tmp_path / 'intake.sqlite3'}"
-    assert values["PUBLIC_BASE_URL"] == "http://127.0.0.1:5000"
-    assert values["SERVICE_NAME"] == "Community Feedback"
-    assert values["SIMULATOR_ENABLED"] is False and values["SMS_REPLY_MODE"] == "inline"  # make run turns it on
-    assert values["CONVERSATION_TIMEOUT_MINUTES"] == 30
+    assert values.database_url == f"sqlite:///{tmp_path / 'intake.sqlite3'}"
+    assert values.public_base_url == "http://127.0.0.1:5000"
+    assert values.service_name == "Community Feedback"
+    assert values.simulator_enabled is False and values.sms_reply_mode == "inline"  # make run turns it on
+    assert values.conversation_timeout_minutes == 30
     secret = tmp_path / "secret_key"
-    assert values["SECRET_KEY"] == secret.read_text().strip() and len(values["SECRET_KEY"]) >= 32
+    assert values.secret_key == secret.read_text().strip() and len(values.secret_key) >= 32
     assert stat.S_IMODE(secret.stat().st_mode) == 0o600
-    assert config.load(tmp_path, environ={})["SECRET_KEY"] == values["SECRET_KEY"]  # stable
+    assert config.load(tmp_path, environ={}).secret_key == values.secret_key  # stable
 
 
 def test_public_base_url_follows_host_and_port(tmp_path):
     values = config.load(tmp_path, environ={"HOST": "0.0.0.0", "PORT": "8080"})
-    assert values["PUBLIC_BASE_URL"] == "http://0.0.0.0:8080"
-    assert config.load(tmp_path, environ={"PUBLIC_BASE_URL": "https://x.org/"})["PUBLIC_BASE_URL"] == "https://x.org"
+    assert values.public_base_url == "http://0.0.0.0:8080"
+    assert config.load(tmp_path, environ={"PUBLIC_BASE_URL": "https://x.org/"}).public_base_url == "https://x.org"
 
 
 @pytest.mark.parametrize("name, value, words", [
@@ -68,3 +71,21 @@ def test_corrupt_data_key_is_a_clear_error(make_app, tmp_path):
     bad.write_text("not base64 at all!!")
     with pytest.raises(config.ConfigError, match="DATA_KEY_FILE"):
         make_app(DATA_KEY_FILE=str(bad))
+
+
+def configuration_table_names() -> set[str]:
+    """The variables the README's configuration table names (first column, in backticks)."""
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    section = readme.split("\n## Configuration\n", 1)[1].split("\n## ", 1)[0]
+    rows = [line.split("|")[1] for line in section.splitlines() if line.startswith("| `")]
+    return {name for cell in rows for name in re.findall(r"`([A-Z][A-Z0-9_]+)`", cell)}
+
+
+def test_the_readme_table_lists_every_setting_and_nothing_else():
+    settings = {field.name.upper() for field in fields(config.Settings)} - {"SIMULATOR_LOCAL_ONLY", "CLOCK"}
+    assert configuration_table_names() == settings
+
+
+def test_an_override_that_names_no_setting_is_an_error(tmp_path):
+    with pytest.raises(config.ConfigError, match="no such setting: SIMULATR_ENABLED"):
+        config.load(tmp_path, environ={}, overrides={"SIMULATR_ENABLED": "1"})

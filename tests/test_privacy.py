@@ -27,7 +27,7 @@ def number_forms(number: str) -> list[bytes]:
 def database_bytes(app) -> bytes:
     """Every byte the database holds: the SQLite files, or a text dump of every PostgreSQL row."""
     runtime = app.extensions["intake"]
-    url = make_url(runtime.config["DATABASE_URL"])
+    url = make_url(runtime.settings.database_url)
     if url.get_backend_name() == "sqlite":
         runtime.db.dispose()  # close connections; the WAL may still hold the newest pages
         base = Path(url.database)

@@ -41,8 +41,8 @@ def file(session: Session, runtime, directory: DirectoryLookup, effect: SubmitRe
     decision = route(directory.organisations, named_id=organisation["id"] if organisation else None,
                      avoid_named=answers.get("send_to_them") == "avoid",
                      township_pcode=where["pcode"] if where else None, child_involved=child)
-    config = runtime.config
-    deadline = ack_deadline(now, decision.urgent, config["ACK_DEADLINE_HOURS"], config["URGENT_ACK_DEADLINE_HOURS"])
+    settings = runtime.settings
+    deadline = ack_deadline(now, decision.urgent, settings.ack_deadline_hours, settings.urgent_ack_deadline_hours)
     report, referral = reports.file_report(session, reports.NewReport(
         recipient_organisation_id=decision.organisation_id, route=decision.reason,
         named_organisation_id=organisation["id"] if organisation else None,

@@ -26,7 +26,7 @@ def _language(runtime, contact: DirectoryContact) -> str:
 
 
 def _when(runtime, moment: datetime, lang: str) -> str:
-    zone = runtime.config["TIMEZONE"]
+    zone = runtime.settings.timezone
     return f"{format_datetime(lang, moment.astimezone(ZoneInfo(zone)))} ({zone})"
 
 
@@ -52,16 +52,16 @@ def enqueue_for(session: Session, runtime, contact: DirectoryContact, *, key: st
 
 
 def referral_link(runtime, case_ref: str) -> str:
-    return f"{runtime.config['PUBLIC_BASE_URL']}/portal/referrals/{case_ref}"
+    return f"{runtime.settings.public_base_url}/portal/referrals/{case_ref}"
 
 
 def overview_link(runtime) -> str:
-    return f"{runtime.config['PUBLIC_BASE_URL']}/portal/overview"
+    return f"{runtime.settings.public_base_url}/portal/overview"
 
 
 def _params(runtime, organisation: str, case_ref: str, **more) -> dict:
     """What every notification names: the service, the organisation, the case reference."""
-    return {"service": runtime.config["SERVICE_NAME"], "organisation": organisation, "case_ref": case_ref, **more}
+    return {"service": runtime.settings.service_name, "organisation": organisation, "case_ref": case_ref, **more}
 
 
 def notify_referral(session: Session, runtime, contacts, *, organisation: str, case_ref: str,

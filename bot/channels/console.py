@@ -31,7 +31,7 @@ def chat(runtime, style: str, lang: str | None, lines, echo) -> None:
     if lang:
         with runtime.transaction() as session:
             lock_conversation(session, CHANNEL, sender_key, runtime.clock()).language = lang
-    echo(f"{runtime.config['SERVICE_NAME']} ({style}). Type a message; Ctrl-D ends.")
+    echo(f"{runtime.settings.service_name} ({style}). Type a message; Ctrl-D ends.")
     for line in lines:
         inbound = Inbound(channel=CHANNEL, sender_key=sender_key, text=line.rstrip("\n"),
                           received_at=runtime.clock())

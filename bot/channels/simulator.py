@@ -28,10 +28,10 @@ _PROXIED = ("X-Forwarded-For", "Forwarded", "X-Real-IP")
 
 @bp.before_request
 def _enabled():
-    config = current_runtime().config
-    if not config["SIMULATOR_ENABLED"]:
+    settings = current_runtime().settings
+    if not settings.simulator_enabled:
         abort(404)
-    if config["SIMULATOR_LOCAL_ONLY"] and not _from_this_machine():
+    if settings.simulator_local_only and not _from_this_machine():
         abort(404, "the simulator answers only browsers on the server's own machine "
                    "(set SIMULATOR_ENABLED=1 to open it to others)")
 
@@ -53,8 +53,8 @@ def _sender() -> str:
 @bp.get("/simulator")
 def page():
     runtime = current_runtime()
-    return render_template("simulator.html", service_name=runtime.config["SERVICE_NAME"],
-                           max_chars=runtime.config["MAX_INBOUND_CHARS"])
+    return render_template("simulator.html", service_name=runtime.settings.service_name,
+                           max_chars=runtime.settings.max_inbound_chars)
 
 
 @bp.post("/simulator/messages")
@@ -70,7 +70,7 @@ def message():
         return problem(400, f"style must be one of {', '.join(STYLES)}")
     runtime = current_runtime()
     inbound = Inbound(channel=CHANNEL, sender_key=runtime.vault.sender_key(CHANNEL, _sender()),
-                      text=data.get("text", "")[:runtime.config["MAX_INBOUND_CHARS"]],
+                      text=data.get("text", "")[:runtime.settings.max_inbound_chars],
                       received_at=runtime.clock())
     handled = receive(runtime, inbound)
     if style == "sms":

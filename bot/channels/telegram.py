@@ -23,6 +23,7 @@ from bot.delivery.senders import PermanentError, TransientError
 from bot.delivery.worker import deliver_after_commit
 from bot.http import describe, json_body, problem
 from bot.runtime import current_runtime
+from config import Settings
 from i18n.text import N_, Text
 from intake.messages import Inbound
 from storage import conversations, outbox
@@ -39,19 +40,19 @@ MEDIA = ("photo", "voice", "audio", "video", "video_note", "animation", "documen
          "location", "venue", "contact", "poll", "dice")
 
 
-def configured(config: dict) -> bool:
-    return bool(config.get("TELEGRAM_BOT_TOKEN") and config.get("TELEGRAM_WEBHOOK_SECRET"))
+def configured(settings: Settings) -> bool:
+    return bool(settings.telegram_bot_token and settings.telegram_webhook_secret)
 
 
 @bp.post("/webhooks/telegram")
 def webhook():
     runtime = current_runtime()
-    config = runtime.config
-    if not configured(config):
+    settings = runtime.settings
+    if not configured(settings):
         return problem(503, "Telegram is not configured on this server "
                             "(TELEGRAM_BOT_TOKEN and TELEGRAM_WEBHOOK_SECRET are needed)")
     given = request.headers.get("X-Telegram-Bot-Api-Secret-Token", "")
-    if not hmac.compare_digest(given.encode(), config["TELEGRAM_WEBHOOK_SECRET"].encode()):
+    if not hmac.compare_digest(given.encode(), settings.telegram_webhook_secret.encode()):
         return problem(403, "missing or wrong X-Telegram-Bot-Api-Secret-Token")
     # Past the secret, every answer is a 200 (the README's contract): Telegram retries anything else, and
     # an update it keeps retrying would hold up the ones behind it.
@@ -99,7 +100,7 @@ def process_update(runtime, data: dict) -> None:
 def _inbound(runtime, chat_id: int, text: str, update_id: int, media: int = 0) -> Inbound:
     # Telegram messages run to 4,096 characters: an account is not cut to the SMS limit.
     return Inbound(channel=CHANNEL, sender_key=runtime.vault.sender_key(CHANNEL, str(chat_id)),
-                   text=text[:max(MAX_TEXT, runtime.config["MAX_INBOUND_CHARS"])], received_at=runtime.clock(),
+                   text=text[:max(MAX_TEXT, runtime.settings.max_inbound_chars)], received_at=runtime.clock(),
                    provider_id=str(update_id), media_count=media)
 
 
@@ -153,7 +154,7 @@ def _after(session, runtime, handled: Handled, chat_id: int, message_id: int | N
     conversation = handled.conversation
     now = runtime.clock()
     prefix = _dedupe_prefix()
-    wipe_enabled = runtime.config["TELEGRAM_WIPE_MESSAGES"]
+    wipe_enabled = runtime.settings.telegram_wipe_messages
     if not handled.duplicate and not handled.stale:
         if wipe_enabled and handled.inbound_sensitive and message_id is not None:
             conversations.remember_message(session, conversation, str(message_id), from_bot=False, now=now,

@@ -37,8 +37,8 @@ def parse_form(raw: bytes) -> dict[str, str]:
 @bp.post("/webhooks/twilio")
 def webhook():
     runtime = current_runtime()
-    config = runtime.config
-    token = config["TWILIO_AUTH_TOKEN"]
+    settings = runtime.settings
+    token = settings.twilio_auth_token
     if not token:
         return problem(503, "Twilio is not configured on this server (TWILIO_AUTH_TOKEN is unset)")
     try:
@@ -46,7 +46,7 @@ def webhook():
     except (UnicodeDecodeError, ValueError):
         return problem(400, "the request body is not valid UTF-8 form data")
     signature = request.headers.get("X-Twilio-Signature", "")
-    if not signature or not RequestValidator(token).validate(public_url(config["PUBLIC_BASE_URL"]),
+    if not signature or not RequestValidator(token).validate(public_url(settings.public_base_url),
                                                              params, signature):
         return problem(403, "missing or invalid X-Twilio-Signature")
 
@@ -66,9 +66,9 @@ def webhook():
     channel = "whatsapp" if sender.startswith("whatsapp:") else "sms"
     now = runtime.clock()
     inbound = Inbound(channel=channel, sender_key=runtime.vault.sender_key(channel, sender),
-                      text=params.get("Body", "")[:config["MAX_INBOUND_CHARS"]],
+                      text=params.get("Body", "")[:settings.max_inbound_chars],
                       received_at=now, provider_id=message_sid, media_count=media_count)
-    inline = config["SMS_REPLY_MODE"] == "inline"
+    inline = settings.sms_reply_mode == "inline"
 
     def queue_replies(session, handled) -> list[int]:
         if inline or handled.duplicate:

@@ -216,7 +216,7 @@ def users_totp(email: str) -> None:
         user = _user(session, email)
         replaced = user.totp_secret is not None
         user.totp_secret = runtime.vault.seal(secret.encode(), TOTP_PURPOSE)
-    uri = pyotp.TOTP(secret).provisioning_uri(name=user.email, issuer_name=runtime.config["SERVICE_NAME"])
+    uri = pyotp.TOTP(secret).provisioning_uri(name=user.email, issuer_name=runtime.settings.service_name)
     click.echo(f"TOTP is on for {user.email}: after the password, the portal asks for a 6-digit code.")
     if replaced:
         click.echo("This replaces the previous authenticator entry, which no longer works.")
@@ -241,7 +241,7 @@ def demo_load() -> None:
                 click.echo(f"Demo accounts saved in {path}:")
                 click.echo(path.read_text(encoding="utf-8"), nl=False)
             return
-        listing = _demo_listing(loaded.accounts, runtime.config["PUBLIC_BASE_URL"])
+        listing = _demo_listing(loaded.accounts, runtime.settings.public_base_url)
         # Written before the commit: accounts whose passwords were lost would be useless.
         _write_private(path, listing)
     click.echo(f"Demo data loaded: {loaded.townships.new} townships, {loaded.emergency.new} emergency contacts, "

@@ -25,7 +25,7 @@ outbox_group = AppGroup("outbox", help="The delivery outbox.")
 @db_group.command("upgrade")
 def db_upgrade() -> None:
     """Apply every migration not yet applied."""
-    migrate.upgrade(current_runtime().config["DATABASE_URL"])
+    migrate.upgrade(current_runtime().settings.database_url)
     click.echo("database is up to date")
 
 

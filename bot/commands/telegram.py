@@ -34,15 +34,15 @@ def _sender(runtime):
 def set_webhook() -> None:
     """Point Telegram at PUBLIC_BASE_URL/webhooks/telegram with TELEGRAM_WEBHOOK_SECRET."""
     runtime = current_runtime()
-    config = runtime.config
-    if not config["TELEGRAM_WEBHOOK_SECRET"]:
+    settings = runtime.settings
+    if not settings.telegram_webhook_secret:
         raise click.ClickException("TELEGRAM_WEBHOOK_SECRET is not set: Telegram must prove itself to the webhook")
-    url = f"{config['PUBLIC_BASE_URL']}/webhooks/telegram"
+    url = f"{settings.public_base_url}/webhooks/telegram"
     if not url.startswith("https://"):
         raise click.ClickException(f"Telegram only calls https:// webhooks; PUBLIC_BASE_URL gives {url}. "
                                    "Without a public HTTPS address, use `flask --app app telegram poll`.")
     try:
-        _sender(runtime).call("setWebhook", {"url": url, "secret_token": config["TELEGRAM_WEBHOOK_SECRET"],
+        _sender(runtime).call("setWebhook", {"url": url, "secret_token": settings.telegram_webhook_secret,
                                              "allowed_updates": ALLOWED_UPDATES})
     except (TransientError, PermanentError) as error:
         raise click.ClickException(f"Telegram refused the webhook: {error}") from None
@@ -101,7 +101,7 @@ def poll_command(once: bool) -> None:
     if not once:
         for signum in (signal.SIGINT, signal.SIGTERM):
             signal.signal(signum, lambda *_: stop.set())
-        if runtime.config["OUTBOX_WORKER"]:
+        if runtime.settings.outbox_worker:
             threading.Thread(target=OutboxWorker(runtime).run, args=(stop,), name="outbox", daemon=True).start()
     count = poll(runtime, stop, once=once)
     click.echo(f"handled {count} update(s)")

@@ -19,6 +19,8 @@ from twilio.base.exceptions import TwilioRestException
 from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
 
+from config import Settings
+
 PROVIDER_TIMEOUT_SECONDS = 20
 SMTP_LOGIN_CODES = (530, 535)  # authentication required; credentials invalid (RFC 4954)
 MESSAGE_ID_DOMAIN = "intake.local"  # when SMTP_FROM names no domain
@@ -50,13 +52,13 @@ class SmtpSender:
 
     channel = "email"
 
-    def __init__(self, config: dict):
-        self.host = config["SMTP_HOST"]
-        self.port = config["SMTP_PORT"]
-        self.user = config["SMTP_USER"]
-        self.password = config["SMTP_PASSWORD"]
-        self.sender = config["SMTP_FROM"]
-        self.starttls = config["SMTP_STARTTLS"]
+    def __init__(self, settings: Settings):
+        self.host = settings.smtp_host
+        self.port = settings.smtp_port
+        self.user = settings.smtp_user
+        self.password = settings.smtp_password
+        self.sender = settings.smtp_from
+        self.starttls = settings.smtp_starttls
         _, at, domain = parseaddr(self.sender)[1].rpartition("@")
         self.domain = domain if at and domain else MESSAGE_ID_DOMAIN
 
@@ -99,13 +101,13 @@ class TwilioSender:
 
     channels = ("sms", "whatsapp")
 
-    def __init__(self, config: dict):
-        self.from_number = config["TWILIO_FROM_NUMBER"]
-        self.client = Client(config["TWILIO_ACCOUNT_SID"], config["TWILIO_AUTH_TOKEN"],
+    def __init__(self, settings: Settings):
+        self.from_number = settings.twilio_from_number
+        self.client = Client(settings.twilio_account_sid, settings.twilio_auth_token,
                              http_client=TwilioHttpClient(timeout=PROVIDER_TIMEOUT_SECONDS,
                                                           logger=_twilio_http_log))
-        if config.get("TWILIO_API_BASE_URL"):
-            self.client.api.base_url = config["TWILIO_API_BASE_URL"].rstrip("/")
+        if settings.twilio_api_base_url:
+            self.client.api.base_url = settings.twilio_api_base_url.rstrip("/")
 
     def send(self, outbox_id: int, recipient: str, payload: dict) -> str:
         sender = f"whatsapp:{self.from_number}" if recipient.startswith("whatsapp:") else self.from_number
@@ -132,8 +134,8 @@ class TelegramSender:
 
     channel = "telegram"
 
-    def __init__(self, config: dict):
-        self.base = f"{config['TELEGRAM_API_BASE_URL']}/bot{config['TELEGRAM_BOT_TOKEN']}"
+    def __init__(self, settings: Settings):
+        self.base = f"{settings.telegram_api_base_url}/bot{settings.telegram_bot_token}"
         self.client = httpx.Client(timeout=PROVIDER_TIMEOUT_SECONDS)
 
     def call(self, method: str, params: dict, timeout: float | None = None) -> object:
@@ -178,16 +180,16 @@ class TelegramSender:
         return str(self.call("sendMessage", params)["message_id"])
 
 
-def configured_senders(config: dict) -> dict:
+def configured_senders(settings: Settings) -> dict:
     """Channel -> sender, for each provider the configuration makes usable. Messages for a
     channel with no sender stay queued until one is configured."""
     senders = {}
-    if config.get("SMTP_HOST"):
-        senders["email"] = SmtpSender(config)
-    if config.get("TWILIO_ACCOUNT_SID") and config.get("TWILIO_AUTH_TOKEN") and config.get("TWILIO_FROM_NUMBER"):
-        twilio = TwilioSender(config)
+    if settings.smtp_host:
+        senders["email"] = SmtpSender(settings)
+    if settings.twilio_account_sid and settings.twilio_auth_token and settings.twilio_from_number:
+        twilio = TwilioSender(settings)
         for channel in TwilioSender.channels:
             senders[channel] = twilio
-    if config.get("TELEGRAM_BOT_TOKEN"):
-        senders["telegram"] = TelegramSender(config)
+    if settings.telegram_bot_token:
+        senders["telegram"] = TelegramSender(settings)
     return senders

@@ -41,10 +41,10 @@ class OutboxWorker:
     def __init__(self, runtime, senders: dict | None = None):
         self.runtime = runtime
         self.senders = runtime.senders if senders is None else senders
-        config = runtime.config
-        self.max_attempts = config["OUTBOX_MAX_ATTEMPTS"]
-        self.backoff = config["OUTBOX_BACKOFF_SECONDS"]
-        self.backoff_cap = config["OUTBOX_BACKOFF_CAP_SECONDS"]
+        settings = runtime.settings
+        self.max_attempts = settings.outbox_max_attempts
+        self.backoff = settings.outbox_backoff_seconds
+        self.backoff_cap = settings.outbox_backoff_cap_seconds
 
     def delay_after(self, attempts: int) -> timedelta:
         """Wait before the next try: base * 2^(attempts-1), capped."""
@@ -119,7 +119,7 @@ class OutboxWorker:
             now = runtime.clock()
             counts = {"abandoned_chats_wiped": wipe_abandoned(session, runtime, now)}
             counts |= conversations.purge(session, now, runtime.context.timeout, REPLY_RETENTION,
-                                          timedelta(days=runtime.config["REPLAY_WINDOW_DAYS"]))
+                                          timedelta(days=runtime.settings.replay_window_days))
             counts["finished_outbox_messages"] = outbox.purge_finished(session, now, OUTBOX_RETENTION)
             counts["expired_portal_sessions"] = portal_sessions.purge_expired(session, now)
         if any(counts.values()):

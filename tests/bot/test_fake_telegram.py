@@ -381,10 +381,12 @@ def test_multipart_and_method_names_in_any_case(fake):
                            "attachment": UploadedFile("note.txt", "text/plain", b"hello")}
 
 
-def test_existing_outbox_sender_works_against_the_fake(fake):
+def test_existing_outbox_sender_works_against_the_fake(fake, tmp_path):
+    import config
     from bot.delivery.senders import PermanentError, TelegramSender, TransientError
 
-    sender = TelegramSender({"TELEGRAM_API_BASE_URL": fake.url, "TELEGRAM_BOT_TOKEN": fake.token})
+    sender = TelegramSender(config.load(tmp_path, environ={"TELEGRAM_API_BASE_URL": fake.url,
+                                                           "TELEGRAM_BOT_TOKEN": fake.token}))
     assert sender.send(1, str(CHAT), {"body": "New report"}) == "1"
     fake.fail_next("sendMessage", 429, retry_after=3)
     with pytest.raises(TransientError) as throttled:

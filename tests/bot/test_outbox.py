@@ -228,9 +228,9 @@ def test_sms_is_delivered_through_the_twilio_api(make_outbox_app, fake_twilio, c
 
     [request] = fake_twilio.requests
     assert request.status == 201
-    assert (request.to, request.from_, request.body) == (PHONE, app.config["TWILIO_FROM_NUMBER"], BURMESE)
-    assert request.account == app.config["TWILIO_ACCOUNT_SID"]
-    assert request.password == app.config["TWILIO_AUTH_TOKEN"]
+    assert (request.to, request.from_, request.body) == (PHONE, app.extensions["intake"].settings.twilio_from_number, BURMESE)
+    assert request.account == app.extensions["intake"].settings.twilio_account_sid
+    assert request.password == app.extensions["intake"].settings.twilio_auth_token
     assert request.path == f"/2010-04-01/Accounts/{request.account}/Messages.json"
 
     row = outbox_row(runtime, "reply:sms:SM1:0")
@@ -251,7 +251,7 @@ def test_whatsapp_is_sent_from_the_whatsapp_address_of_the_number(make_outbox_ap
 
     [request] = fake_twilio.delivered
     assert request.to == "whatsapp:+959450002222"
-    assert request.from_ == "whatsapp:" + app.config["TWILIO_FROM_NUMBER"]
+    assert request.from_ == "whatsapp:" + app.extensions["intake"].settings.twilio_from_number
     assert request.body == "Thank you."
     assert outbox_row(runtime, "reply:whatsapp:SM2:0").provider_ref == request.sid
 
@@ -321,7 +321,7 @@ def test_twilio_unreachable_is_retried_until_it_is_back(make_outbox_app, fake_tw
     assert row.last_error.startswith("twilio ")
 
     fake_twilio.start()
-    clock.advance(seconds=runtime.config["OUTBOX_BACKOFF_SECONDS"])
+    clock.advance(seconds=runtime.settings.outbox_backoff_seconds)
     assert worker.run_once() == 1
     assert [request.to for request in fake_twilio.delivered] == [PHONE]
     assert outbox_row(runtime, "reply:sms:SM5:0").status == "sent"
@@ -485,7 +485,7 @@ class TestSmsRepliesThroughTheOutbox:
         # Delivered at once after the commit, through the outbox and Twilio's REST API.
         assert [request.body for request in fake_twilio.delivered] == expected
         assert {request.to for request in fake_twilio.delivered} == {phone.number}
-        assert {request.from_ for request in fake_twilio.delivered} == {app.config["TWILIO_FROM_NUMBER"]}
+        assert {request.from_ for request in fake_twilio.delivered} == {app.extensions["intake"].settings.twilio_from_number}
 
         assert self.twiml_messages(phone.send("hello", sid=sid)) == []  # Twilio retried
         assert OutboxWorker(runtime).run_once() == 0
@@ -548,7 +548,7 @@ def test_concurrent_workers_deliver_every_message_exactly_once(make_outbox_app, 
 def test_purge_expires_silent_drafts_and_forgets_old_message_ids(app, phone, clock):
     runtime = runtime_of(app)
     timeout = runtime.context.timeout
-    window = timedelta(days=runtime.config["REPLAY_WINDOW_DAYS"])
+    window = timedelta(days=runtime.settings.replay_window_days)
     # Four people write at different times before the purge.
     starts = {"+959450000001": window + timedelta(days=1),
               "+959450000002": timeout + timedelta(minutes=1),

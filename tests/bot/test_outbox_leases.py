@@ -12,6 +12,8 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlalchemy import select
 
+import config
+
 from bot.delivery import worker
 from bot.delivery.senders import PROVIDER_TIMEOUT_SECONDS, SmtpSender
 from bot.delivery.worker import BATCH, LEASE, OutboxWorker
@@ -202,9 +204,9 @@ def test_a_copy_sent_again_after_a_crash_mid_send_has_the_same_message_id(make_o
 
 @pytest.mark.parametrize(("sender", "domain"), [("PSEA intake <intake@example.org>", "example.org"),
                                               ("intake", "intake.local")])
-def test_the_message_id_depends_only_on_the_outbox_id(smtp_sink, sender, domain):
-    smtp = SmtpSender({"SMTP_HOST": smtp_sink.host, "SMTP_PORT": smtp_sink.port, "SMTP_USER": None,
-                       "SMTP_PASSWORD": None, "SMTP_FROM": sender, "SMTP_STARTTLS": False})
+def test_the_message_id_depends_only_on_the_outbox_id(smtp_sink, sender, domain, tmp_path):
+    smtp = SmtpSender(config.load(tmp_path, environ={"SMTP_HOST": smtp_sink.host, "SMTP_PORT": str(smtp_sink.port),
+                                                     "SMTP_FROM": sender}))
     payload = {"subject": "Report", "body": "Sign in to read it."}
 
     first = smtp.send(7, "a@agency.example", payload)

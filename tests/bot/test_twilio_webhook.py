@@ -49,7 +49,7 @@ def test_whole_conversation_in_burmese(phone):
 
 def test_signature_over_the_public_url_is_accepted_behind_a_proxy(client, phone):
     # The test client talks to http://localhost/; Twilio signed https://intake.example.org/...
-    assert client.application.config["PUBLIC_BASE_URL"] == PUBLIC_BASE_URL
+    assert client.application.extensions["intake"].settings.public_base_url == PUBLIC_BASE_URL
     assert phone.send("hi").status_code == 200
 
 

@@ -53,7 +53,7 @@ def copy_running_database(app, into: Path) -> DatabaseCopy:
     """SQLite: the database file and its WAL, copied as they are (connections open, nothing
     checkpointed), then read. PostgreSQL: every row of every table, read while the app runs."""
     runtime = app.extensions["intake"]
-    url = make_url(runtime.config["DATABASE_URL"])
+    url = make_url(runtime.settings.database_url)
     tables = [table.name for table in Base.metadata.sorted_tables]
     if url.get_backend_name() == "sqlite":
         live = Path(url.database)
@@ -146,7 +146,7 @@ def test_a_live_copy_with_the_server_keys_reads_no_report_but_the_cookie_key_doe
 
     # 2. The server's own keys (read from DATA_KEY_FILE and SECRET_KEY, as a thief of the server
     #    would) open what they seal, and none of it is a report.
-    thief_vault = Vault(load_or_create_data_key(runtime.config["DATA_KEY_FILE"]), runtime.config["SECRET_KEY"])
+    thief_vault = Vault(load_or_create_data_key(runtime.settings.data_key_file), runtime.settings.secret_key)
     opened = everything_the_server_keys_open(copy, thief_vault)
     assert coordinator_secret.encode() in opened and len(opened) >= 3
     for plaintext in opened:
@@ -164,8 +164,8 @@ def test_a_live_copy_with_the_server_keys_reads_no_report_but_the_cookie_key_doe
     assert tried > 1000
     (session_row,) = copy.rows["portal_sessions"]
     stolen = PortalSession(id=session_row["id"], unlocked_key=bytes(session_row["unlocked_key"]))
-    candidates = [load_or_create_data_key(runtime.config["DATA_KEY_FILE"]),
-                  hashlib.sha256(runtime.config["SECRET_KEY"].encode()).digest(),
+    candidates = [load_or_create_data_key(runtime.settings.data_key_file),
+                  hashlib.sha256(runtime.settings.secret_key.encode()).digest(),
                   thief_vault.receipt_pepper,
                   bytes.fromhex(stolen.id)]  # the only token-derived value the database holds
     for candidate in candidates:

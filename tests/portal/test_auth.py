@@ -159,7 +159,7 @@ def test_lockout_settings_come_from_the_configuration(make_app, world, clock):
 
 @pytest.mark.parametrize("name", ["PORTAL_LOCKOUT_ATTEMPTS", "PORTAL_LOCKOUT_MINUTES", "PORTAL_SESSION_HOURS"])
 def test_portal_settings_are_validated(tmp_path, name):
-    assert config.load(tmp_path, environ={name: "3"})[name] == 3
+    assert getattr(config.load(tmp_path, environ={name: "3"}), name.lower()) == 3
     with pytest.raises(config.ConfigError, match=name):
         config.load(tmp_path, environ={name: "0"})
     with pytest.raises(config.ConfigError, match=name):
@@ -168,8 +168,7 @@ def test_portal_settings_are_validated(tmp_path, name):
 
 def test_defaults_of_the_portal_settings(tmp_path):
     values = config.load(tmp_path, environ={})
-    assert (values["PORTAL_LOCKOUT_ATTEMPTS"], values["PORTAL_LOCKOUT_MINUTES"], values["PORTAL_SESSION_HOURS"]) \
-        == (5, 15, 8)
+    assert (values.portal_lockout_attempts, values.portal_lockout_minutes, values.portal_session_hours) == (5, 15, 8)
 
 
 def test_a_post_without_the_csrf_token_is_refused(app, client, world, portal_user):
