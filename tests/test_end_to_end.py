@@ -10,6 +10,7 @@ from bot.delivery.worker import OutboxWorker
 from storage import accounts
 from tests.conftest import Phone
 from tests.support import directory as d
+from tests.support.play import Sms, play_report
 from tests.support.portal import PortalUser
 from tests.support.smtp_sink import SmtpSink
 
@@ -29,9 +30,7 @@ def test_report_by_sms_to_acknowledgement_in_the_portal(make_app):
             session.commit()
 
         phone = Phone(app.test_client(), "+959450111222")
-        for text in ("hello", "1", "1", "2", "DRA", "1", ACCOUNT, "1", "2", "Botahtaung", "1", "2", "1"):
-            phone.say(text)
-        receipt = phone.say("1")[0]
+        receipt = play_report(Sms(phone), organisation="DRA", account=ACCOUNT, where="Botahtaung").reply.text
         assert receipt.startswith("Sent. Your receipt number is ")
 
         assert OutboxWorker(runtime).run_once() == 2  # the worker runs every 2 s under make run

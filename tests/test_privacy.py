@@ -93,14 +93,14 @@ def test_a_sent_report_leaves_no_account_text_or_number_in_the_database(make_app
     """Issue 3: after a full report (consenting to contact on this very number), neither the
     account nor the number is anywhere in the database file, and the logs name neither."""
     from tests.support.directory import with_directory
+    from tests.support.play import Sms, play_report
 
     caplog.set_level(logging.DEBUG)
     app = with_directory(make_app())
-    phone = Phone(app.test_client(), NUMBER)
     account = "The guard Zq7-private-words took my ration card and ဇော်ဇော်ကိုယ်တိုင် saw it"
-    for text in ("hello", "1", "1", "2", "DRA", "1", account, "1", "2", "Sittwe", "1", "2", "2", "1"):
-        phone.say(text)
-    assert phone.say("1")[0].startswith("Sent. Your receipt number is ")
+    player = play_report(Sms(Phone(app.test_client(), NUMBER)), organisation="DRA", account=account,
+                         contact="yes", contact_how="this_number")
+    assert player.reply.text.startswith("Sent. Your receipt number is ")
     stored = database_bytes(app)
     for fragment in (account, "Zq7-private-words", "ဇော်ဇော်ကိုယ်တိုင်", "ration card"):
         assert fragment.encode() not in stored

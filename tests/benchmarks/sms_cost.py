@@ -16,9 +16,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 from app import create_app  # noqa: E402
 from i18n.sms import segments  # noqa: E402
 from storage.migrate import upgrade  # noqa: E402
-from tests.bot.test_languages import CASES  # noqa: E402
 from tests.conftest import PUBLIC_BASE_URL, TWILIO_TOKEN, Clock, Phone  # noqa: E402
 from tests.support.directory import with_directory  # noqa: E402
+from tests.support.play import WRITERS, Player, Sms  # noqa: E402
 
 LANGUAGES = ["my", "en", "kac", "ksw", "shn"]  # a Myanmar deployment: Burmese first
 
@@ -32,19 +32,14 @@ def play(case: str) -> tuple[int, int, int, int]:
                       "PUBLIC_BASE_URL": PUBLIC_BASE_URL, "TWILIO_AUTH_TOKEN": TWILIO_TOKEN,
                       "LANGUAGES": LANGUAGES, "CLOCK": Clock()})
     runtime = with_directory(app).extensions["intake"]
-    greeting, organisation, account, place, digits, _ = CASES[case]
-    one, two, _three = digits
-    script = [greeting] + (["2"] if case == "en" else [])  # English greetings leave the language open
-    script += [one, two, organisation, one, account, one, two, place, one, two, one, one]
-    phone = Phone(app.test_client(), "+959420000888")
-    sent = sent_segments = replies = reply_segments = 0
-    for text in script:
-        sent += 1
-        sent_segments += segments(text).count
-        for body in phone.say(text):
-            replies += 1
-            reply_segments += segments(body).count
+    writer = WRITERS[case]
+    sms = Sms(Phone(app.test_client(), "+959420000888"), digits=writer.digits)
+    Player(sms, language=writer.language, greeting=writer.greeting, answers=writer.answers()).play()
     runtime.close()
+    sent = len(sms.exchanges)
+    sent_segments = sum(segments(text).count for text, _ in sms.exchanges)
+    replies = sum(len(bodies) for _, bodies in sms.exchanges)
+    reply_segments = sum(segments(body).count for _, bodies in sms.exchanges for body in bodies)
     return sent, sent_segments, replies, reply_segments
 
 

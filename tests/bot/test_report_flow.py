@@ -12,6 +12,7 @@ from storage.models import Conversation, OutboxMessage, Referral, Report
 from storage.sealing import SealError
 from tests.conftest import Phone, twiml_messages
 from tests.support import directory as d
+from tests.support.play import Player, Sms
 
 ACCOUNT = ["A man from the distribution team asked me for sex in exchange for rice.",
            "It happened twice near the warehouse Zq9-unique."]
@@ -28,30 +29,26 @@ def phone(app):
     return Phone(app.test_client(), NUMBER)
 
 
-def start_report(phone: Phone) -> str:
-    phone.say("hello")
-    phone.say("1")  # English
-    return phone.say("1")[0]  # report a concern
+# This module's report: the organisation typed with a typo, the account in two messages, a
+# township in Yangon (DRA's Yangon focal point receives it); every other answer as play.py's.
+ANSWERS = {"organisation": "Demo Relif Agency", "account": ACCOUNT, "where": "Botahtaung"}
 
 
-def full_report(phone: Phone, organisation="Demo Relif Agency", where="Botahtaung", child="2",
-                confirm="1", contact="1") -> list[str]:
-    """Play a whole report; returns the last replies (the receipt)."""
-    start_report(phone)
-    phone.say("2")  # not in danger
-    reply = phone.say(organisation)[0]
-    if confirm is not None:
-        assert reply.startswith("Is it ")
-        phone.say(confirm)
-    for part in ACCOUNT:
-        assert phone.say(part)[0].startswith("Received. Send more")
-    phone.say("1")  # finished
-    phone.say("2")  # this month
-    phone.say(where)
-    phone.say("1")  # me
-    phone.say(child)
-    phone.say(contact)
-    return phone.say("1")  # send
+def reporter(phone: Phone, **answers) -> Player:
+    return Player(Sms(phone), answers={**ANSWERS, **answers})
+
+
+def start_report(phone: Phone, **answers) -> Player:
+    """Into the report, at its first question."""
+    player = reporter(phone, **answers)
+    player.play(until="danger")
+    return player
+
+
+def full_report(phone: Phone, **answers) -> list[str]:
+    """Play a whole report (answers by step name over ANSWERS); returns the last replies (the receipt)."""
+    player = reporter(phone, **answers)
+    return player.play().raw
 
 
 def run_worker(app) -> int:
@@ -64,28 +61,24 @@ def the(app, model):
 
 
 def test_a_full_report_in_english_reaches_the_focal_point(app, phone, smtp_sink):
-    first = start_report(phone)
-    assert first == "Are you in danger right now?\n1. Yes\n2. No"
-    phone.say("2")
-    assert phone.say("demo relif agency") == ["Is it Demo Relief Agency (DRA)?\n1. Yes\n"
-                                              "2. Yes, but do not send this to them\n3. No, I will type it again"]
-    assert phone.say("1")[0].startswith("What happened? Write it in your own words.")
-    assert phone.say("1")[0].startswith("Please tell us what happened first.")  # nothing written yet
-    for part in ACCOUNT:
-        phone.say(part)
-    assert phone.say("1")[0].startswith("When did it happen?")
-    assert phone.say("2")[0].startswith("Where did it happen?")
-    assert phone.say("botataung")[0].startswith("Who was affected?")  # typo forgiven
-    phone.say("1")
-    phone.say("2")
-    review = phone.say("1")[0]
+    player = start_report(phone, organisation="demo relif agency", account=["done", *ACCOUNT, "done"],
+                          where="botataung")
+    assert player.reply.raw == ["Are you in danger right now?\n1. Yes\n2. No"]
+    assert player.play(until="organisation_confirm").raw == [
+        "Is it Demo Relief Agency (DRA)?\n1. Yes\n2. Yes, but do not send this to them\n3. No, I will type it again"]
+    assert player.play(until="account").text.startswith("What happened? Write it in your own words.")
+    assert player.move().text.startswith("Please tell us what happened first.")  # nothing written yet
+    assert player.play(until="when").text.startswith("When did it happen?")
+    assert player.play(until="where").text.startswith("Where did it happen?")
+    assert player.play(until="affected").text.startswith("Who was affected?")  # typo forgiven
+    review = player.play(until="review").text
     assert review == ("Please check:\nOrganisation: Demo Relief Agency (DRA)\nMessages about what happened: 2\n"
                       "When: This month\nWhere: Botahtaung\nWho was affected: Me\nAnyone under 18: No\n"
                       "Contact: No\n1. Send\n2. Change an answer\n3. Cancel")
-    sent = phone.say("1")[0]
+    sent = player.play().text
     assert sent.startswith("Sent. Your receipt number is ")
     receipt = sent.split("is ")[1].split(".")[0].replace(" ", "")
-    assert len(receipt) == 12 and receipt.isdigit()
+    assert len(receipt) == 12 and receipt.isdigit() and receipt == player.receipt
 
     [report] = the(app, Report)
     [referral] = the(app, Referral)
@@ -123,20 +116,12 @@ def test_only_the_receiving_organisation_can_open_the_sealed_report(app, phone):
 
 
 @pytest.mark.parametrize("organisation, confirm, route, receiver", [
-    ("1", None, "unknown_organisation", "network"),  # "I don't know"
-    ("Demo Relief", "2", "alternate_channel", "network"),  # named, but not to them
-    ("EHP", "1", "named", "ehp"),
+    ("unknown", None, "unknown_organisation", "network"),  # "I don't know"
+    ("Demo Relief", "avoid", "alternate_channel", "network"),  # named, but not to them
+    ("EHP", "yes", "named", "ehp"),
 ])
 def test_routing_over_the_webhook(app, phone, organisation, confirm, route, receiver):
-    start_report(phone)
-    phone.say("2")
-    phone.say(organisation)
-    if confirm:
-        phone.say(confirm)
-    for part in ACCOUNT:
-        phone.say(part)
-    for answer in ("1", "2", "1", "1", "2", "1", "1"):  # finished, when, skip place, me, no child, no contact, send
-        phone.say(answer)
+    full_report(phone, organisation=organisation, organisation_confirm=confirm or [], where="skip")
     [report] = the(app, Report)
     [referral] = the(app, Referral)
     assert report.route == route
@@ -144,7 +129,7 @@ def test_routing_over_the_webhook(app, phone, organisation, confirm, route, rece
 
 
 def test_a_child_involved_makes_it_urgent_with_a_shorter_deadline(app, phone, smtp_sink):
-    full_report(phone, child="1")
+    full_report(phone, child="yes")
     [report] = the(app, Report)
     [referral] = the(app, Referral)
     assert report.urgent and report.child_involved == "yes"
@@ -191,26 +176,24 @@ def test_unacknowledged_referrals_escalate_daily_until_acknowledged(app, phone, 
 
 
 def test_danger_shows_the_emergency_lines(app, phone):
-    start_report(phone)
-    reply = phone.say("1")[0]
+    player = start_report(phone, danger="yes")
+    reply = player.play(until="organisation").raw[0]
     assert reply.startswith("If you need help now, contact:\nPolice (demo): 199\nWomen's helpline (demo)")
     assert "Which organisation does the person you are reporting work for?" in reply
 
 
 def test_change_an_answer_returns_to_the_review(app, phone):
-    start_report(phone)
-    for answer in ("2", "1", *ACCOUNT, "1", "2", "Sittwe", "1", "2", "1"):
-        phone.say(answer)
-    assert phone.say("2")[0].startswith("Which answer do you want to change?\n1. Organisation")
-    assert phone.say("3")[0].startswith("When did it happen?")  # When
-    review = phone.say("1")[0]
+    player = reporter(phone, organisation=["unknown", "EHP"], where="Sittwe", review=["change", "change", "send"],
+                      change=["when", "organisation"], when=["this_month", "this_week"])
+    assert player.play(until="change").text.startswith("Which answer do you want to change?\n1. Organisation")
+    assert player.move().text.startswith("When did it happen?")  # When
+    review = player.move().text
     assert review.startswith("Please check:") and "When: This week" in review and "Where: Sittwe" in review
-    phone.say("2")
-    phone.say("1")  # organisation
-    phone.say("EHP")
-    review = phone.say("1")[0]  # confirm → straight back to the review
-    assert "Organisation: Example Health Partners (EHP)" in review
-    phone.say("1")
+    player.play(until="organisation")  # change, organisation
+    player.move()  # EHP
+    review = player.move().text  # confirm → straight back to the review
+    assert player.position == "report.review" and "Organisation: Example Health Partners (EHP)" in review
+    player.play()
     [referral] = the(app, Referral)
     assert referral.organisation_id == app.seeded.ehp.id
 
@@ -218,9 +201,7 @@ def test_change_an_answer_returns_to_the_review(app, phone):
 @pytest.mark.parametrize("ending, reply", [("3", "Cancelled. Nothing was sent."),
                                            ("exit", "Ended. This conversation was deleted.")])
 def test_cancel_or_quick_exit_discard_the_draft(app, phone, ending, reply):
-    start_report(phone)
-    for answer in ("2", "1", *ACCOUNT, "1", "2", "1", "1", "2", "1"):  # … skip place, me, no child, no contact
-        phone.say(answer)
+    reporter(phone, organisation="unknown", where="skip").play(until="review")
     assert phone.say(ending) == [reply]
     assert the(app, Report) == [] and the(app, OutboxMessage) == []
     [conversation] = the(app, Conversation)
@@ -228,29 +209,26 @@ def test_cancel_or_quick_exit_discard_the_draft(app, phone, ending, reply):
 
 
 def test_contact_on_this_number_is_sealed_in_the_report_only(app, phone):
-    start_report(phone)
-    for answer in ("2", "1", *ACCOUNT, "1", "2", "1", "1", "2", "2"):  # … contact: yes
-        phone.say(answer)
-    assert "Contact: On this number" in phone.say("1")[0]  # "on this number" leads to the review
-    phone.say("1")
+    player = reporter(phone, organisation="unknown", where="skip", contact="yes", contact_how="this_number")
+    player.play(until="contact_how")
+    assert "Contact: On this number" in player.move().text  # "on this number" leads to the review
+    assert player.position == "report.review"
+    player.play()
     _, network_key = d.key_holder(app, app.seeded.network, "PSEAN", role="coordinator")
     content = d.read_the_referral(app, network_key)  # "I don't know" went to the network
     assert content["contact_how"] == "this_number" and content["contact_number"] == NUMBER
 
 
 def test_without_a_directory_reports_are_not_available_yet(make_app):
-    phone = Phone(make_app().test_client())
-    phone.say("hi")
-    phone.say("1")
-    assert phone.say("1")[0].startswith("This is not available yet.")
+    player = Player(Sms(Phone(make_app().test_client())), greeting="hi")
+    player.play(until="menu.main")
+    assert player.move().text.startswith("This is not available yet.")  # "Report a concern"
 
 
 def test_a_retried_send_files_one_report_and_repeats_no_receipt(app, phone):
     """The answer that carries the receipt is never stored (with the server's secrets it would
     open the report), so a retry of "Send" files nothing more and is answered with nothing."""
-    start_report(phone)
-    for answer in ("2", "1", *ACCOUNT, "1", "2", "1", "1", "2", "1"):
-        phone.say(answer)
+    reporter(phone, organisation="unknown", where="skip").play(until="review")
     first = phone.send("1", sid="SMsend00000000000000000000000000001")
     again = phone.send("1", sid="SMsend00000000000000000000000000001")
     assert b"receipt number" in first.data

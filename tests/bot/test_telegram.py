@@ -10,10 +10,10 @@ from bot.delivery.worker import OutboxWorker
 from storage.models import ChatMessage, Conversation, InboundMessage, OutboxMessage, Referral
 from tests.support import directory as d
 from tests.support.fake_telegram import FakeTelegram
+from tests.support.play import Player, Telegram
+from tests.support.telegram_chat import CHAT, SECRET, Person, buttons
 from tests.support.telegram_updates import UpdateFactory
 
-SECRET = "telegram-webhook-secret_0123"
-CHAT = 5550001
 ACCOUNT = "The driver Qx4-secret said he would stop our food if I refused him."
 
 
@@ -34,46 +34,9 @@ def updates(telegram, clock):
     return UpdateFactory(telegram, clock=clock)
 
 
-class Person:
-    """Someone writing to the bot in a private chat."""
-
-    def __init__(self, client, telegram: FakeTelegram, updates: UpdateFactory, chat: int = CHAT):
-        self.client, self.telegram, self.updates, self.chat = client, telegram, updates, chat
-
-    def post(self, update: dict, secret: str | None = SECRET):
-        headers = {} if secret is None else {"X-Telegram-Bot-Api-Secret-Token": secret}
-        return self.client.post("/webhooks/telegram", json=update, headers=headers)
-
-    def replies_since(self, count: int) -> list[dict]:
-        return [m for m in self.telegram.sent_messages()[count:] if m["chat_id"] == self.chat]
-
-    def send(self, update: dict) -> list[dict]:
-        before = len(self.telegram.sent_messages())
-        response = self.post(update)
-        assert response.status_code == 200, response.data
-        return self.replies_since(before)
-
-    def say(self, text: str) -> list[dict]:
-        return self.send(self.updates.message(self.chat, text))
-
-    def press(self, reply: dict, number: int) -> list[dict]:
-        """Press button `number` under a reply the bot sent."""
-        message = self.telegram.message(self.chat, self.message_id(reply))
-        data = reply["reply_markup"]["inline_keyboard"][number - 1][0]["callback_data"]
-        return self.send(self.updates.callback_query(self.chat, data, message))
-
-    def message_id(self, reply: dict) -> int:
-        return next(m["message_id"] for m in self.telegram.chat_messages(self.chat)
-                    if m.get("text") == reply["text"] and m.get("from", {}).get("is_bot"))
-
-
 @pytest.fixture
 def person(app, telegram, updates):
     return Person(app.test_client(), telegram, updates)
-
-
-def buttons(reply: dict) -> list[str]:
-    return [row[0]["text"] for row in reply.get("reply_markup", {}).get("inline_keyboard", [])]
 
 
 def count(app, model) -> int:
@@ -138,11 +101,7 @@ def test_digits_int_refuses_get_a_reprompt_not_silence(person, text):
 
 
 def test_a_long_telegram_account_is_not_cut_to_the_sms_limit(app, person):
-    [first] = person.say("hello")
-    [menu] = person.press(first, 1)
-    [danger] = person.press(menu, 1)
-    person.press(danger, 2)
-    person.say("1")  # I don't know the organisation
+    reporter(person, organisation="unknown").play(until="account")
     long_account = "word " * 700  # 3,500 characters
     person.say(long_account)
     with app.extensions["intake"].sessions() as session:
@@ -230,23 +189,17 @@ def test_start_command_and_language_change(person):
     assert burmese_menu["text"] == "Community Feedback. What would you like to do?"
 
 
+def reporter(person: Person, **answers) -> Player:
+    """Someone reporting with buttons, typing what has no button (tests/support/play.py)."""
+    return Player(Telegram(person), answers={"organisation": "demo relief agency", "account": ACCOUNT, **answers})
+
+
 def play_report(person: Person) -> list[dict]:
     """A whole report with buttons and typing; returns the last replies."""
-    [first] = person.say("hello")
-    [menu] = person.press(first, 1)
-    [danger] = person.press(menu, 1)
-    [organisation] = person.press(danger, 2)
-    [confirm] = person.say("demo relief agency")
-    [account] = person.press(confirm, 1)
-    [received] = person.say(ACCOUNT)
-    [when] = person.press(received, 1)
-    [where] = person.press(when, 2)
-    [affected] = person.say("Sittwe")
-    [child] = person.press(affected, 1)
-    [contact] = person.press(child, 2)
-    [review] = person.press(contact, 1)
-    assert review["text"].startswith("Please check:\nOrganisation: Demo Relief Agency (DRA)")
-    return person.press(review, 1)
+    player = reporter(person)
+    review = player.play(until="review")
+    assert review.text.startswith("Please check:\nOrganisation: Demo Relief Agency (DRA)")
+    return player.play().raw
 
 
 def test_a_whole_report_and_its_messages_are_wiped_from_the_chat(app, person, telegram):
@@ -266,10 +219,7 @@ def test_a_whole_report_and_its_messages_are_wiped_from_the_chat(app, person, te
 
 
 def test_quick_exit_wipes_at_once(app, person, telegram):
-    [first] = person.say("hello")
-    [menu] = person.press(first, 1)
-    [danger] = person.press(menu, 1)
-    person.press(danger, 2)
+    reporter(person).play(until="organisation")
     person.say("Demo Relief")
     [ended] = person.say("exit")
     assert ended["text"] == "Ended. This conversation was deleted."
@@ -287,10 +237,7 @@ def test_wiping_can_be_turned_off(make_app, telegram, updates):
 
 
 def test_messages_too_old_to_delete_are_given_up_without_content_in_logs(app, person, telegram, clock, caplog):
-    [first] = person.say("hello")
-    [menu] = person.press(first, 1)
-    [danger] = person.press(menu, 1)
-    person.press(danger, 2)
+    reporter(person).play(until="organisation")
     person.say("Demo Relief")
     telegram.fail_next("deleteMessages", 400, "Bad Request: message can't be deleted for everyone")
     person.say("exit")
@@ -394,10 +341,7 @@ def test_set_webhook_registers_url_and_secret(make_app, telegram):
 def test_an_abandoned_report_is_wiped_when_its_draft_expires(app, person, telegram, clock):
     """Nobody writes again after giving up half-way: the purge expires the draft and deletes
     the report's messages from the chat all the same."""
-    [first] = person.say("hello")
-    [menu] = person.press(first, 1)
-    [danger] = person.press(menu, 1)
-    person.press(danger, 2)
+    reporter(person).play(until="organisation")
     person.say("Demo Relief")  # … and silence
     clock.advance(minutes=31)
     counts = OutboxWorker(app.extensions["intake"]).purge()

@@ -6,8 +6,9 @@ from __future__ import annotations
 import pytest
 
 from storage.models import Report
-from tests.conftest import Phone, twiml_messages
+from tests.conftest import Phone
 from tests.support.directory import with_directory
+from tests.support.play import Sms, play_report
 from tests.support.thief import links_to, steal
 
 NUMBER = "+959421337420"
@@ -22,14 +23,12 @@ def test_a_thief_with_the_database_and_both_secrets_finds_no_receipt_and_no_link
     conversation to the report: no stored answer, no provider id, no time near the report's."""
     app = with_directory(make_app(SMS_REPLY_MODE=reply_mode, TWILIO_API_BASE_URL=fake_twilio.url))
     runtime = app.extensions["intake"]
-    phone = Phone(app.test_client(), NUMBER)
-    sids, answers = [], []
-    for body in ("hello", "1", "1", "2", "DRA", "1", ACCOUNT, "1", "2", "1", "1", "2", "1", "1"):
-        params = phone.params(body)
-        sids.append(params["MessageSid"])
-        answers += twiml_messages(phone.post(params))
-    answers += [request.body for request in fake_twilio.delivered]
+    sms = Sms(Phone(app.test_client(), NUMBER), twilio=fake_twilio)  # replies inline or through the outbox
+    player = play_report(sms, organisation="DRA", account=ACCOUNT, where="skip")
+    answers = [line for line in sms.transcript if line.startswith("< ")]
     [receipt] = [answer.split("is ")[1].split(".")[0] for answer in answers if "receipt number is" in answer]
+    assert receipt.replace(" ", "") == player.receipt
+    sids = sms.sids
 
     loot = steal(runtime)
     with runtime.sessions() as session:

@@ -280,10 +280,14 @@ def report_chat() -> Chat:
 def test_report_turns_are_marked_sensitive_and_ending_wipes():
     from intake.engine import SubmitReport, Wipe
 
-    chat = report_chat()
+    from tests.support.play import Lines, Player
+
+    chat = Chat(make_context(directory=FakeDirectory(), receipt="482109375566"))
+    player = Player(Lines(chat.send), organisation="DRA", account="it happened")
+    player.play(until="danger")
     assert chat.result.replies_sensitive and chat.result.inbound_sensitive
-    for text in ("2", "DRA", "1", "it happened", "1", "2", "Sittwe", "1", "2", "1"):
-        chat.send(text)
+    while player.position != "report.review":  # every question of the report answered
+        player.move()
         assert chat.result.inbound_sensitive and chat.result.replies_sensitive
         assert not any(isinstance(e, Wipe) for e in chat.result.effects)
     assert chat.state.position == "report.review"

@@ -15,6 +15,7 @@ from intake.report import FIELDS
 from storage.models import Referral
 from tests.conftest import Phone
 from tests.support import directory as d
+from tests.support.play import Player, Sms
 from tests.support.portal import PortalUser
 
 NUMBER = "+959450123987"
@@ -27,20 +28,14 @@ def app(make_app):
     return d.with_directory(make_app())
 
 
-def play_report(phone: Phone, *, contact: tuple[str, ...]) -> None:
-    """Every question answered, the danger one with yes; `contact` answers the contact questions."""
-    for answer in ("hello", "1", "1"):  # language: English; report a concern
-        phone.say(answer)
-    assert phone.say("1")[0].startswith("If you need help now")  # in danger: the emergency lines
-    assert phone.say("demo relif agency")[0].startswith("Is it Demo Relief Agency (DRA)?")
-    phone.say("1")
-    for part in ACCOUNT:
-        phone.say(part)
-    for answer in ("1", "2", "botahtaung", "2", "1"):  # finished, this month, place, someone else, a child
-        phone.say(answer)
-    for answer in contact:
-        phone.say(answer)
-    assert phone.say("1")[0].startswith("Sent. Your receipt number is ")
+def play_report(phone: Phone, **contact) -> None:
+    """Every question answered, the danger one with yes; `contact` answers the contact questions
+    (by step name, tests/support/play.py)."""
+    player = Player(Sms(phone), danger="yes", organisation="demo relif agency", account=ACCOUNT,
+                    where="botahtaung", affected="other", child="yes", **contact)
+    assert player.play(until="organisation").text.startswith("If you need help now")  # the emergency lines
+    assert player.play(until="organisation_confirm").text.startswith("Is it Demo Relief Agency (DRA)?")
+    assert player.play().text.startswith("Sent. Your receipt number is ")
 
 
 def open_the_referral(app) -> str:
@@ -70,7 +65,8 @@ def every_label_once(page: str, labels) -> None:
 
 
 def test_a_report_filed_by_sms_shows_each_field_exactly_once(app):
-    play_report(Phone(app.test_client(), NUMBER), contact=("2", "2", "09 4501 2345"))  # yes, another number
+    play_report(Phone(app.test_client(), NUMBER), contact="yes", contact_how="other_number",
+                contact_number="09 4501 2345")
     page = open_the_referral(app)
     fields = shown(page)
     expected = ["In danger when reporting", "Organisation named", "May it be sent to that organisation",
@@ -101,7 +97,7 @@ def test_a_report_filed_by_sms_shows_each_field_exactly_once(app):
 def test_every_field_of_the_schema_has_its_line(app):
     """The labels the page shows are the schema's, in the flow's order: a field the flow adds
     shows up without the portal naming it (the channel only comes with contact on this number)."""
-    play_report(Phone(app.test_client(), NUMBER), contact=("2", "1"))  # yes, on this number
+    play_report(Phone(app.test_client(), NUMBER), contact="yes", contact_how="this_number")
     fields = shown(open_the_referral(app))
     assert list(fields) == [field.label.msgid for field in FIELDS]
     assert fields["How to make contact"].strip() == "On the number or chat they wrote from"
@@ -110,7 +106,8 @@ def test_every_field_of_the_schema_has_its_line(app):
 
 def test_a_contact_number_taken_back_before_sending_is_not_filed(app):
     phone = Phone(app.test_client(), NUMBER)
-    play_report(phone, contact=("2", "2", "09 4501 2345", "2", "7", "1"))  # a number; change, "Contact": no
+    play_report(phone, contact=["yes", "no"], contact_how="other_number", contact_number="09 4501 2345",
+                review=["change", "send"], change="contact")  # a number; then changed, "Contact": no
     fields = shown(open_the_referral(app))
     assert fields["May the organisation make contact"].strip() == "No"
     assert "How to make contact" not in fields and "Contact number" not in fields and "Channel" not in fields
