@@ -7,15 +7,14 @@ and sends the replies.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from datetime import timedelta
 from typing import Callable, Mapping
 
 from i18n.normalise import clean, match_key, read_number
 from i18n.zawgyi import zawgyi_form
-from intake import flows
-from intake.flows import END, KEYWORDS, LANGUAGE, MENU, RESUME, Choice, Step, find_step, qualified
+from intake.flows import END, FLOWS, KEYWORDS, LANGUAGE, MENU, RESUME, Choice, Flow, Step, find_step, qualified
 from i18n.text import N_, Keyword, Option, Outbound, Text
 from intake.messages import Inbound
 from intake.ports import Directory
@@ -43,6 +42,13 @@ class Context:
     receipt: str | None = None
     # first message -> the language it is probably written in (among those offered), or None.
     guess_language: Callable[[str], str | None] | None = None
+    # The conversation itself, as data: the flows, the global keywords, the validators that read
+    # typed answers and the builders that fill prompts. The shipped ones unless a host (a test)
+    # gives its own.
+    flows: Mapping[str, Flow] = field(default_factory=lambda: FLOWS)
+    keywords: Mapping[str, Text] = field(default_factory=lambda: KEYWORDS)
+    validators: Mapping[str, Callable] = field(default_factory=lambda: VALIDATORS)
+    builders: Mapping[str, Callable] = field(default_factory=lambda: BUILDERS)
 
     @property
     def default_language(self) -> str:
@@ -87,12 +93,12 @@ class Result:
     replies_sensitive: bool = False
 
 
-def _sensitive(state: State | None) -> bool:
+def _sensitive(state: State | None, flows: Mapping[str, Flow]) -> bool:
     """In a sensitive flow, or changing language in the middle of one."""
     if state is None:
         return False
     position = state.resume if state.position == LANGUAGE and state.resume else state.position
-    return bool(position) and flows.FLOWS[position.partition(".")[0]].sensitive
+    return bool(position) and flows[position.partition(".")[0]].sensitive
 
 
 @lru_cache(maxsize=4096)
@@ -133,7 +139,7 @@ class _Turn:
             choices = [Choice(code, Text(self.ctx.language_names[code], literal=True), step.goto or MENU)
                        for code in self.ctx.languages]
         elif step.choices_from == "editable":
-            flow = flows.FLOWS[self.state.position.partition(".")[0]]
+            flow = self.ctx.flows[self.state.position.partition(".")[0]]
             choices = [Choice(s.name, s.edit_label, f"{flow.name}.{s.name}") for s in flow.steps if s.edit_label]
         else:
             choices = list(step.choices)
@@ -148,14 +154,14 @@ class _Turn:
             return
         if target == RESUME:
             target, self.state.resume, remember = self.state.resume or MENU, None, False
-        position = qualified(target)
+        position = qualified(target, self.ctx.flows)
         flow_name = position.partition(".")[0]
         if position == self.state.edit_return:
             self.state.edit_return = None  # reached the review by the ordinary way
-        if self.state.edit_return and find_step(position).edit_label and position != self.state.position:
+        if self.state.edit_return and self.step_at(position).edit_label and position != self.state.position:
             # Changing one answer: once it is given, straight back to the review.
             position, self.state.edit_return, remember = self.state.edit_return, None, False
-        requires = flows.FLOWS[flow_name].requires
+        requires = self.ctx.flows[flow_name].requires
         resource = getattr(self.ctx, requires) if requires else None
         if requires and (resource is None or not getattr(resource, "available", True)):
             self.say(N_("This is not available yet. Please try again later."))
@@ -171,12 +177,15 @@ class _Turn:
         self.state.invalid = 0
         self.prompt()
 
+    def step_at(self, position: str) -> Step:
+        return find_step(position, self.ctx.flows)
+
     def prompt(self, again: bool = False) -> None:
-        step = find_step(self.state.position)
+        step = self.step_at(self.state.position)
         text = step.again if again and step.again else step.prompt
         params = {"service": self.ctx.service_name}
         if step.params:
-            params.update(BUILDERS[step.params](self.state, self.ctx))
+            params.update(self.ctx.builders[step.params](self.state, self.ctx))
         self.parts.append(replace(text, params={**params, **text.params}))
         if step.is_info:
             self.enter(step.goto, remember=False)
@@ -197,13 +206,13 @@ class _Turn:
             self.enter(MENU)
 
     def answer(self, text: str) -> None:
-        step = find_step(self.state.position)
+        step = self.step_at(self.state.position)
         choice = self.match_choice(step, text) if step.is_choice else None
         if choice is not None:
             return self.choose(step, choice)
         if step.validator is None:
             return self.invalid(Text(N_("Please reply with one of the numbers below.")))
-        outcome = VALIDATORS[step.validator](clean(text), self.ctx)
+        outcome = self.ctx.validators[step.validator](clean(text), self.ctx)
         if isinstance(outcome, Invalid):
             return self.invalid(outcome.reason)
         if step.append:
@@ -247,14 +256,14 @@ class _Turn:
         if self.state.invalid >= INVALID_BEFORE_MENU_HINT:
             self.say(N_("Need help? Send {menu} for the main menu or {help} for help."),
                      menu=Keyword("menu"), help=Keyword("help"))
-        step = find_step(self.state.position)
+        step = self.step_at(self.state.position)
         self.prompt(again=bool(step.append and self.state.draft.get(step.store)))
 
     def keyword(self, text: str) -> str | None:
         key = match_key(text)
         if not key:
             return None
-        for name, words in KEYWORDS.items():
+        for name, words in self.ctx.keywords.items():
             if key in self.answers(words):
                 return name
         return None
@@ -266,9 +275,9 @@ class _Turn:
 
 def step(state: State | None, inbound: Inbound, ctx: Context) -> Result:
     """Advance one conversation by one inbound message."""
-    was_sensitive = _sensitive(state)
+    was_sensitive = _sensitive(state, ctx.flows)
     result = _step(state, inbound, ctx)
-    is_sensitive = _sensitive(result.state)
+    is_sensitive = _sensitive(result.state, ctx.flows)
     wipe = (Wipe(),) if was_sensitive and not is_sensitive else ()
     return replace(result, effects=result.effects + wipe, inbound_sensitive=was_sensitive or is_sensitive,
                    replies_sensitive=is_sensitive)

@@ -263,17 +263,17 @@ KEYWORDS: dict[str, Text] = {
 }
 
 
-def find_step(target: str) -> Step:
-    """The step a target "flow" or "flow.step" names."""
+def find_step(target: str, flows: Mapping[str, Flow] = FLOWS) -> Step:
+    """The step a target "flow" or "flow.step" names (among `flows`, the shipped ones unless given)."""
     flow_name, _, step_name = target.partition(".")
-    flow = FLOWS[flow_name]
+    flow = flows[flow_name]
     return flow.step(step_name) if step_name else flow.start
 
 
-def qualified(target: str) -> str:
+def qualified(target: str, flows: Mapping[str, Flow] = FLOWS) -> str:
     """"flow" -> "flow.<first step>"; "flow.step" unchanged."""
     flow_name, _, step_name = target.partition(".")
-    return f"{flow_name}.{step_name or FLOWS[flow_name].start.name}"
+    return f"{flow_name}.{step_name or flows[flow_name].start.name}"
 
 
 def check_flows() -> None:

@@ -10,7 +10,7 @@ from i18n.text import N_, Digits, Text
 from intake.state import State
 
 if TYPE_CHECKING:
-    from intake.flows import Step
+    from intake.flows import Flow, Step
 
 
 def format_receipt(receipt: str) -> str:
@@ -19,13 +19,14 @@ def format_receipt(receipt: str) -> str:
 
 
 def choice_label(flow: str, step: str, value) -> Text:
-    """The label of the option `value` of a step (what the person chose, in their language)."""
+    """The label of the option `value` of a shipped flow's step (what the person chose)."""
     from intake.flows import FLOWS
 
-    for choice in FLOWS[flow].step(step).choices:
-        if choice.value == value:
-            return choice.label
-    return Text(N_("Not given"))
+    return _label(FLOWS[flow].step(step), value)
+
+
+def _label(step: Step, value) -> Text:
+    return next((choice.label for choice in step.choices if choice.value == value), Text(N_("Not given")))
 
 
 def _place(where, lang: str | None) -> object:
@@ -43,30 +44,28 @@ def _organisation(draft: dict) -> object:
     return organisation["name"]
 
 
-def _contact(draft: dict) -> object:
+def _contact(flow: Flow, draft: dict) -> object:
     if draft.get("contact") != "yes":
         return Text(N_("No"))
     if draft.get("contact_how") == "other_number":
         return draft.get("contact_number", "")
-    return choice_label("report", "contact_how", draft.get("contact_how"))
+    return _label(flow.step("contact_how"), draft.get("contact_how"))
 
 
 # How a review line says a step's answer (a step's `review.value` names one): (flow, step, state).
-SUMMARIES: dict[str, Callable[[str, Step, State], object]] = {
-    "choice": lambda flow, step, state: choice_label(flow, step.name, state.draft.get(step.store)),
+SUMMARIES: dict[str, Callable[[Flow, Step, State], object]] = {
+    "choice": lambda flow, step, state: _label(step, state.draft.get(step.store)),
     "count": lambda flow, step, state: len(state.draft.get(step.store, [])),
     "place": lambda flow, step, state: _place(state.draft.get(step.store), state.lang),
     "organisation": lambda flow, step, state: _organisation(state.draft),
-    "contact": lambda flow, step, state: _contact(state.draft),
+    "contact": lambda flow, step, state: _contact(flow, state.draft),
 }
 
 
 def review(state: State, ctx) -> dict:
     """The review before sending: one line for each step of the flow that declares one."""
-    from intake.flows import FLOWS
-
-    flow = FLOWS[state.position.partition(".")[0]] if state.position else FLOWS["report"]
-    lines = tuple(replace(step.review.line, params={"value": SUMMARIES[step.review.value](flow.name, step, state)})
+    flow = ctx.flows[state.position.partition(".")[0]] if state.position else ctx.flows["report"]
+    lines = tuple(replace(step.review.line, params={"value": SUMMARIES[step.review.value](flow, step, state)})
                   for step in flow.steps if step.review)
     return {"summary": lines}
 

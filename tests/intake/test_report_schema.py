@@ -5,12 +5,13 @@ flow reaches the review, the sealed content and the portal's lines with no other
 from __future__ import annotations
 
 from dataclasses import replace
+from types import SimpleNamespace
 
 import pytest
 
 from i18n.text import N_, Text
-from intake import flows, prompts
-from intake.flows import REPORT, Choice, Field, Review, Step
+from intake import prompts
+from intake.flows import FLOWS, REPORT, Choice, Field, Review, Step
 from intake.report import CHANNEL, FIELDS, schema, sealed_content, shown
 from intake.state import State
 from storage.models import Report
@@ -53,7 +54,7 @@ def test_words_for_the_portal_come_from_the_flow_unless_the_field_says_better():
     assert by_name["affected"].words["self"].msgid == "The person reporting"  # not "Me"
 
 
-def test_a_question_added_to_the_flow_is_reviewed_filed_and_shown(monkeypatch):
+def test_a_question_added_to_the_flow_is_reviewed_filed_and_shown():
     """One edit in the flow: a step with its field and review line."""
     question = Step("weapon", Text(N_("Was anyone armed?")), store="weapon",
                     choices=(Choice("yes", Text(N_("Yes")), "report.contact"),
@@ -63,7 +64,7 @@ def test_a_question_added_to_the_flow_is_reviewed_filed_and_shown(monkeypatch):
     steps = list(REPORT.steps)
     steps.insert(steps.index(REPORT.step("contact")), question)
     extended = replace(REPORT, steps=tuple(steps))
-    monkeypatch.setitem(flows.FLOWS, "report", extended)
+    context = SimpleNamespace(flows={**FLOWS, "report": extended})  # the flows the engine is given
 
     fields = schema(extended)
     content = sealed_content({**FULL, "weapon": "yes"}, fields)
@@ -71,7 +72,7 @@ def test_a_question_added_to_the_flow_is_reviewed_filed_and_shown(monkeypatch):
     lines = shown(content, {}, fields)
     assert [(line.label.msgid, line.value.msgid) for line in lines if line.name == "weapon"] == [
         ("Anyone armed", "Yes")]
-    summary = prompts.review(State(lang="en", position="report.review", draft={**FULL, "weapon": "yes"}), None)
+    summary = prompts.review(State(lang="en", position="report.review", draft={**FULL, "weapon": "yes"}), context)
     assert [line.msgid for line in summary["summary"]][-2:] == ["Anyone armed: {value}", "Contact: {value}"]
 
 
