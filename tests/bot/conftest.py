@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from tests.support.fake_telegram import FakeTelegram
 from tests.support.fake_twilio import FakeTwilio
 from tests.support.smtp_sink import SmtpSink
 
@@ -14,6 +15,13 @@ def smtp_sink():
     """A running SMTP relay on a free loopback port; `stop()`/`start()` play an outage."""
     with SmtpSink() as sink:
         yield sink
+
+
+@pytest.fixture
+def telegram(clock):
+    """The Bot API on a free loopback port, on the test's clock."""
+    with FakeTelegram(clock=clock) as fake:
+        yield fake
 
 
 @pytest.fixture

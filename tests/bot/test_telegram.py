@@ -9,24 +9,16 @@ from sqlalchemy import func, select
 from bot.delivery.worker import OutboxWorker
 from storage.models import ChatMessage, Conversation, InboundMessage, OutboxMessage, Referral
 from tests.support import directory as d
-from tests.support.fake_telegram import FakeTelegram
 from tests.support.play import Player, Telegram
-from tests.support.telegram_chat import CHAT, SECRET, Person, buttons
+from tests.support.telegram_chat import CHAT, SECRET, Person, buttons, telegram_settings
 from tests.support.telegram_updates import UpdateFactory
 
 ACCOUNT = "The driver Qx4-secret said he would stop our food if I refused him."
 
 
 @pytest.fixture
-def telegram(clock):
-    with FakeTelegram(clock=clock) as fake:
-        yield fake
-
-
-@pytest.fixture
 def app(make_app, telegram):
-    return d.with_directory(make_app(TELEGRAM_BOT_TOKEN=telegram.token, TELEGRAM_WEBHOOK_SECRET=SECRET,
-                                     TELEGRAM_API_BASE_URL=telegram.url))
+    return d.with_directory(make_app(**telegram_settings(telegram)))
 
 
 @pytest.fixture

@@ -12,9 +12,8 @@ import pytest
 
 from tests.conftest import Phone
 from tests.support import directory as d
-from tests.support.fake_telegram import FakeTelegram
 from tests.support.play import WRITERS, Player, Sms, Telegram, masked
-from tests.support.telegram_chat import SECRET, Person
+from tests.support.telegram_chat import Person, telegram_settings
 from tests.support.telegram_updates import UpdateFactory
 
 GOLDEN = Path(__file__).parent.parent / "golden"
@@ -57,15 +56,8 @@ def test_transcript(request, client, name):
 
 
 @pytest.fixture
-def telegram(clock):
-    with FakeTelegram(clock=clock) as fake:
-        yield fake
-
-
-@pytest.fixture
 def report_app(make_app, telegram):
-    return d.with_directory(make_app(LANGUAGES=LANGUAGES, TELEGRAM_BOT_TOKEN=telegram.token,
-                                     TELEGRAM_WEBHOOK_SECRET=SECRET, TELEGRAM_API_BASE_URL=telegram.url))
+    return d.with_directory(make_app(LANGUAGES=LANGUAGES, **telegram_settings(telegram)))
 
 
 @pytest.mark.parametrize("channel", ["sms", "telegram"])

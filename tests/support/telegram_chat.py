@@ -10,6 +10,11 @@ SECRET = "telegram-webhook-secret_0123"  # the TELEGRAM_WEBHOOK_SECRET tests con
 CHAT = 5550001
 
 
+def telegram_settings(fake: FakeTelegram) -> dict:
+    """The settings of an app whose Telegram channel talks to `fake`."""
+    return {"TELEGRAM_BOT_TOKEN": fake.token, "TELEGRAM_WEBHOOK_SECRET": SECRET, "TELEGRAM_API_BASE_URL": fake.url}
+
+
 class Person:
     """Someone writing to the bot in a private chat."""
 
