@@ -4,6 +4,8 @@ addresses are not affected, and behind TRUSTED_PROXIES the person's address is t
 
 from __future__ import annotations
 
+import secrets
+
 import pytest
 from sqlalchemy import func, select
 
@@ -58,3 +60,16 @@ def test_behind_a_trusted_proxy_the_forwarded_address_is_limited(make_app, world
 def test_a_limit_that_is_not_a_rate_stops_the_server_naming_it(tmp_path, name):
     with pytest.raises(config.ConfigError, match=name):
         config.load(tmp_path, environ={name: "as many as you like"})
+
+
+def test_processes_sharing_a_redis_share_the_count(make_app, world):
+    """Two app processes (two apps here) with RATELIMIT_STORAGE_URI on one Redis count together."""
+    uri = "redis://127.0.0.1:6379/15"
+    first, second = (make_app(PORTAL_LOGIN_LIMIT="2 per minute", RATELIMIT_STORAGE_URI=uri,
+                              TRUSTED_PROXIES=1) for _ in range(2))
+    address = f"2001:db8::{secrets.token_hex(2)}:{secrets.token_hex(2)}"  # fresh: Redis outlives the test
+
+    def wrong_login(app) -> int:
+        return browser(app, HTTP_X_FORWARDED_FOR=address).submit_login(world.emails["save"], "wrong one").status_code
+
+    assert [wrong_login(first), wrong_login(second), wrong_login(first)] == [401, 401, 429]
