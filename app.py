@@ -10,6 +10,7 @@ import threading
 
 from flask import Flask
 from flask_wtf.csrf import CSRFProtect
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 import config
 from bot import health, limits
@@ -38,6 +39,10 @@ def create_app(overrides: dict | None = None) -> Flask:
         WTF_CSRF_SSL_STRICT=False,
         **{key: value for key, value in (overrides or {}).items() if key in config.FLASK_KEYS},
     )
+    if settings.trusted_proxies:
+        # Behind reverse proxies the client's address (rate limits, the simulator's "this machine
+        # only") and scheme are the ones the proxies forward.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.trusted_proxies, x_proto=settings.trusted_proxies)
     try:
         runtime = build_runtime(settings)
     except ValueError as error:  # unknown language, unreadable data key
@@ -100,7 +105,7 @@ def _say_where_the_simulator_is(settings: config.Settings) -> None:
                     "it files real reports without a login", settings.host, settings.port)
     elif settings.simulator_enabled:
         log.info("simulator: http://%s:%s/simulator (this machine only)", settings.host, settings.port)
-    elif os.environ.get("SIMULATOR_ENABLED") is None:
+    elif settings.simulator_local_only:  # asked for with "auto", but HOST is not a loopback address
         log.info("the simulator is off: HOST %s is not a loopback address (SIMULATOR_ENABLED=1 turns it on)",
                  settings.host)
 

@@ -1,4 +1,5 @@
-"""Configuration: read once from the environment (the README's configuration table), checked, then fixed.
+"""Configuration: read once from the environment (the README's configuration table), checked,
+then fixed.
 
 Every setting has a safe default so that `make run` works on a laptop with nothing set. Bad values
 fail at start-up with a message that names the variable; a server that half-works is worse.
@@ -88,7 +89,10 @@ class Settings:
     clock: Callable[[], datetime] | None = None
 
 
-# Keys `create_app(config=...)` passes to Flask as they are, not settings of the service.
+# The environment variables an operator sets: every field but the derived one and the test clock.
+ENVIRONMENT_NAMES = tuple(field.name.upper() for field in fields(Settings)
+                          if field.name not in ("simulator_local_only", "clock"))
+# Keys `create_app(overrides)` passes to Flask as they are, not settings of the service.
 FLASK_KEYS = {"TESTING"}
 
 
@@ -136,7 +140,8 @@ def _rate_limit(name: str, value: str) -> str:
     try:
         parse_many(value)
     except ValueError:
-        raise ConfigError(f"{name} must be rate limits such as '10 per minute; 100 per hour', got {value!r}") from None
+        raise ConfigError(f"{name} must be rate limits such as '10 per minute; 100 per hour', "
+                          f"got {value!r}") from None
     return value
 
 
@@ -154,16 +159,16 @@ def load(instance_path: str | os.PathLike, environ: dict | None = None,
          overrides: dict | None = None) -> Settings:
     """The settings, from the environment plus explicit overrides.
 
-    Overrides (from `create_app(config=...)`, used by tests) win over the environment and are
+    Overrides (from `create_app(overrides)`, used by tests) win over the environment and are
     validated the same way; a key that names no setting is an error (a typo would otherwise do
     nothing). CLOCK (tests) sets the clock; FLASK_KEYS are Flask's own, and left to it.
     """
     env = dict(os.environ if environ is None else environ)
     overrides = dict(overrides or {})
-    known = {field.name.upper() for field in fields(Settings)} - {"SIMULATOR_LOCAL_ONLY"}
-    unknown = sorted(set(overrides) - known - FLASK_KEYS)
+    unknown = sorted(set(overrides) - set(ENVIRONMENT_NAMES) - {"CLOCK"} - FLASK_KEYS)
     if unknown:
-        raise ConfigError(f"no such setting: {', '.join(unknown)} (the README's configuration table lists them)")
+        raise ConfigError(f"no such setting: {', '.join(unknown)} "
+                          "(the README's configuration table lists them)")
     instance = Path(instance_path)
 
     def get(name: str, default: str | None = None) -> str | None:
@@ -254,7 +259,8 @@ def load(instance_path: str | os.PathLike, environ: dict | None = None,
         "DATABASE_TIMEOUT_SECONDS": _int("DATABASE_TIMEOUT_SECONDS", get("DATABASE_TIMEOUT_SECONDS"), 5,
                                          minimum=1),
         "HEALTH_MIN_FREE_MB": _int("HEALTH_MIN_FREE_MB", get("HEALTH_MIN_FREE_MB"), 64),
-        "PORTAL_LOGIN_LIMIT": _rate_limit("PORTAL_LOGIN_LIMIT", get("PORTAL_LOGIN_LIMIT", "10 per minute; 100 per hour")),
+        "PORTAL_LOGIN_LIMIT": _rate_limit("PORTAL_LOGIN_LIMIT",
+                                          get("PORTAL_LOGIN_LIMIT", "10 per minute; 100 per hour")),
         "SIMULATOR_LIMIT": _rate_limit("SIMULATOR_LIMIT", get("SIMULATOR_LIMIT", "30 per minute; 300 per hour")),
         "RATELIMIT_STORAGE_URI": get("RATELIMIT_STORAGE_URI", "memory://"),
         "TRUSTED_PROXIES": _int("TRUSTED_PROXIES", get("TRUSTED_PROXIES"), 0),

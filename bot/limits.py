@@ -1,10 +1,8 @@
 """Per-client rate limits, with Flask-Limiter: the routes anyone can reach without a signature
 (the portal's login steps, the web simulator) answer 429 with a reason once one address asks too
 often. The counts live in RATELIMIT_STORAGE_URI (in-process by default; Redis to share them
-between processes and hosts).
-
-Behind reverse proxies, TRUSTED_PROXIES says how many of them append to X-Forwarded-For, so the
-limit falls on the person's address and not on the proxy's.
+between processes and hosts). The address is the request's, as `app.create_app` reads it
+through TRUSTED_PROXIES, so behind a proxy the limit falls on the person and not on the proxy.
 """
 
 from __future__ import annotations
@@ -14,17 +12,12 @@ from typing import Callable
 from flask import Flask
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
-from werkzeug.middleware.proxy_fix import ProxyFix
 
 from config import Settings
 
 
 def init_limits(app: Flask, settings: Settings) -> Limiter:
-    """A limiter for this app (each app its own counts), reading client addresses through the
-    configured number of trusted proxies."""
-    proxies = settings.trusted_proxies
-    if proxies:
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)
+    """A limiter for this app (each app its own counts)."""
     return Limiter(get_remote_address, app=app, storage_uri=settings.ratelimit_storage_uri,
                    strategy="moving-window", headers_enabled=True)
 

@@ -1,5 +1,5 @@
-"""The composition root: builds the long-lived objects once per process, and gives Flask views
-one database session per request (committed by the view, closed at teardown)."""
+"""The composition root: builds the long-lived objects once per process, gives Flask views one
+database session per request (closed at teardown), and holds the one unit of work that commits."""
 
 from __future__ import annotations
 

@@ -74,7 +74,8 @@ def login():
     organisation_key = (logins.open_organisation_key(credentials, password)
                         if correct and credentials.role in REFERRAL_ROLES else None)
     with transaction() as db:
-        user = logins.conclude(db, credentials, correct, now=now, lockout=logins.Lockout.from_settings(runtime.settings))
+        user = logins.conclude(db, credentials, correct, now=now,
+                               lockout=logins.Lockout.from_settings(runtime.settings))
         if user is None:  # the failure count and the audit entries are committed all the same
             # One answer, one status, for every reason: no telling which emails have accounts.
             return _render_login(error=LOGIN_FAILED, email=email, next_=next_, status=401)

@@ -20,11 +20,10 @@ from functools import lru_cache
 
 import pyotp
 from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from storage import accounts, argon2id
+from storage import accounts
 from storage.crypto import Vault
 from storage.models import KeyGrant, User
 from storage.reports import audit
@@ -49,15 +48,6 @@ class Lockout:
 def _dummy_hash(hasher: PasswordHasher) -> str:
     # Made with the hasher in use, so verifying against it costs what a real account costs.
     return hasher.hash("no account has this password")
-
-
-def _waste_a_verification(password: str) -> None:
-    hasher = accounts.password_hasher
-    try:
-        with argon2id.slot():
-            hasher.verify(_dummy_hash(hasher), password)
-    except (VerificationError, InvalidHashError):
-        pass
 
 
 def _lock_holds(user: User, now: datetime) -> bool:
@@ -119,7 +109,7 @@ def read_credentials(session: Session, email: str) -> Credentials:
 def password_matches(credentials: Credentials, password: str) -> bool:
     """One Argon2 verification whatever the account (a dummy one when there is none)."""
     if credentials.password_hash is None:
-        _waste_a_verification(password)
+        accounts.verify_password_hash(_dummy_hash(accounts.password_hasher), password)  # same cost, no account
         return False
     return accounts.verify_password_hash(credentials.password_hash, password)
 

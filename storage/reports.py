@@ -56,13 +56,12 @@ def file_report(session: Session, new: NewReport, *, now: datetime,
     organisation and wrapped for the receipt; neither it nor the receipt is stored."""
     organisation = session.get(Organisation, new.recipient_organisation_id)
     report_key, ciphertext = sealing.encrypt_content(new.content)
-    receipt = new.receipt
     report = Report(
-        receipt_lookup=receipt.lookup, named_organisation_id=new.named_organisation_id, route=new.route,
+        receipt_lookup=new.receipt.lookup, named_organisation_id=new.named_organisation_id, route=new.route,
         received_month=now.strftime("%Y-%m"), incident_period=new.incident_period,
         township_pcode=new.township_pcode, state_pcode=new.state_pcode, child_involved=new.child_involved,
         affected=new.affected, urgent=new.urgent, contact_allowed=new.contact_allowed, content=ciphertext,
-        receipt_wrap=sealing.wrap_for_receipt(report_key, receipt), created_at=now)
+        receipt_wrap=sealing.wrap_for_receipt(report_key, new.receipt), created_at=now)
     session.add(report)
     session.flush()
     referral = Referral(case_ref=new_case_ref(session), report_id=report.id, organisation_id=organisation.id,

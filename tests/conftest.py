@@ -8,7 +8,6 @@ import os
 import secrets
 import shutil
 import xml.etree.ElementTree as ET
-from dataclasses import fields
 from datetime import datetime, timedelta, timezone
 from urllib.parse import urlencode
 
@@ -17,7 +16,7 @@ from sqlalchemy import text
 from twilio.request_validator import RequestValidator
 
 from app import create_app
-from config import Settings
+from config import ENVIRONMENT_NAMES
 from storage.db import make_engine
 from storage.migrate import upgrade
 from storage.models import Base
@@ -28,9 +27,6 @@ TWILIO_TOKEN = "test-auth-token-0123456789"
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
 DATABASES = ["sqlite"] + (["postgresql"] if TEST_DATABASE_URL else [])
 
-# Every setting, cleared so a developer's own environment cannot leak into tests.
-ENVIRONMENT = [field.name.upper() for field in fields(Settings) if field.name not in ("simulator_local_only", "clock")]
-
 
 def pytest_addoption(parser):
     parser.addoption("--update-golden", action="store_true",
@@ -39,7 +35,7 @@ def pytest_addoption(parser):
 
 @pytest.fixture(autouse=True)
 def _clean_environment(monkeypatch):
-    for name in ENVIRONMENT:
+    for name in ENVIRONMENT_NAMES:  # every setting: a developer's own environment cannot leak in
         monkeypatch.delenv(name, raising=False)
 
 

@@ -9,9 +9,9 @@ from datetime import datetime, timedelta
 from sqlalchemy.orm import Session
 
 from bot.casework import notifications
-from storage.directory_lookup import DirectoryLookup
 from intake.routing import network_of
 from storage import reports
+from storage.directory_lookup import DirectoryLookup
 
 log = logging.getLogger(__name__)
 

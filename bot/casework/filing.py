@@ -9,12 +9,12 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from bot.casework import notifications
-from storage.directory_lookup import DirectoryLookup
 from intake.engine import SubmitReport
 from intake.prompts import choice_label
 from intake.report import CHANNEL, sealed_content
 from intake.routing import ack_deadline, network_of, route
 from storage import reports
+from storage.directory_lookup import DirectoryLookup
 from storage.sealing import ReceiptSecrets
 
 log = logging.getLogger(__name__)

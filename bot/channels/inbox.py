@@ -20,12 +20,12 @@ from sqlalchemy.orm import Session
 
 from bot.casework import filing
 from bot.delivery.worker import deliver_after_commit
-from storage.directory_lookup import DirectoryLookup
 from i18n.render import Rendered
 from intake import engine
 from intake.engine import Effect, Ended, SubmitReport, Wipe
 from intake.messages import Inbound
 from storage import conversations, sealing
+from storage.directory_lookup import DirectoryLookup
 
 
 @dataclass(frozen=True)
