@@ -18,7 +18,7 @@ from bot.channels import simulator, telegram, twilio
 from bot.commands import cli
 from bot.http import register_error_handlers
 from bot.runtime import build_runtime, init_app
-from portal import auth, pages
+from portal import auth, pages, services
 
 
 def create_app(overrides: dict | None = None) -> Flask:
@@ -48,6 +48,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     except ValueError as error:  # unknown language, unreadable data key
         raise config.ConfigError(str(error)) from None
     init_app(app, runtime)
+    services.init_app(app, runtime)
     register_error_handlers(app)
     csrf = CSRFProtect(app)
     # Webhooks authenticate by signature and the simulator accepts only JSON; every form is CSRF-checked.

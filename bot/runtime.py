@@ -1,5 +1,6 @@
-"""The composition root: builds the long-lived objects once per process, gives Flask views one
-database session per request (closed at teardown), and holds the one unit of work that commits."""
+"""The runtime: the long-lived objects a process needs (settings, database, keys, catalogs, the
+engine's context, the senders), built once from the settings. `app.py` builds it and hands the
+portal what the portal needs; the bot's views reach it with `current_runtime()`."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from functools import cached_property, partial
 from datetime import datetime, timedelta, timezone
 from typing import Callable, Iterator
 
-from flask import Flask, current_app, g
+from flask import Flask, current_app
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -20,8 +21,10 @@ from i18n.languages import guess, offered, own_name
 from i18n.render import Renderer
 from intake.engine import Context
 from intake.flows import KEYWORDS
+from storage import request_scope
 from storage.crypto import Vault, load_or_create_data_key
 from storage.db import make_engine, make_session_factory
+from storage.unit_of_work import unit_of_work
 
 
 def utcnow() -> datetime:
@@ -56,30 +59,6 @@ class Runtime:
         self.db.dispose()
 
 
-_AFTER_COMMIT = "intake.after_commit"
-
-
-@contextmanager
-def unit_of_work(session: Session) -> Iterator[Session]:
-    """Commit once when the block ends normally, roll back if it raises; then run what the block
-    asked for with `after_commit` (sending what it queued, which must see committed rows). The
-    one place that commits (after GlobaLeaks' `transact`)."""
-    try:
-        yield session
-        session.commit()
-    except BaseException:
-        session.info.pop(_AFTER_COMMIT, None)
-        session.rollback()
-        raise
-    for action in session.info.pop(_AFTER_COMMIT, []):
-        action()
-
-
-def after_commit(session: Session, action: Callable[[], None]) -> None:
-    """Run `action` once the current unit of work has committed (never if it rolls back)."""
-    session.info.setdefault(_AFTER_COMMIT, []).append(action)
-
-
 def build_runtime(settings: Settings) -> Runtime:
     """Create the runtime; raises `UnknownLanguageError` for a LANGUAGES entry with no catalog."""
     catalogs = Catalogs()
@@ -105,31 +84,10 @@ def build_runtime(settings: Settings) -> Runtime:
 
 
 def init_app(app: Flask, runtime: Runtime) -> None:
-    """Attach the runtime to the app and close each request's session at teardown."""
+    """Attach the runtime to the app, with one database session per request."""
     app.extensions["intake"] = runtime
-
-    @app.teardown_appcontext
-    def _close_session(_error):
-        session = g.pop("db_session", None)
-        if session is not None:
-            session.close()  # rolls back anything read outside a transaction()
+    request_scope.init_app(app, runtime.sessions)
 
 
 def current_runtime() -> Runtime:
     return current_app.extensions["intake"]
-
-
-def db_session() -> Session:
-    """This request's session (created on first use); what it reads outside `transaction()` is
-    rolled back at teardown."""
-    if "db_session" not in g:
-        g.db_session = current_runtime().sessions()
-    return g.db_session
-
-
-@contextmanager
-def transaction() -> Iterator[Session]:
-    """This request's unit of work, on its session (what the request already loaded, such as the
-    login, stays usable inside)."""
-    with unit_of_work(db_session()) as session:
-        yield session

@@ -15,14 +15,15 @@ from datetime import datetime, timedelta
 from flask import Response, flash, make_response, redirect, render_template, request, session, url_for
 from sqlalchemy.orm import Session
 
-from bot.runtime import current_runtime, db_session, transaction
 from portal.blueprint import bp
 from portal.current import (
     PENDING_KEY, REFERRAL_ROLES, SESSION_KEY, cookie_secrets, current_login, home_for, remember,
 )
+from portal.services import services
 from storage import logins, portal_sessions
 from storage.models import Organisation, User
 from storage.reports import audit
+from storage.request_scope import db_session, transaction
 from storage.sealing import public_key_of
 
 LOGIN_FAILED = "Email or password is wrong"
@@ -40,7 +41,7 @@ def _safe_next(value: str | None) -> str | None:
 
 
 def _render_login(*, error: str | None = None, email: str = "", next_: str | None = None, status: int = 200):
-    settings = current_runtime().settings
+    settings = services().settings
     return render_template("portal/login.html", error=error, email=email, next=next_,
                            attempts=settings.portal_lockout_attempts,
                            minutes=settings.portal_lockout_minutes), status
@@ -63,11 +64,11 @@ def login_form():
 
 @bp.post("/login")
 def login():
-    runtime = current_runtime()
-    now = runtime.clock()
+    process = services()
+    now = process.clock()
     email, password = request.form.get("email", ""), request.form.get("password", "")
     next_ = _safe_next(request.form.get("next"))
-    with runtime.transaction() as db:  # a short read, over before the slow checks begin
+    with process.transaction() as db:  # a short read, over before the slow checks begin
         credentials = logins.read_credentials(db, email)
     correct = logins.password_matches(credentials, password)
     # Only roles that read referrals ever hold the organisation key, even in memory.
@@ -75,7 +76,7 @@ def login():
                         if correct and credentials.role in REFERRAL_ROLES else None)
     with transaction() as db:
         user = logins.conclude(db, credentials, correct, now=now,
-                               lockout=logins.Lockout.from_settings(runtime.settings))
+                               lockout=logins.Lockout.from_settings(process.settings))
         if user is None:  # the failure count and the audit entries are committed all the same
             # One answer, one status, for every reason: no telling which emails have accounts.
             return _render_login(error=LOGIN_FAILED, email=email, next_=next_, status=401)
@@ -90,7 +91,7 @@ def login():
 
 
 def _lifetime() -> timedelta:
-    return timedelta(hours=current_runtime().settings.portal_session_hours)
+    return timedelta(hours=services().settings.portal_session_hours)
 
 
 def _complete_login(db: Session, user: User, organisation_key: bytes | None, now: datetime,
@@ -133,15 +134,15 @@ def _start_again():
 
 @bp.get("/login/totp")
 def totp_form():
-    if _pending_login(db_session(), current_runtime().clock()) is None:
+    if _pending_login(db_session(), services().clock()) is None:
         return _start_again()
     return render_template("portal/totp.html")
 
 
 @bp.post("/login/totp")
 def totp():
-    runtime = current_runtime()
-    now = runtime.clock()
+    process = services()
+    now = process.clock()
     with transaction() as db:
         pending = _pending_login(db, now)
         if pending is None:
@@ -150,8 +151,8 @@ def totp():
                 portal_sessions.forget(db, secrets_[0], pending=True)
             return _start_again()
         row, cookie_key, user = pending
-        if not logins.check_totp(db, user, request.form.get("code", ""), vault=runtime.vault, now=now,
-                                 lockout=logins.Lockout.from_settings(runtime.settings)):
+        if not logins.check_totp(db, user, request.form.get("code", ""), vault=process.vault, now=now,
+                                 lockout=logins.Lockout.from_settings(process.settings)):
             if user.locked_until is not None and now < user.locked_until:
                 # Locked now: this half-finished login is over (the password is needed again).
                 portal_sessions.end(db, row)
@@ -168,7 +169,7 @@ def totp():
 @bp.post("/logout")
 def logout():
     """End the session (its row and its cookie); also cancels a login waiting for its code."""
-    now = current_runtime().clock()
+    now = services().clock()
     login = current_login()
     with transaction() as db:
         if login is not None:

@@ -7,9 +7,9 @@ from flask import Blueprint, abort, render_template, request, url_for
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
-from bot.runtime import current_runtime
 from portal import display
 from portal.current import OVERVIEW_ROLES, REFERRAL_ROLES, current_login, home_for
+from portal.services import services
 
 bp = Blueprint("portal", __name__, url_prefix="/portal", template_folder="templates",
                static_folder="static")
@@ -73,7 +73,7 @@ def _template_context():
     return {
         "login": login,
         "home_url": home_for(login.user) if login else url_for("portal.login_form"),
-        "service_name": current_runtime().settings.service_name,
+        "service_name": services().settings.service_name,
         "referral_roles": REFERRAL_ROLES,
         "overview_roles": OVERVIEW_ROLES,
         "when": display.when,

@@ -12,10 +12,11 @@ from functools import wraps
 
 from flask import abort, flash, g, redirect, request, session, url_for
 
-from bot.runtime import current_runtime, db_session, transaction
+from portal.services import services
 from storage import portal_sessions
 from storage.accounts import KEY_HOLDING_ROLES
 from storage.models import PortalSession, User
+from storage.request_scope import db_session, transaction
 from storage.sealing import SealError
 
 # Cookie entries: a complete login, and a login still waiting for its TOTP code.
@@ -65,7 +66,7 @@ def _load() -> Login | None:
         return None
     token, cookie_key = secrets_
     db = db_session()
-    row = portal_sessions.find(db, token, now=current_runtime().clock())
+    row = portal_sessions.find(db, token, now=services().clock())
     login = None if row is None else _usable(db, row, cookie_key)
     if login is None:
         # A getter only looks: `login_required` deletes the dead row and says the session ended.

@@ -11,9 +11,9 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from bot.runtime import current_runtime
 from i18n.text import Text
 from intake.report import FIELDS, shown
+from portal.services import services
 
 # The portal is in English for now; its labels go through the same catalogs as the bot's words.
 PORTAL_LANGUAGE = "en"
@@ -47,7 +47,7 @@ def _clear(report, named, township) -> dict[str, object]:
 def in_words(value: object) -> object:
     """A `Text` in the portal's language; anything else as it is (the template shows it)."""
     if isinstance(value, Text):
-        return current_runtime().renderer.text(PORTAL_LANGUAGE, value)
+        return services().renderer.text(PORTAL_LANGUAGE, value)
     return value
 
 
@@ -77,5 +77,5 @@ def when(moment: datetime | None) -> str:
     """A time in the service's time zone, saying which zone it is."""
     if moment is None:
         return ""
-    zone = current_runtime().settings.timezone or "UTC"
+    zone = services().settings.timezone or "UTC"
     return f"{moment.astimezone(ZoneInfo(zone)):%d %b %Y, %H:%M} ({zone})"

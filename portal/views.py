@@ -9,13 +9,14 @@ from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, url_for
 
-from bot.runtime import current_runtime, db_session, transaction
 from portal.blueprint import bp
 from portal.current import OVERVIEW_ROLES, REFERRAL_ROLES, current_login, role_required
 from portal.display import report_fields
+from portal.services import services
 from storage.models import Organisation, Report, Township
 from storage.overview import referral_counts
 from storage.reports import acknowledge, audit, find_referral, read_referral, referrals_of
+from storage.request_scope import db_session, transaction
 
 _referral_pages = role_required(REFERRAL_ROLES, "referrals")
 
@@ -35,7 +36,7 @@ def index():
     login, db = current_login(), db_session()
     return render_template("portal/referrals.html", rows=referrals_of(db, login.user.organisation_id),
                            organisation=db.get(Organisation, login.user.organisation_id),
-                           now=current_runtime().clock(), has_key=login.organisation_key is not None)
+                           now=services().clock(), has_key=login.organisation_key is not None)
 
 
 @bp.get("/referrals/<case_ref>")
@@ -47,7 +48,7 @@ def referral(case_ref: str):
     if login.organisation_key is None:
         return render_template("portal/no_key.html", case_ref=found.case_ref), 403
     content = read_referral(db, found, login.organisation_key)
-    now = current_runtime().clock()
+    now = services().clock()
     with transaction():  # the opening is on record before anything is shown
         audit(db, now=now, action="open_referral", user_id=login.user.id, referral_id=found.id)
     report = db.get(Report, found.report_id)
@@ -62,7 +63,7 @@ def referral(case_ref: str):
 def acknowledge_referral(case_ref: str):
     """Acknowledge receipt: stops the escalations; audited once."""
     login = current_login()
-    now = current_runtime().clock()
+    now = services().clock()
     with transaction() as db:
         found = _own_referral(case_ref)
         if acknowledge(db, found, login.user.id, now):
@@ -77,7 +78,7 @@ def acknowledge_referral(case_ref: str):
 @role_required(OVERVIEW_ROLES, "the overview")
 def overview():
     """Counts per organisation, month and status, from clear columns only: never content."""
-    rows = referral_counts(db_session(), current_runtime().clock())
+    rows = referral_counts(db_session(), services().clock())
     totals = {name: sum(getattr(row, name) for row in rows)
               for name in ("referrals", "urgent", "child_involved", "overdue")}
     return render_template("portal/overview.html", rows=rows, totals=totals)

@@ -1,5 +1,5 @@
 """Rules of the house that imports alone do not show, read from the source: one place commits
-(`bot.runtime.unit_of_work`), and SQL is written only in `storage/`."""
+(`storage.unit_of_work`), and SQL is written only in `storage/`."""
 
 from __future__ import annotations
 
@@ -32,7 +32,7 @@ def places_calling(name: str, *, except_in: str | None = None) -> list[str]:
 
 def test_only_the_unit_of_work_commits():
     committing = places_calling("commit")
-    assert len(committing) == 1 and committing[0].startswith("bot.runtime:")
+    assert len(committing) == 1 and committing[0].startswith("storage.unit_of_work:")
 
 
 def sql_builders_imported(path: Path) -> list[str]:

@@ -20,7 +20,7 @@ from bot.casework.escalation import escalate_overdue
 from bot.delivery.senders import PROVIDER_TIMEOUT_SECONDS, PermanentError, TransientError
 from bot.delivery.telegram_wipe import wipe_abandoned
 from bot.http import describe
-from bot.runtime import after_commit
+from storage.unit_of_work import after_commit
 from storage import conversations, outbox, portal_sessions
 
 log = logging.getLogger(__name__)
