@@ -49,7 +49,7 @@ def create_app(overrides: dict | None = None) -> Flask:
         raise config.ConfigError(str(error)) from None
     init_app(app, runtime)
     services.init_app(app, runtime)
-    register_error_handlers(app)
+    register_error_handlers(app, pages={pages.bp.name: pages.error_page})
     csrf = CSRFProtect(app)
     # Webhooks authenticate by signature and the simulator accepts only JSON; every form is CSRF-checked.
     for blueprint in (twilio.bp, telegram.bp, simulator.bp):

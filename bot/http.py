@@ -1,10 +1,13 @@
-"""Small HTTP helpers shared by the webhooks: error answers that say why, never a 500."""
+"""Small HTTP helpers shared by the webhooks, and the one error policy of every entry point: a
+logged, content-free line; 503 when the database is busy or down; 500 for a bug (so Twilio and
+Telegram try again later); a JSON reason, or the page a blueprint renders for its own routes."""
 
 from __future__ import annotations
 
 import logging
 import traceback
 from pathlib import Path
+from typing import Callable, Mapping
 
 from flask import Flask, jsonify, request
 from sqlalchemy.exc import OperationalError
@@ -38,14 +41,23 @@ def json_body():
         return None
 
 
-def register_error_handlers(app: Flask) -> None:
-    """Give every failure a clear status: the database being busy or down is a 503 (providers
-    retry those), HTTP errors keep their status with a JSON reason."""
+ErrorPage = Callable[[int, str], object]
+
+
+def register_error_handlers(app: Flask, pages: Mapping[str, ErrorPage] | None = None) -> None:
+    """Give every failure a clear status; `pages` maps a blueprint's name to how it shows an
+    unexpected error or an unavailable database to a person (the portal's HTML page). HTTP errors
+    keep their status with a JSON reason (blueprints with pages handle those themselves)."""
+    pages = dict(pages or {})
+
+    def answer(status: int, reason: str):
+        page = pages.get(request.blueprint or "")
+        return page(status, reason) if page else problem(status, reason)
 
     @app.errorhandler(OperationalError)
     def _database_unavailable(error):
         log.error("database unavailable: %s", type(error.orig).__name__ if error.orig else "unknown")
-        response = problem(503, "the database is busy or unavailable; retry shortly")
+        response = app.make_response(answer(503, "the database is busy or unavailable; retry shortly"))
         response.headers["Retry-After"] = "5"
         return response
 
@@ -57,4 +69,4 @@ def register_error_handlers(app: Flask) -> None:
     def _unexpected(error: Exception):
         # Flask's own handler would log the full message; a bug must not leak what people wrote.
         log.error("unexpected %s on %r", describe(error), request.path)  # repr: no forged log lines
-        return problem(500, "internal error; please retry")
+        return answer(500, "internal error; please retry")

@@ -34,6 +34,8 @@ ERROR_TEXT = {
     # The same words whether a referral belongs to another organisation or does not exist.
     404: ("Not found", "There is nothing here, or it is not yours to see."),
     405: ("Not allowed", "This page cannot be used that way."),
+    500: ("Something went wrong", "The page could not be shown. Nothing you sent is lost; try again in a moment."),
+    503: ("Busy", "The service is busy or its database is unavailable. Try again in a minute."),
 }
 
 
@@ -65,6 +67,13 @@ def _error_page(error: HTTPException):
     elif error.code == 403 and error.description and error.description != type(error).description:
         text = error.description  # a reason we gave ourselves (which role, which step)
     return render_template("portal/error.html", code=error.code, title=title, text=text), error.code
+
+
+def error_page(status: int, _reason: str):
+    """The page for a bug or an unavailable database on a portal route (the app's error policy
+    logs it and calls this); the reason is for machines, the page says it in plain words."""
+    title, text = ERROR_TEXT[status]
+    return render_template("portal/error.html", code=status, title=title, text=text), status
 
 
 @bp.context_processor

@@ -2,6 +2,6 @@
 routes on `portal.blueprint.bp` (kept apart so that no module imports its own package's init)."""
 
 from portal import auth, views  # noqa: F401  (their routes register on the blueprint)
-from portal.blueprint import bp
+from portal.blueprint import bp, error_page
 
-__all__ = ["bp"]
+__all__ = ["bp", "error_page"]

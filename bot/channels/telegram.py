@@ -15,8 +15,6 @@ import secrets
 from flask import Blueprint, jsonify, request
 from telegram import Update
 
-from sqlalchemy.exc import OperationalError
-
 from bot.channels.inbox import Handled, button_tag, receive
 from bot.channels.layout import split_body
 from bot.delivery.senders import PermanentError, TransientError
@@ -54,33 +52,45 @@ def webhook():
     given = request.headers.get("X-Telegram-Bot-Api-Secret-Token", "")
     if not hmac.compare_digest(given.encode(), settings.telegram_webhook_secret.encode()):
         return problem(403, "missing or wrong X-Telegram-Bot-Api-Secret-Token")
-    # Past the secret, every answer is a 200 (the README's contract): Telegram retries anything else, and
-    # an update it keeps retrying would hold up the ones behind it.
+    # Past the secret, an update we cannot read is an ignored 200: Telegram retries
+    # anything else, and an update it keeps retrying would hold up the ones behind it. A bug of
+    # ours is a 500 from the app's error policy, so Telegram does try again (a retried update that
+    # was handled already is recognised and not answered twice).
     data = json_body()
     if not isinstance(data, dict) or not isinstance(data.get("update_id"), int) \
             or not 0 <= data["update_id"] < 2 ** 53:
         return jsonify({"ok": False, "ignored": "not a Telegram Update (a JSON object with an update_id)"})
-    try:
-        process_update(runtime, data)
-    except OperationalError:
-        raise  # the database is unavailable: a 503, and Telegram tries again later
-    except Exception as error:  # its transaction was rolled back
-        log.warning("update %s ignored: %s", data["update_id"], describe(error))
+    update = read_update(data)
+    if update is None:
         return jsonify({"ok": False, "ignored": "the update could not be read"})
+    process_update(runtime, update)
     return jsonify({"ok": True})
 
 
-def process_update(runtime, data: dict) -> None:
+def read_update(data: dict) -> Update | None:
+    """The Update, or None when the parts we act on are not what the Bot API sends (a forged or
+    garbled body): past this point a failure is a bug, not bad input."""
+    try:
+        update = Update.de_json(data, None)
+    except (TypeError, ValueError, LookupError, AttributeError, ArithmeticError, RecursionError) as error:
+        log.warning("update %s ignored: %s", data["update_id"], describe(error))
+        return None
+    message, query = update.message, update.callback_query
+    if message is not None and (message.chat is None or not isinstance(message.chat.id, int)):
+        return None
+    if query is not None and not isinstance(query.id, str):
+        return None
+    return update
+
+
+def process_update(runtime, update: Update) -> None:
     """Handle one update in its own transaction; what it queued is sent once that committed."""
-    update = Update.de_json(data, None)
     if update.callback_query is not None:
         _button(runtime, update)
         return
     message = update.message
     if message is None:
         return  # edited messages, channel posts, member updates, polls: nothing to do
-    if not isinstance(message.chat.id, int):
-        return
     if message.chat.type != "private":
         _decline_group(runtime, message)
         return

@@ -9,7 +9,7 @@ import threading
 import click
 from flask.cli import AppGroup
 
-from bot.channels.telegram import CHANNEL, process_update
+from bot.channels.telegram import CHANNEL, process_update, read_update
 from bot.delivery.senders import PermanentError, TransientError
 from bot.delivery.worker import OutboxWorker
 from bot.http import describe
@@ -81,9 +81,12 @@ def poll(runtime, stop: threading.Event, once: bool = False) -> int:
 def _handle_one(runtime, update: dict) -> None:
     """Handle an update, trying a few times; a poison update is logged and skipped rather than
     blocking every update after it (duplicates are recognised, so a retry is safe)."""
+    parsed = read_update(update) if isinstance(update, dict) and isinstance(update.get("update_id"), int) else None
+    if parsed is None:
+        return  # not an update we can read: retrying would not help
     for attempt in range(1, ATTEMPTS_PER_UPDATE + 1):
         try:
-            process_update(runtime, update)
+            process_update(runtime, parsed)
             return
         except Exception as error:
             log.error("update %s failed (attempt %d): %s", update.get("update_id"), attempt, describe(error))
