@@ -24,7 +24,7 @@ import pytest
 from bot.channels.layout import as_text
 from i18n.catalogs import Catalogs
 from i18n.render import Renderer
-from i18n.sms import is_gsm7, segments
+from i18n.sms import segments
 from intake import engine
 from intake.engine import Context
 from intake.flows import FLOWS, KEYWORDS

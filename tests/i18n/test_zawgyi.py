@@ -6,7 +6,7 @@ import warnings
 
 import pytest
 
-from i18n.normalise import clean, match_key, read_number
+from i18n.normalise import clean, read_number
 from i18n.zawgyi import is_zawgyi, to_unicode, zawgyi_form, zawgyi_probability
 
 UNICODE = "ကျွန်မ အလုပ်သမားတစ်ယောက်က ငွေတောင်းတယ်။"

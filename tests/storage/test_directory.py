@@ -172,7 +172,7 @@ def test_each_bad_row_is_reported_with_its_line_and_reason(session, row, problem
 def test_every_problem_is_reported_together_with_physical_line_numbers(session):
     text = csv_file(
         NETWORK,
-        f'"Demo Relief\nAgency",DRA,,focal_point,Daw Aye,aye@x.org,,,*,en',  # lines 3-4
+        '"Demo Relief\nAgency",DRA,,focal_point,Daw Aye,aye@x.org,,,*,en',  # lines 3-4
         f"{EHP},Ko Hla,hla@,,,*,en",  # line 5
         "",  # line 6: blank lines are skipped
         f"{EHP},Ma Mya,mya@x.org,,,*,en",  # line 7: good
