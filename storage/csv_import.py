@@ -18,6 +18,8 @@ from typing import Callable
 # A P-code: a country prefix and digits (MIMU: MMR013 for a state, MMR013017 for a township).
 # Other countries' codes have the same shape, so the pattern is not tied to Myanmar.
 PCODE = re.compile(r"[A-Z]{2,3}[0-9]{1,12}")
+# A phone number as providers take it: E.164.
+E164 = re.compile(r"\+[1-9][0-9]{6,14}")
 # A language code: ISO 639 (2 or 3 letters), optionally with BCP 47 subtags (zh-Hans, my-MM).
 LANGUAGE = re.compile(r"[a-z]{2,3}(-[A-Za-z0-9]{2,8})*")
 ALL = "*"
@@ -164,6 +166,15 @@ def pcodes_or_all(value: str) -> str:
     if bad:
         raise Invalid(f"not P-codes (2-3 letters then digits, like MMR013017): {', '.join(bad)}")
     return ";".join(dict.fromkeys(code.upper() for code in codes))
+
+
+def phone(value: str) -> str:
+    """A phone number in E.164 ("" when empty); spaces, dots, dashes and brackets are how people
+    write numbers, and are dropped."""
+    number = re.sub(r"[\s.()-]", "", value)
+    if number and not E164.fullmatch(number):
+        raise Invalid("not an international number in E.164 form (+ then 7 to 15 digits, like +959...)")
+    return number
 
 
 def language(value: str) -> str:

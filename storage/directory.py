@@ -32,7 +32,6 @@ HEADER = ("organisation", "acronym", "aliases", "role", "name", "email", "phone"
 ROLES = ("focal_point", "coordinator")
 _ACRONYM = re.compile(r"[\w\- ]+")  # \w is Unicode letters and digits, plus _
 _EMAIL = re.compile(r"[^@\s]+@[^@\s.]+(\.[^@\s.]+)+")
-_E164 = re.compile(r"\+[1-9][0-9]{6,14}")
 _TELEGRAM_CHAT_ID = re.compile(r"-?[0-9]{1,20}")
 
 
@@ -235,13 +234,7 @@ def _email(value: str) -> str | None:
 
 
 def _phone(value: str) -> str | None:
-    # Spaces, dots, dashes and brackets are how people write numbers; E.164 is what providers take.
-    number = re.sub(r"[\s.()-]", "", value)
-    if not number:
-        return None
-    if not _E164.fullmatch(number):
-        raise Invalid("not an international number in E.164 form (+ then 7 to 15 digits, like +959...)")
-    return number
+    return csv_import.phone(value) or None
 
 
 def _telegram_chat_id(value: str) -> str | None:

@@ -325,3 +325,114 @@ class HealthProbe(Base):
     # Counted up by every probe, so that each one really changes the row: SQLite skips writing
     # an UPDATE that sets the values already there, and a probe that writes nothing proves nothing.
     writes: Mapped[int] = mapped_column(Integer, default=0)
+
+
+# --- registrations and self-service changes ---------------------------------------------------
+
+class Registration(Base):
+    """A person of concern as the registration system knows them (`registrations import`).
+
+    Who they are (registration and group numbers, names, date of birth, sex, phone, address,
+    education, occupation, needs, language) is one sealed JSON in `details`. The clear columns
+    are what a check needs without opening any row: `number_digest` finds the row (an HMAC of
+    the registration number), `dob_check` proves the date of birth (a keyed, deliberately slow
+    hash of number and date at the precision on record), `phone_key` tells whether a message
+    comes from the number on record (the number's sender pseudonym on SMS)."""
+
+    __tablename__ = "registrations"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    number_digest: Mapped[bytes] = mapped_column(LargeBinary(32), unique=True)
+    number: Mapped[bytes] = mapped_column(LargeBinary)  # sealed: kept after erasure, for the export
+    details: Mapped[bytes | None] = mapped_column(LargeBinary)  # sealed JSON; NULL once erased
+    dob_check: Mapped[bytes | None] = mapped_column(LargeBinary(32))
+    dob_precision: Mapped[str | None] = mapped_column(String(5))  # day, month, year
+    phone_key: Mapped[str | None] = mapped_column(String(64), index=True)
+    township_pcode: Mapped[str | None] = mapped_column(String(16), index=True)
+    status: Mapped[str] = mapped_column(String(8), default="active")  # active, inactive
+    # An HMAC of the imported row as it was: a re-import skips rows that did not change.
+    row_digest: Mapped[bytes | None] = mapped_column(LargeBinary(32))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class IdentityAttempt(Base):
+    """Failed identity checks against one registration number or from one sender (each kept as a
+    keyed digest), for the lockout."""
+
+    __tablename__ = "identity_attempts"
+    __table_args__ = (UniqueConstraint("subject", "digest"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    subject: Mapped[str] = mapped_column(String(8))  # number, sender
+    digest: Mapped[bytes] = mapped_column(LargeBinary(32))
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    last_failed_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class OneTimeCode(Base):
+    """A 6-digit code sent by SMS, valid for one conversation, once, until `expires_at`. Only a
+    keyed digest of the code is kept."""
+
+    __tablename__ = "one_time_codes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    registration_id: Mapped[int] = mapped_column(ForeignKey("registrations.id", ondelete="CASCADE"), index=True)
+    purpose: Mapped[str] = mapped_column(String(16))  # identity, new_phone
+    sender_key: Mapped[str] = mapped_column(String(64))
+    code_digest: Mapped[bytes] = mapped_column(LargeBinary(32))
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class RegistrationChange(Base):
+    """A change a person asked for, waiting for a caseworker (status pending), then approved
+    (applied, with a history row per field) or rejected. Values are sealed JSON; `reply_to` (the
+    sealed channel and address to tell the outcome to) is dropped once the person is told."""
+
+    __tablename__ = "registration_changes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    registration_id: Mapped[int] = mapped_column(ForeignKey("registrations.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(16), index=True)  # phone, township, address, education…
+    township_pcode: Mapped[str | None] = mapped_column(String(16), index=True)  # the record's, for the queue
+    old_value: Mapped[bytes | None] = mapped_column(LargeBinary)
+    new_value: Mapped[bytes | None] = mapped_column(LargeBinary)
+    channel: Mapped[str] = mapped_column(String(16))
+    language: Mapped[str] = mapped_column(String(16))
+    reply_to: Mapped[bytes | None] = mapped_column(LargeBinary)
+    status: Mapped[str] = mapped_column(String(10), default="pending", index=True)  # pending, approved, rejected
+    requested_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
+    decided_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    reason: Mapped[bytes | None] = mapped_column(LargeBinary)  # sealed: why it was rejected
+
+
+class RegistrationHistory(Base):
+    """One field of a record changed: when, by which approved change, from what to what (sealed).
+    An erasure deletes the values and keeps the rest."""
+
+    __tablename__ = "registration_history"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    registration_id: Mapped[int] = mapped_column(ForeignKey("registrations.id"), index=True)
+    change_id: Mapped[int | None] = mapped_column(ForeignKey("registration_changes.id", ondelete="SET NULL"))
+    field: Mapped[str] = mapped_column(String(16))
+    changed_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    old_value: Mapped[bytes | None] = mapped_column(LargeBinary)
+    new_value: Mapped[bytes | None] = mapped_column(LargeBinary)
+
+
+class NeedDeclaration(Base):
+    """One need a person declared, for the registration office's counts: the need group, the
+    township and the month, and nothing that leads back to the person."""
+
+    __tablename__ = "need_declarations"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    need_group: Mapped[str] = mapped_column(String(2), index=True)
+    township_pcode: Mapped[str | None] = mapped_column(String(16))
+    month: Mapped[str] = mapped_column(String(7), index=True)  # YYYY-MM

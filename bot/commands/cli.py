@@ -13,6 +13,7 @@ from flask.cli import AppGroup
 
 from bot.channels.console import chat_command
 from bot.commands import admin
+from bot.commands.registrations import registrations_group
 from bot.commands.telegram import telegram_group
 from bot.delivery.worker import OutboxWorker
 from bot.runtime import current_runtime
@@ -49,5 +50,6 @@ def register(app: Flask) -> None:
     app.cli.add_command(outbox_group)
     app.cli.add_command(chat_command)
     app.cli.add_command(telegram_group)
+    app.cli.add_command(registrations_group)
     for group in admin.GROUPS:
         app.cli.add_command(group)
