@@ -85,6 +85,16 @@ class Settings:
     # Reverse proxies in front of the server that append to X-Forwarded-For: the client address
     # is read that many hops back (0: the address that connected is the client).
     trusted_proxies: int
+    # Self-service identity checks: failures (per registration number and per sender) before a
+    # lockout, and its length; how long a one-time code is valid.
+    identity_lockout_attempts: int
+    identity_lockout_minutes: int
+    one_time_code_minutes: int
+    # How long an unanswered self-service change waits, and a rejected one is kept, before the purge.
+    pending_change_days: int
+    rejected_change_days: int
+    # Counts below this are shown as "<N" on aggregate pages and in their CSVs.
+    dashboard_min_cell: int
     # Only for tests and embedders: the service's clock (None: the real one).
     clock: Callable[[], datetime] | None = None
 
@@ -264,6 +274,13 @@ def load(instance_path: str | os.PathLike, environ: dict | None = None,
         "SIMULATOR_LIMIT": _rate_limit("SIMULATOR_LIMIT", get("SIMULATOR_LIMIT", "30 per minute; 300 per hour")),
         "RATELIMIT_STORAGE_URI": get("RATELIMIT_STORAGE_URI", "memory://"),
         "TRUSTED_PROXIES": _int("TRUSTED_PROXIES", get("TRUSTED_PROXIES"), 0),
+        "IDENTITY_LOCKOUT_ATTEMPTS": _int("IDENTITY_LOCKOUT_ATTEMPTS", get("IDENTITY_LOCKOUT_ATTEMPTS"), 5,
+                                          minimum=1),
+        "IDENTITY_LOCKOUT_MINUTES": _int("IDENTITY_LOCKOUT_MINUTES", get("IDENTITY_LOCKOUT_MINUTES"), 30, minimum=1),
+        "ONE_TIME_CODE_MINUTES": _int("ONE_TIME_CODE_MINUTES", get("ONE_TIME_CODE_MINUTES"), 10, minimum=1),
+        "PENDING_CHANGE_DAYS": _int("PENDING_CHANGE_DAYS", get("PENDING_CHANGE_DAYS"), 180, minimum=1),
+        "REJECTED_CHANGE_DAYS": _int("REJECTED_CHANGE_DAYS", get("REJECTED_CHANGE_DAYS"), 30, minimum=1),
+        "DASHBOARD_MIN_CELL": _int("DASHBOARD_MIN_CELL", get("DASHBOARD_MIN_CELL"), 3, minimum=1),
         "CLOCK": overrides.get("CLOCK"),
     }
     return Settings(**{name.lower(): value for name, value in values.items()})

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
+from types import MappingProxyType
 from datetime import timedelta
 from typing import Callable, Mapping
 
@@ -16,8 +17,9 @@ from i18n.normalise import clean, match_key, read_number
 from i18n.zawgyi import zawgyi_form
 from intake.flows import END, FLOWS, KEYWORDS, LANGUAGE, MENU, RESUME, Choice, Flow, Step, find_step, qualified
 from i18n.text import N_, Keyword, Option, Outbound, Text
+from intake.effects import Effect, EraseRegistration, RequestChange, SubmitReport, Wipe, Ended
 from intake.messages import Inbound
-from intake.ports import Directory
+from intake.ports import Directory, Registry
 from intake.prompts import BUILDERS
 from intake.state import State
 from intake.validators import VALIDATORS, Invalid
@@ -38,6 +40,9 @@ class Context:
     # Directory look-ups for the report flow (organisations, places, emergency contacts); None
     # when the deployment has no directory yet, and the report flow then says it is unavailable.
     directory: Directory | None = None
+    # Registration look-ups for "update my details", bound to this message's sender; None (or
+    # not `available`) when no registrations were imported, and the flow then says so.
+    registry: Registry | None = None
     # A fresh receipt number the host drew for this message, used if a report is sent now.
     receipt: str | None = None
     # first message -> the language it is probably written in (among those offered), or None.
@@ -53,30 +58,6 @@ class Context:
     @property
     def default_language(self) -> str:
         return self.languages[0]
-
-
-class Effect:
-    """Something the host must do because of a step; each kind has exactly one applier there
-    (bot.channels.inbox.APPLIERS)."""
-
-
-@dataclass(frozen=True)
-class Ended(Effect):
-    """The person ended the conversation; the host erases what it kept of it."""
-
-
-@dataclass(frozen=True)
-class SubmitReport(Effect):
-    """File this report (the draft's answers) under this receipt number."""
-
-    answers: dict
-    receipt: str
-
-
-@dataclass(frozen=True)
-class Wipe(Effect):
-    """A sensitive flow ended: its messages (both ways) go from the person's phone, and what the
-    host kept of them goes too."""
 
 
 @dataclass(frozen=True)
@@ -212,25 +193,28 @@ class _Turn:
             return self.choose(step, choice)
         if step.validator is None:
             return self.invalid(Text(N_("Please reply with one of the numbers below.")))
-        outcome = self.ctx.validators[step.validator](clean(text), self.ctx)
+        outcome = self.ctx.validators[step.validator](clean(text), self.ctx, MappingProxyType(self.state.draft))
         if isinstance(outcome, Invalid):
+            if outcome.goto:  # start that part again (its prompt follows the reason)
+                self.parts.append(outcome.reason)
+                return self.enter(outcome.goto, remember=False)
             return self.invalid(outcome.reason)
+        self.effects.extend(outcome.effects)
         if step.append:
             self.state.draft.setdefault(step.store, []).append(outcome.value)
             self.state.invalid = 0
             return self.prompt(again=True)
         self.state.draft[step.store] = outcome.value
-        self.enter(step.goto)
+        self.enter(outcome.goto or step.goto)
 
     def choose(self, step: Step, choice: Choice) -> None:
         if choice.requires and not self.state.draft.get(choice.requires):
             return self.invalid(choice.missing)
-        if step.action == "set_language":
-            self.state.lang = choice.value
         if step.store and not step.append:  # on a collecting step the choice only ends the collection
             self.state.draft[step.store] = choice.value
-        if choice.action == "submit":
-            self.effects.append(SubmitReport(dict(self.state.draft), self.ctx.receipt))
+        for action in (step.action, choice.action):
+            if action:
+                ACTIONS[action](self, step, choice)
         if step.choices_from == "editable":
             review = self.state.position.rsplit(".", 1)[0] + ".review"
             self.enter(choice.goto)
@@ -271,6 +255,32 @@ class _Turn:
     def result(self) -> Result:
         replies = [Outbound(tuple(self.parts), self.options)] if self.parts else []
         return Result(self.state, replies, tuple(self.effects))
+
+
+def _set_language(turn: _Turn, step: Step, choice: Choice) -> None:
+    turn.state.lang = choice.value
+
+
+def _submit(turn: _Turn, step: Step, choice: Choice) -> None:
+    turn.effects.append(SubmitReport(dict(turn.state.draft), turn.ctx.receipt))
+
+
+def _request_change(turn: _Turn, step: Step, choice: Choice) -> None:
+    """A choice step whose `store` names the field a person changes (education, language…)."""
+    turn.effects.append(RequestChange(turn.state.draft["registration"], step.store, choice.value))
+
+
+def _erase(turn: _Turn, step: Step, choice: Choice) -> None:
+    turn.effects.append(EraseRegistration(turn.state.draft["registration"]))
+
+
+# What a step's or a choice's `action` does when a choice is made (flows name them).
+ACTIONS: dict[str, Callable[[_Turn, Step, Choice], None]] = {
+    "set_language": _set_language,
+    "submit": _submit,
+    "request_change": _request_change,
+    "erase": _erase,
+}
 
 
 def step(state: State | None, inbound: Inbound, ctx: Context) -> Result:

@@ -17,11 +17,11 @@ from dataclasses import dataclass, field as dataclass_field
 from typing import Mapping
 
 from i18n.text import N_, P_, Text
+from intake.registration import EDUCATION, OCCUPATION
+from intake.targets import END, LANGUAGE, MENU, RESUME
 
-RESUME = "@resume"
-END = "@end"  # the conversation is over: the draft is dropped, the next message starts afresh
-MENU = "menu.main"
-LANGUAGE = "language.choose"
+__all__ = ["END", "LANGUAGE", "MENU", "RESUME", "FLOWS", "KEYWORDS", "Choice", "Field", "Flow", "Review", "Step",
+           "find_step", "qualified"]
 
 
 @dataclass(frozen=True)
@@ -228,6 +228,67 @@ REPORT = Flow("report", requires="directory", sensitive=True, steps=(
     Step("cancelled", Text(N_("Cancelled. Nothing was sent.")), goto=END),
 ))
 
+def _coded(codes: dict[str, Text], then: str) -> tuple[Choice, ...]:
+    return tuple(Choice(code, label, then) for code, label in codes.items())
+
+
+# "Update my details" (issue 10): prove who you are, then ask for changes from an allow-list;
+# each becomes a pending change for a caseworker. Sensitive: on Telegram its messages are wiped
+# when it ends, and nothing said here is ever repeated back in detail.
+UPDATE = Flow("update", requires="registry", sensitive=True, steps=(
+    Step("number", Text(N_("To update your details, type your registration number.")),
+         validator="registration_number", store="reg_number", goto="update.birth"),
+    Step("birth", Text(N_("Type your date of birth, for example 17-04-1990.")),
+         validator="identity", store="registration", goto="update.choose"),
+    Step("code", Text(N_("We sent a 6-digit code by SMS to the phone number on record. Type it here.")),
+         validator="identity_code", store="verified", goto="update.choose"),
+    Step("choose", Text(N_("What to change?")), choices=(
+        Choice("phone", Text(N_("Phone number")), "update.phone", P_("answers", "phone")),
+        Choice("place", Text(N_("Address")), "update.township", P_("answers", "township|address")),
+        Choice("education", Text(N_("Education")), "update.education", P_("answers", "education|school")),
+        Choice("occupation", Text(N_("Work")), "update.occupation", P_("answers", "work|job")),
+        Choice("needs", Text(N_("Needs")), "update.needs", P_("answers", "needs")),
+        Choice("prefer_language", Text(N_("Language")), "update.language"),
+        Choice("household", Text(N_("Household")), "update.household", P_("answers", "household")),
+        Choice("see", Text(N_("See my data")), "update.see", P_("answers", "see|my data")),
+        Choice("erase", Text(N_("Erase my data")), "update.erase", P_("answers", "erase|delete")),
+        Choice("done", Text(N_("I have finished")), "update.done", P_("answers", "done|finished")),
+    )),
+    Step("phone", Text(N_("Type your new phone number. We will send a code to it.")),
+         validator="new_phone", store="new_phone", goto="update.phone_code"),
+    Step("phone_code", Text(N_("We sent a 6-digit code to the new number. Type it here.")),
+         validator="new_phone_code", store="phone_confirmed", goto="update.requested"),
+    Step("township", Text(N_("Which township do you live in now? Type its name.")),
+         validator="township_change", store="township", goto="update.address",
+         choices=(Choice("skip", Text(N_("Skip this question")), "update.address", P_("answers", "skip")),)),
+    Step("address", Text(N_("Type a short address: village, ward or block.")),
+         validator="address", store="address", goto="update.requested",
+         choices=(Choice("skip", Text(N_("Skip this question")), "update.requested", P_("answers", "skip")),)),
+    Step("education", Text(N_("Highest schooling finished?")), store="education",
+         action="request_change", choices=_coded(EDUCATION, "update.requested")),
+    Step("occupation", Text(N_("What work do you do now?")), store="occupation",
+         action="request_change", choices=_coded(OCCUPATION, "update.requested")),
+    Step("needs", Text(N_("Tell us in your own words what help you or your family need, for example: "
+                          "I cannot walk, my child is sick, I am pregnant.")),
+         validator="needs", store="needs", goto="update.needs_noted"),
+    Step("needs_noted", Text(N_("Thank you. A caseworker will look at what you told us.")), goto="update.choose"),
+    Step("language", Text(N_("Which language should we use with you?")), store="language",
+         choices_from="languages", action="request_change", goto="update.requested"),
+    Step("household", Text(N_("Tell us what changed in your household, for example a birth, a death "
+                              "or someone who left.")),
+         validator="household", store="household", goto="update.requested"),
+    Step("requested", Text(N_("Thank you. A caseworker will check this, and we will tell you when it is done.")),
+         goto="update.choose"),
+    Step("see", Text(N_("On record:\n{record}")), params="record", goto="update.choose"),
+    Step("erase", Text(N_("This deletes your name, birth date, phone, address and needs for good. You can no "
+                          "longer update them here. Erase them?")), choices=(
+        Choice("erase", Text(N_("Yes, erase them")), "update.erased", P_("answers", "erase"), action="erase"),
+        Choice("keep", Text(N_("No, keep them")), "update.choose", P_("answers", "keep|no")),
+    )),
+    Step("erased", Text(N_("Your personal details were erased.")), goto=END),
+    Step("done", Text(N_("Thank you. We have closed this for you.")), goto=END),
+))
+
 FLOWS: dict[str, Flow] = {flow.name: flow for flow in (
     Flow("language", (
         Step("choose", Text(N_("Choose your language:"), every_language=True),
@@ -246,7 +307,7 @@ FLOWS: dict[str, Flow] = {flow.name: flow for flow in (
         )),
     )),
     REPORT,
-    _soon("update"),
+    UPDATE,
     _soon("check"),
 )}
 

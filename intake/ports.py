@@ -1,10 +1,14 @@
 """What the engine may ask of the world outside it, as types: the host passes an object that
 fits, the engine and the flows' validators call nothing else. (No database here: the host's
-implementation, storage.directory_lookup.DirectoryLookup, reads it.)"""
+implementations, storage.directory_lookup.DirectoryLookup and storage.registry_lookup.RegistryLookup,
+read it.)"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
+
+from intake.registration import DateOfBirth
 
 
 @runtime_checkable
@@ -23,3 +27,35 @@ class Directory(Protocol):
 
     def emergency_contacts(self, lang: str | None) -> str:
         """The emergency lines to show someone in danger, in their language where written."""
+
+
+@dataclass(frozen=True)
+class IdentityCheck:
+    """The answer to "is this who they say?". `outcome`: "verified" (and writing from the number
+    on record), "code_needed" (right details, another number or channel: a code must prove it),
+    "no_phone" (right details, but no number on record to send a code to), "mismatch" (unknown
+    number or wrong date of birth: never told apart), "inactive", or "locked" (`wait_minutes`)."""
+
+    outcome: str
+    registration_id: int | None = None
+    wait_minutes: int = 0
+
+
+@runtime_checkable
+class Registry(Protocol):
+    """The look-ups of "update my details", for one sender. Checks count their failures where
+    they are made, so that no path can check without counting."""
+
+    @property
+    def available(self) -> bool:
+        """Registrations have been imported, so identities can be checked."""
+
+    def check_identity(self, number: str, date_of_birth: DateOfBirth) -> IdentityCheck:
+        """Compare with the record, in the same time whether or not the number exists."""
+
+    def check_code(self, purpose: str, code: str) -> IdentityCheck:
+        """The one-time code this sender was sent for `purpose`: "verified", "mismatch" (wrong),
+        "expired" (none valid: expired, used, or never sent) or "locked"."""
+
+    def on_record(self, registration_id: int) -> dict:
+        """What is on record (the details), to show the person after they proved who they are."""

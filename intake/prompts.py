@@ -7,6 +7,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Callable
 
 from i18n.text import N_, Digits, Text
+from intake.registration import EDUCATION, OCCUPATION
 from intake.state import State
 
 if TYPE_CHECKING:
@@ -70,9 +71,34 @@ def review(state: State, ctx) -> dict:
     return {"summary": lines}
 
 
+def _given(value) -> object:
+    return value if value else Text(N_("Not given"))
+
+
+def on_record(state: State, ctx) -> dict:
+    """What is on record, briefly, for the person who proved who they are. Needs are only
+    counted: the words someone else holding the phone could read stay with the caseworker."""
+    record = ctx.registry.on_record(state.draft["registration"])
+    name = " ".join(part for part in (record.get("given_name"), record.get("family_name")) if part)
+    needs = [code for code in (record.get("needs") or "").split(";") if code]
+    lines = (
+        Text(N_("Name: {value}"), {"value": _given(name)}),
+        Text(N_("Date of birth: {value}"), {"value": _given(record.get("date_of_birth"))}),
+        Text(N_("Phone: {value}"), {"value": _given(record.get("phone"))}),
+        Text(N_("Township: {value}"), {"value": _given(record.get("township_name"))}),
+        Text(N_("Address: {value}"), {"value": _given(record.get("address"))}),
+        Text(N_("Education: {value}"), {"value": EDUCATION.get(record.get("education") or "", Text(N_("Not given")))}),
+        Text(N_("Work: {value}"), {"value": OCCUPATION.get(record.get("occupation") or "", Text(N_("Not given")))}),
+        # Translators: {value} is how many needs are on record (a number), never which.
+        Text(N_("Needs on record: {value}"), {"value": Digits(str(len(needs)))}),
+    )
+    return {"record": lines}
+
+
 BUILDERS: dict[str, Callable[[State, object], dict]] = {
     "emergency": lambda state, ctx: {"contacts": ctx.directory.emergency_contacts(state.lang)},
     "organisation": lambda state, ctx: {"organisation": state.draft["organisation"]["name"]},
     "review": review,
     "receipt": lambda state, ctx: {"receipt": Digits(format_receipt(ctx.receipt))},
+    "record": on_record,
 }

@@ -1,27 +1,39 @@
 """Validators for typed answers, by name (flows refer to them as strings).
 
-A validator takes the person's text as typed (cleaned of invisible characters, not case-folded)
-and the engine context (for directory look-ups), and returns `Valid(value)` or `Invalid(reason)`;
-the reason is shown before the question repeats.
+A validator takes the person's text as typed (cleaned of invisible characters, not case-folded),
+the engine context (for directory and registry look-ups) and the draft so far (read-only), and
+returns `Valid(value)` or `Invalid(reason)`; the reason is shown before the question repeats.
+Either may name a `goto` that replaces the step's own (a failed identity check starts again
+from the registration number), and a `Valid` may set off `effects` (sending a one-time code).
 """
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Callable
 
-from i18n.text import N_, Text
+from i18n.normalise import match_key
+from i18n.text import N_, Digits, Text
+from intake.effects import RequestChange, SendCode
+from intake.ports import IdentityCheck
+from intake.registration import NEED_GROUPS, normalise_number, read_date_of_birth
+from intake.targets import MENU
 
 
 @dataclass(frozen=True)
 class Valid:
     value: object
+    goto: str | None = None
+    effects: tuple = ()
 
 
 @dataclass(frozen=True)
 class Invalid:
     reason: Text
+    goto: str | None = None
 
 
 def _has_words(text: str) -> bool:
@@ -29,7 +41,7 @@ def _has_words(text: str) -> bool:
     return any(unicodedata.category(char)[0] in "LNM" for char in text)
 
 
-def free_text(text: str, ctx=None) -> Valid | Invalid:
+def free_text(text: str, ctx=None, draft=None) -> Valid | Invalid:
     """Any answer in the person's own words; empty, blank or emoji-only answers are refused."""
     stripped = text.strip()
     if not _has_words(stripped):
@@ -37,7 +49,7 @@ def free_text(text: str, ctx=None) -> Valid | Invalid:
     return Valid(stripped)
 
 
-def organisation(text: str, ctx) -> Valid | Invalid:
+def organisation(text: str, ctx, draft=None) -> Valid | Invalid:
     """An organisation of the directory, by name, acronym or alias, typos forgiven."""
     match = ctx.directory.match_organisation(text) if _has_words(text) else None
     if match is None:
@@ -46,7 +58,7 @@ def organisation(text: str, ctx) -> Valid | Invalid:
     return Valid(match)
 
 
-def township(text: str, ctx) -> Valid | Invalid:
+def township(text: str, ctx, draft=None) -> Valid | Invalid:
     """A place of the gazetteer, by its English or Burmese name."""
     match = ctx.directory.match_township(text) if _has_words(text) else None
     if match is None:
@@ -54,7 +66,7 @@ def township(text: str, ctx) -> Valid | Invalid:
     return Valid(match)
 
 
-def phone(text: str, ctx=None) -> Valid | Invalid:
+def phone(text: str, ctx=None, draft=None) -> Valid | Invalid:
     """A phone number: an optional +, then 7 to 15 digits in any script; spaces and dashes allowed."""
     compact = "".join(ch for ch in text.strip() if ch not in " -().")
     plus = compact.startswith("+")
@@ -64,9 +76,167 @@ def phone(text: str, ctx=None) -> Valid | Invalid:
     return Valid(("+" if plus else "") + "".join(str(unicodedata.decimal(ch)) for ch in digits))
 
 
+# --- "update my details" ------------------------------------------------------------------------
+
+MISMATCH = Text(N_("Those details do not match our records."))
+NUMBER_AGAIN = "update.number"
+
+
+def registration_number(text: str, ctx=None, draft=None) -> Valid | Invalid:
+    """A registration number as people type it (spaces, dashes and case do not matter)."""
+    number = normalise_number(text)
+    if not 3 <= len(number) <= 32 or not any(char.isdigit() for char in number):
+        return Invalid(Text(N_("Please type your registration number as it is on your document.")))
+    return Valid(number)
+
+
+def _wait(check: IdentityCheck) -> Invalid:
+    return Invalid(Text(N_("Too many tries. Please wait {minutes} minutes, then try again."),
+                        {"minutes": Digits(str(check.wait_minutes))}), goto=MENU)
+
+
+def identity(text: str, ctx, draft) -> Valid | Invalid:
+    """The date of birth, checked with the registration number against the record: the same
+    answer for an unknown number and a wrong date. From another number or channel, a one-time
+    code to the number on record must prove it too."""
+    born = read_date_of_birth(text)
+    if born is None:
+        return Invalid(Text(N_("Please type your date of birth like 17-04-1990 (day, month, year), "
+                               "or only the year if that is all you know.")))
+    check = ctx.registry.check_identity(draft["reg_number"], born)
+    if check.outcome == "verified":
+        return Valid(check.registration_id)
+    if check.outcome == "code_needed":
+        return Valid(check.registration_id, goto="update.code",
+                     effects=(SendCode(check.registration_id, "identity"),))
+    if check.outcome == "locked":
+        return _wait(check)
+    if check.outcome == "no_phone":
+        return Invalid(Text(N_("We cannot check who you are from here. Please write from the phone number "
+                               "on record, or ask at the registration office.")), goto=MENU)
+    if check.outcome == "inactive":
+        return Invalid(Text(N_("This registration cannot be updated here. Please ask at the registration "
+                               "office.")), goto=MENU)
+    return Invalid(MISMATCH, goto=NUMBER_AGAIN)
+
+
+def _code(ctx, purpose: str, text: str) -> IdentityCheck | Invalid:
+    digits = "".join(str(unicodedata.decimal(char)) for char in text if char.isdecimal())
+    if len(digits) != 6:
+        return Invalid(Text(N_("Please type the 6 digits of the code we sent.")))
+    return ctx.registry.check_code(purpose, digits)
+
+
+def _code_answer(check, again: str) -> Invalid | None:
+    """The answer to a code that did not prove anything, or None when it did."""
+    if isinstance(check, Invalid):
+        return check
+    if check.outcome == "verified":
+        return None
+    if check.outcome == "locked":
+        return _wait(check)
+    if check.outcome == "expired":
+        return Invalid(Text(N_("That code has expired or was used already. Let us start again.")), goto=again)
+    return Invalid(Text(N_("That code is not right. Check the SMS and type it again.")))
+
+
+def identity_code(text: str, ctx, draft) -> Valid | Invalid:
+    """The code sent to the number on record."""
+    return _code_answer(_code(ctx, "identity", text), NUMBER_AGAIN) or Valid(True)
+
+
+def new_phone(text: str, ctx, draft) -> Valid | Invalid:
+    """The number a person changes to; a code sent to it proves it is theirs."""
+    outcome = phone(text)
+    if isinstance(outcome, Invalid):
+        return outcome
+    return Valid(outcome.value, effects=(SendCode(draft["registration"], "new_phone", to=outcome.value),))
+
+
+def new_phone_code(text: str, ctx, draft) -> Valid | Invalid:
+    """The code sent to the new number: once it is right, the change goes to a caseworker."""
+    refused = _code_answer(_code(ctx, "new_phone", text), "update.phone")
+    return refused or Valid(True, effects=(RequestChange(draft["registration"], "phone", draft["new_phone"]),))
+
+
+def township_change(text: str, ctx, draft) -> Valid | Invalid:
+    outcome = township(text, ctx)
+    if isinstance(outcome, Invalid):
+        return outcome
+    return Valid(outcome.value, effects=(RequestChange(draft["registration"], "township", outcome.value["pcode"]),))
+
+
+ADDRESS_LIMIT = 100
+
+
+def address(text: str, ctx, draft) -> Valid | Invalid:
+    """A short address line (village, ward, block, shelter number)."""
+    outcome = free_text(text)
+    if isinstance(outcome, Invalid):
+        return outcome
+    if len(outcome.value) > ADDRESS_LIMIT:
+        return Invalid(Text(N_("Please make it shorter: at most {limit} letters."),
+                            {"limit": Digits(str(ADDRESS_LIMIT))}))
+    return Valid(outcome.value, effects=(RequestChange(draft["registration"], "address", outcome.value),))
+
+
+def needs(text: str, ctx, draft) -> Valid | Invalid:
+    """Needs in the person's own words, mapped to UNHCR's need groups by the words each group
+    lists (in every offered language); what matches nothing still goes to a caseworker."""
+    outcome = free_text(text)
+    if isinstance(outcome, Invalid):
+        return outcome
+    codes = declared_needs(outcome.value, ctx)
+    value = {"codes": codes, "words": outcome.value[:500]}
+    return Valid(value, effects=(RequestChange(draft["registration"], "needs", value),))
+
+
+def declared_needs(text: str, ctx) -> list[str]:
+    """The need groups whose words the text contains. A word in a script written with spaces
+    must stand alone ("ill" is not in "will"); in Myanmar script, written without spaces between
+    words, it may stand anywhere."""
+    key = match_key(text)
+    return [code for code in NEED_GROUPS
+            if any(_contains(key, word) for word in _need_words(code, ctx.translate, ctx.languages))]
+
+
+@lru_cache(maxsize=64)
+def _need_words(code: str, translate, languages: tuple[str, ...]) -> frozenset[str]:
+    """The match keys of a need group's words in the offered languages (catalogs do not change
+    while the process runs)."""
+    group = NEED_GROUPS[code]
+    words = set(group.words.msgid.split("|"))
+    for lang in languages:
+        words.update(translate(lang, group.words).split("|"))
+    return frozenset(match_key(word) for word in words if word.strip())
+
+
+def _contains(text: str, word: str) -> bool:
+    if not word.isascii():
+        return word in text
+    return re.search(rf"(?<![a-z0-9]){re.escape(word)}(?![a-z0-9])", text) is not None
+
+
+def household(text: str, ctx, draft) -> Valid | Invalid:
+    outcome = free_text(text)
+    if isinstance(outcome, Invalid):
+        return outcome
+    value = {"words": outcome.value[:500]}
+    return Valid(value, effects=(RequestChange(draft["registration"], "household", value),))
+
+
 VALIDATORS: dict[str, Callable[..., Valid | Invalid]] = {
     "free_text": free_text,
     "organisation": organisation,
     "township": township,
     "phone": phone,
+    "registration_number": registration_number,
+    "identity": identity,
+    "identity_code": identity_code,
+    "new_phone": new_phone,
+    "new_phone_code": new_phone_code,
+    "township_change": township_change,
+    "address": address,
+    "needs": needs,
+    "household": household,
 }

@@ -18,14 +18,16 @@ from typing import Callable
 
 from sqlalchemy.orm import Session
 
-from bot.casework import filing
+from bot.casework import filing, updates
 from bot.delivery.worker import deliver_after_commit
 from i18n.render import Rendered
 from intake import engine
-from intake.engine import Effect, Ended, SubmitReport, Wipe
+from intake.effects import Effect, Ended, EraseRegistration, RequestChange, SendCode, SubmitReport, Wipe
 from intake.messages import Inbound
 from storage import conversations, sealing
 from storage.directory_lookup import DirectoryLookup
+from storage.registry_lookup import RegistryLookup
+from storage.self_service import Lockout
 
 
 @dataclass(frozen=True)
@@ -110,6 +112,9 @@ APPLIERS: dict[type[Effect], Callable[[_Work, Effect], None]] = {
     Ended: lambda work, _effect: conversations.erase_conversation(work.session, work.conversation),
     Wipe: lambda work, _effect: conversations.unlink_handled(work.session, work.conversation),
     SubmitReport: _file_report,
+    SendCode: lambda work, effect: deliver_after_commit(work.session, work.runtime, updates.send_code(work, effect)),
+    RequestChange: updates.request_change,
+    EraseRegistration: updates.erase,
 }
 
 
@@ -127,7 +132,11 @@ def _handle(session: Session, runtime, inbound: Inbound, address: str | None, bu
     if button is not None and button != button_tag(state.position):
         return Handled([], stale=True, conversation=conversation, position=state.position)
     directory = DirectoryLookup(session)
-    result = engine.step(state, inbound, replace(runtime.context, directory=directory, receipt=receipt))
+    registry = RegistryLookup(session, runtime.vault, sender_key=inbound.sender_key, channel=inbound.channel,
+                              now=inbound.received_at, lockout=Lockout.from_settings(runtime.settings),
+                              can_send_sms="sms" in runtime.senders)
+    result = engine.step(state, inbound, replace(runtime.context, directory=directory, registry=registry,
+                                                 receipt=receipt))
     if secrets is None and any(isinstance(effect, SubmitReport) for effect in result.effects):
         raise _ReceiptNeeded
     replies = [runtime.renderer.render(result.state.lang, outbound) for outbound in result.replies]

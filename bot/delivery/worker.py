@@ -20,8 +20,8 @@ from bot.casework.escalation import escalate_overdue
 from bot.delivery.senders import PROVIDER_TIMEOUT_SECONDS, PermanentError, TransientError
 from bot.delivery.telegram_wipe import wipe_abandoned
 from bot.http import describe
+from storage import conversations, outbox, portal_sessions, self_service
 from storage.unit_of_work import after_commit
-from storage import conversations, outbox, portal_sessions
 
 log = logging.getLogger(__name__)
 
@@ -112,8 +112,9 @@ class OutboxWorker:
         return count
 
     def purge(self) -> dict[str, int]:
-        """Delete expired drafts, old duplicate-detection records, undeletable chat message ids
-        and expired portal sessions."""
+        """Delete expired drafts, old duplicate-detection records, undeletable chat message ids,
+        expired portal sessions, and self-service changes, codes and failed checks past their
+        lifetimes."""
         runtime = self.runtime
         with runtime.transaction() as session:
             now = runtime.clock()
@@ -122,6 +123,10 @@ class OutboxWorker:
                                           timedelta(days=runtime.settings.replay_window_days))
             counts["finished_outbox_messages"] = outbox.purge_finished(session, now, OUTBOX_RETENTION)
             counts["expired_portal_sessions"] = portal_sessions.purge_expired(session, now)
+            settings = runtime.settings
+            counts |= self_service.purge(session, now, pending_days=settings.pending_change_days,
+                                         rejected_days=settings.rejected_change_days,
+                                         lockout_minutes=settings.identity_lockout_minutes)
         if any(counts.values()):
             log.info("purged %s", ", ".join(f"{count} {name}" for name, count in counts.items()))
         return counts

@@ -571,7 +571,8 @@ def test_purge_expires_silent_drafts_and_forgets_old_message_ids(app, phone, clo
     assert OutboxWorker(runtime).purge() == {"abandoned_chats_wiped": 0, "expired_conversations": 2, "stored_replies": 3,
                                              "handled_messages": 1,
                                              "undeletable_chat_messages": 0, "finished_outbox_messages": 0,
-                                             "expired_portal_sessions": 0}
+                                             "expired_portal_sessions": 0, "unanswered_changes": 0,
+                                             "rejected_changes": 0, "one_time_codes": 0, "identity_attempts": 0}
 
     with runtime.sessions() as session:
         after = list(session.scalars(select(Conversation).order_by(Conversation.id)))
@@ -592,7 +593,8 @@ def test_purge_expires_silent_drafts_and_forgets_old_message_ids(app, phone, clo
     assert OutboxWorker(runtime).purge() == {"abandoned_chats_wiped": 0, "expired_conversations": 0, "stored_replies": 0,
                                              "handled_messages": 0,
                                              "undeletable_chat_messages": 0, "finished_outbox_messages": 0,
-                                             "expired_portal_sessions": 0}
+                                             "expired_portal_sessions": 0, "unanswered_changes": 0,
+                                             "rejected_changes": 0, "one_time_codes": 0, "identity_attempts": 0}
 
 
 class _Exploding:

@@ -45,3 +45,11 @@ def test_diagram_is_current():
         "intake/flows.md is stale: run `python -m intake.diagram`"
     assert "menu_main -- \"Report a concern\" --> report_danger" in diagram.render()
     assert "report_sent --> finish" in diagram.render()
+
+
+def test_every_action_a_flow_names_exists():
+    from intake.engine import ACTIONS
+
+    named = {action for flow in FLOWS.values() for step in flow.steps
+             for action in (step.action, *(choice.action for choice in step.choices)) if action}
+    assert named == set(ACTIONS)

@@ -54,3 +54,26 @@ def test_dates_of_birth_as_the_import_file_holds_them(recorded, expected):
 def test_registration_numbers_compare_without_case_spaces_or_dashes(typed):
     assert normalise_number(typed) == "MMR17000123"
 
+
+class _Languages:
+    """The part of the engine's context that need matching reads: every shipped catalog."""
+
+    def __init__(self):
+        from i18n.catalogs import Catalogs
+
+        catalogs = Catalogs()
+        self.languages, self.translate = catalogs.shipped, catalogs.translate
+
+
+@pytest.mark.parametrize("text, codes", [
+    ("I am ill", ["SM"]),
+    ("I will still go to the village", []),  # "ill" inside words is no illness
+    ("we sell grapes", []),
+    ("My mother cannot walk and I am pregnant", ["DS", "PG"]),
+    ("ကျွန်မ ကိုယ်ဝန်ရှိနေပါတယ်", ["PG"]),  # Burmese, written without spaces
+    ("the army operation burned our village", []),
+])
+def test_needs_in_plain_words_map_to_need_groups(text, codes):
+    from intake.validators import declared_needs
+
+    assert declared_needs(text, _Languages()) == codes
