@@ -27,6 +27,10 @@ PENDING_KEY = "portal_pending"
 REFERRAL_ROLES = KEY_HOLDING_ROLES
 # ... and roles that see the network-wide counts.
 OVERVIEW_ROLES = ("coordinator", "admin")
+# ... roles that decide the changes people ask for to their registration records ...
+CASEWORK_ROLES = ("caseworker", "admin")
+# ... and roles that see the counts of declared needs.
+NEEDS_ROLES = ("caseworker", "coordinator", "admin")
 
 
 @dataclass(frozen=True)
@@ -123,6 +127,8 @@ def role_required(roles: tuple[str, ...], what: str):
 
 def home_for(user: User) -> str:
     """Where a user lands after logging in."""
+    if user.role == "caseworker":
+        return url_for("portal.changes")
     if user.role not in REFERRAL_ROLES and user.role in OVERVIEW_ROLES:
         return url_for("portal.overview")
     return url_for("portal.index")

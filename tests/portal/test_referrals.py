@@ -169,7 +169,7 @@ def test_guessing_case_refs_gives_the_same_404_as_nonsense(app, client, world, p
     assert [row.action for row in audit_rows(app)] == ["login"]  # nothing was opened
 
 
-@pytest.mark.parametrize("name, landing", [("caseworker", "/portal/"), ("admin", "/portal/overview")])
+@pytest.mark.parametrize("name, landing", [("caseworker", "/portal/changes"), ("admin", "/portal/overview")])
 def test_roles_without_referral_access_get_a_clear_403(client, world, portal_user, name, landing):
     assert portal_user.login(world.emails[name]).headers["Location"] == landing
     for path in ("/portal/", f"/portal/referrals/{world.case_refs['SAVE'][0]}"):
