@@ -21,6 +21,7 @@ from intake.effects import Effect, EraseRegistration, RequestChange, SubmitRepor
 from intake.messages import Inbound
 from intake.ports import Directory, Registry
 from intake.prompts import BUILDERS
+from intake.registration import proved_registration
 from intake.state import State
 from intake.validators import VALIDATORS, Invalid
 
@@ -267,11 +268,11 @@ def _submit(turn: _Turn, step: Step, choice: Choice) -> None:
 
 def _request_change(turn: _Turn, step: Step, choice: Choice) -> None:
     """A choice step whose `store` names the field a person changes (education, language…)."""
-    turn.effects.append(RequestChange(turn.state.draft["registration"], step.store, choice.value))
+    turn.effects.append(RequestChange(proved_registration(turn.state.draft), step.store, choice.value))
 
 
 def _erase(turn: _Turn, step: Step, choice: Choice) -> None:
-    turn.effects.append(EraseRegistration(turn.state.draft["registration"]))
+    turn.effects.append(EraseRegistration(proved_registration(turn.state.draft)))
 
 
 # What a step's or a choice's `action` does when a choice is made (flows name them).

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field as dataclass_field
 from typing import Mapping
 
 from i18n.text import N_, P_, Text
-from intake.registration import EDUCATION, OCCUPATION
+from intake.registration import EDUCATION, IDENTITY, OCCUPATION
 from intake.targets import END, LANGUAGE, MENU, RESUME
 
 __all__ = ["END", "LANGUAGE", "MENU", "RESUME", "FLOWS", "KEYWORDS", "Choice", "Field", "Flow", "Review", "Step",
@@ -239,9 +239,9 @@ UPDATE = Flow("update", requires="registry", sensitive=True, steps=(
     Step("number", Text(N_("To update your details, type your registration number.")),
          validator="registration_number", store="reg_number", goto="update.birth"),
     Step("birth", Text(N_("Type your date of birth, for example 17-04-1990.")),
-         validator="identity", store="registration", goto="update.choose"),
+         validator="identity", store=IDENTITY, goto="update.choose"),
     Step("code", Text(N_("We sent a 6-digit code by SMS to the phone number on record. Type it here.")),
-         validator="identity_code", store="verified", goto="update.choose"),
+         validator="identity_code", store=IDENTITY, goto="update.choose"),
     Step("choose", Text(N_("What to change?")), choices=(
         Choice("phone", Text(N_("Phone number")), "update.phone", P_("answers", "phone")),
         Choice("place", Text(N_("Address")), "update.township", P_("answers", "township|address")),

@@ -7,7 +7,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Callable
 
 from i18n.text import N_, Digits, Text
-from intake.registration import EDUCATION, OCCUPATION
+from intake.registration import EDUCATION, OCCUPATION, proved_registration
 from intake.state import State
 
 if TYPE_CHECKING:
@@ -78,7 +78,7 @@ def _given(value) -> object:
 def on_record(state: State, ctx) -> dict:
     """What is on record, briefly, for the person who proved who they are. Needs are only
     counted: the words someone else holding the phone could read stay with the caseworker."""
-    record = ctx.registry.on_record(state.draft["registration"])
+    record = ctx.registry.on_record(proved_registration(state.draft))
     name = " ".join(part for part in (record.get("given_name"), record.get("family_name")) if part)
     needs = [code for code in (record.get("needs") or "").split(";") if code]
     lines = (

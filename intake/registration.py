@@ -106,6 +106,29 @@ def normalise_number(text: str) -> str:
     return "".join(kept)
 
 
+# --- who the conversation has proved to be --------------------------------------------------------
+
+IDENTITY = "identity"  # the update flow's draft field: {"registration": id, "proved": bool}
+
+
+def identity_of(registration_id: int, *, proved: bool) -> dict:
+    return {"registration": registration_id, "proved": proved}
+
+
+class NotProved(Exception):
+    """A change was asked for before the person proved who they are (a bug in a flow: no step
+    before the proof leads to a change)."""
+
+
+def proved_registration(draft) -> int:
+    """The registration this conversation proved to be, for everything that reads or changes it;
+    right details waiting for their one-time code are not proof."""
+    found = draft.get(IDENTITY) or {}
+    if not found.get("proved"):
+        raise NotProved
+    return found["registration"]
+
+
 # --- dates of birth -----------------------------------------------------------------------------
 
 DAY, MONTH, YEAR = "day", "month", "year"

@@ -19,7 +19,9 @@ from i18n.normalise import match_key
 from i18n.text import N_, Digits, Text
 from intake.effects import RequestChange, SendCode
 from intake.ports import IdentityCheck
-from intake.registration import NEED_GROUPS, normalise_number, read_date_of_birth
+from intake.registration import (
+    IDENTITY, NEED_GROUPS, identity_of, normalise_number, proved_registration, read_date_of_birth,
+)
 from intake.targets import MENU
 
 
@@ -105,9 +107,9 @@ def identity(text: str, ctx, draft) -> Valid | Invalid:
                                "or only the year if that is all you know.")))
     check = ctx.registry.check_identity(draft["reg_number"], born)
     if check.outcome == "verified":
-        return Valid(check.registration_id)
+        return Valid(identity_of(check.registration_id, proved=True))
     if check.outcome == "code_needed":
-        return Valid(check.registration_id, goto="update.code",
+        return Valid(identity_of(check.registration_id, proved=False), goto="update.code",
                      effects=(SendCode(check.registration_id, "identity"),))
     if check.outcome == "locked":
         return _wait(check)
@@ -141,8 +143,9 @@ def _code_answer(check, again: str) -> Invalid | None:
 
 
 def identity_code(text: str, ctx, draft) -> Valid | Invalid:
-    """The code sent to the number on record."""
-    return _code_answer(_code(ctx, "identity", text), NUMBER_AGAIN) or Valid(True)
+    """The code sent to the number on record: once it is right, the details are proved."""
+    refused = _code_answer(_code(ctx, "identity", text), NUMBER_AGAIN)
+    return refused or Valid(identity_of(draft[IDENTITY]["registration"], proved=True))
 
 
 def new_phone(text: str, ctx, draft) -> Valid | Invalid:
@@ -150,20 +153,20 @@ def new_phone(text: str, ctx, draft) -> Valid | Invalid:
     outcome = phone(text)
     if isinstance(outcome, Invalid):
         return outcome
-    return Valid(outcome.value, effects=(SendCode(draft["registration"], "new_phone", to=outcome.value),))
+    return Valid(outcome.value, effects=(SendCode(proved_registration(draft), "new_phone", to=outcome.value),))
 
 
 def new_phone_code(text: str, ctx, draft) -> Valid | Invalid:
     """The code sent to the new number: once it is right, the change goes to a caseworker."""
     refused = _code_answer(_code(ctx, "new_phone", text), "update.phone")
-    return refused or Valid(True, effects=(RequestChange(draft["registration"], "phone", draft["new_phone"]),))
+    return refused or Valid(True, effects=(RequestChange(proved_registration(draft), "phone", draft["new_phone"]),))
 
 
 def township_change(text: str, ctx, draft) -> Valid | Invalid:
     outcome = township(text, ctx)
     if isinstance(outcome, Invalid):
         return outcome
-    return Valid(outcome.value, effects=(RequestChange(draft["registration"], "township", outcome.value["pcode"]),))
+    return Valid(outcome.value, effects=(RequestChange(proved_registration(draft), "township", outcome.value["pcode"]),))
 
 
 ADDRESS_LIMIT = 100
@@ -177,7 +180,7 @@ def address(text: str, ctx, draft) -> Valid | Invalid:
     if len(outcome.value) > ADDRESS_LIMIT:
         return Invalid(Text(N_("Please make it shorter: at most {limit} letters."),
                             {"limit": Digits(str(ADDRESS_LIMIT))}))
-    return Valid(outcome.value, effects=(RequestChange(draft["registration"], "address", outcome.value),))
+    return Valid(outcome.value, effects=(RequestChange(proved_registration(draft), "address", outcome.value),))
 
 
 def needs(text: str, ctx, draft) -> Valid | Invalid:
@@ -188,7 +191,7 @@ def needs(text: str, ctx, draft) -> Valid | Invalid:
         return outcome
     codes = declared_needs(outcome.value, ctx)
     value = {"codes": codes, "words": outcome.value[:500]}
-    return Valid(value, effects=(RequestChange(draft["registration"], "needs", value),))
+    return Valid(value, effects=(RequestChange(proved_registration(draft), "needs", value),))
 
 
 def declared_needs(text: str, ctx) -> list[str]:
@@ -222,7 +225,7 @@ def household(text: str, ctx, draft) -> Valid | Invalid:
     if isinstance(outcome, Invalid):
         return outcome
     value = {"words": outcome.value[:500]}
-    return Valid(value, effects=(RequestChange(draft["registration"], "household", value),))
+    return Valid(value, effects=(RequestChange(proved_registration(draft), "household", value),))
 
 
 VALIDATORS: dict[str, Callable[..., Valid | Invalid]] = {

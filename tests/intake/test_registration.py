@@ -77,3 +77,12 @@ def test_needs_in_plain_words_map_to_need_groups(text, codes):
     from intake.validators import declared_needs
 
     assert declared_needs(text, _Languages()) == codes
+
+
+def test_right_details_waiting_for_their_code_prove_nothing():
+    from intake.registration import IDENTITY, NotProved, identity_of, proved_registration
+
+    assert proved_registration({IDENTITY: identity_of(7, proved=True)}) == 7
+    for draft in ({}, {IDENTITY: identity_of(7, proved=False)}):
+        with pytest.raises(NotProved):
+            proved_registration(draft)
