@@ -21,7 +21,7 @@ from i18n.languages import guess, offered, own_name
 from i18n.render import Renderer
 from intake.engine import Context
 from intake.flows import KEYWORDS
-from storage import request_scope
+from storage import audit_log, request_scope
 from storage.crypto import Vault, load_or_create_data_key
 from storage.db import make_engine, make_session_factory
 from storage.unit_of_work import unit_of_work
@@ -64,11 +64,14 @@ def build_runtime(settings: Settings) -> Runtime:
     catalogs = Catalogs()
     languages = offered(settings.languages, catalogs.shipped)
     db = make_engine(settings.database_url, timeout=settings.database_timeout_seconds)
+    vault = Vault(load_or_create_data_key(settings.data_key_file), settings.secret_key)
+    sessions = make_session_factory(db)
+    audit_log.configure(sessions, vault.audit_key)
     return Runtime(
         settings=settings,
         db=db,
-        sessions=make_session_factory(db),
-        vault=Vault(load_or_create_data_key(settings.data_key_file), settings.secret_key),
+        sessions=sessions,
+        vault=vault,
         catalogs=catalogs,
         renderer=Renderer(catalogs, languages, KEYWORDS),
         context=Context(

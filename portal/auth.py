@@ -21,8 +21,8 @@ from portal.current import (
 )
 from portal.services import services
 from storage import logins, portal_sessions
+from storage.audit_log import audit
 from storage.models import Organisation, User
-from storage.reports import audit
 from storage.request_scope import db_session, transaction
 from storage.sealing import public_key_of
 

@@ -31,8 +31,8 @@ from portal.current import CASEWORK_ROLES, NEEDS_ROLES, current_login, role_requ
 from portal.display import in_words
 from portal.services import services
 from storage import change_review
+from storage.audit_log import audit
 from storage.change_review import APPROVE, REJECT
-from storage.reports import audit
 from storage.request_scope import db_session, transaction
 
 _casework_pages = role_required(CASEWORK_ROLES, "the changes queue")

@@ -13,9 +13,10 @@ from portal.blueprint import bp
 from portal.current import OVERVIEW_ROLES, REFERRAL_ROLES, current_login, role_required
 from portal.display import report_fields
 from portal.services import services
+from storage.audit_log import audit
 from storage.models import Organisation, Report, Township
 from storage.overview import referral_counts
-from storage.reports import acknowledge, audit, find_referral, read_referral, referrals_of
+from storage.reports import acknowledge, find_referral, read_referral, referrals_of
 from storage.request_scope import db_session, transaction
 
 _referral_pages = role_required(REFERRAL_ROLES, "referrals")

@@ -54,6 +54,7 @@ class Vault:
 
     def __init__(self, data_key: bytes, secret_key: str):
         self._aead = AESGCM(data_key)
+        self._secret_key = secret_key
         self._sender_hmac_key = HKDF(
             algorithm=hashes.SHA256(), length=32, salt=None, info=b"intake/sender-key/v1",
         ).derive(secret_key.encode())
@@ -72,6 +73,13 @@ class Vault:
         self._lookup_hmac_key = HKDF(
             algorithm=hashes.SHA256(), length=32, salt=None, info=b"intake/lookup/v1",
         ).derive(secret_key.encode())
+
+    @property
+    def audit_key(self) -> bytes:
+        """Keys the audit log's hash chain (storage.audit_log): without SECRET_KEY no one can
+        write a chain that holds."""
+        return HKDF(algorithm=hashes.SHA256(), length=32, salt=None,
+                    info=b"intake/audit-chain/v1").derive(self._secret_key.encode())
 
     def seal(self, plaintext: bytes, purpose: str) -> bytes:
         """Encrypt bytes; `purpose` (e.g. "conversation.state") must match on opening."""

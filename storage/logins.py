@@ -24,9 +24,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from storage import accounts
+from storage.audit_log import audit
 from storage.crypto import Vault
 from storage.models import KeyGrant, User
-from storage.reports import audit
 
 # The Vault purpose of User.totp_secret (the base32 secret an authenticator app is given).
 TOTP_PURPOSE = "users.totp_secret"

@@ -302,7 +302,7 @@ class Referral(Base):
 
 
 class AuditEntry(Base):
-    """Who did what to which referral, and when. Never content."""
+    """Who did what to which referral, and when. Never content. Chained (storage.audit_log)."""
 
     __tablename__ = "audit_log"
 
@@ -312,6 +312,19 @@ class AuditEntry(Base):
     action: Mapped[str] = mapped_column(String(32))  # login, login_failed, open_referral, acknowledge…
     referral_id: Mapped[int | None] = mapped_column(ForeignKey("referrals.id"), index=True)
     detail: Mapped[str | None] = mapped_column(String(255))
+    # HMAC of the previous entry's chain and this entry's fields (storage.audit_log).
+    chain: Mapped[bytes | None] = mapped_column(LargeBinary(32))
+
+
+class AuditHead(Base):
+    """The end of the audit chain: the one row every new entry locks and moves on."""
+
+    __tablename__ = "audit_head"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    last_id: Mapped[int | None] = mapped_column(Integer)
+    chain: Mapped[bytes | None] = mapped_column(LargeBinary(32))
+    entries: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class HealthProbe(Base):

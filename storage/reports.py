@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from storage import sealing
-from storage.models import AuditEntry, Organisation, Referral, Report
+from storage.models import Organisation, Referral, Report
 
 # UN system-wide status terms (ARCHITECTURE.md "Domain words").
 STATUSES = ("received", "acknowledged", "preliminary_assessment", "under_investigation",
@@ -116,10 +116,3 @@ def acknowledge(session: Session, referral: Referral, user_id: int, now: datetim
     if referral.status == "received":
         referral.status = "acknowledged"
     return True
-
-
-def audit(session: Session, *, now: datetime, action: str, user_id: int | None = None,
-          referral_id: int | None = None, detail: str | None = None) -> None:
-    """Write one audit entry. `detail` must never hold report content or personal data."""
-    session.add(AuditEntry(at=now, user_id=user_id, action=action, referral_id=referral_id,
-                           detail=detail[:255] if detail else None))

@@ -1,5 +1,5 @@
 """The operator's commands (the README lists them): `directory import`, `gazetteer import`, `emergency
-import`, `users create|grant|totp` and `demo load`.
+import`, `users create|grant|totp`, `demo load` and `audit verify`.
 
 They print plain messages, never tracebacks: exit status 1 when the request cannot be done (a file
 with problems, an unknown organisation, a wrong recovery key), 2 when the command line is wrong.
@@ -18,7 +18,7 @@ from flask import current_app
 from flask.cli import AppGroup
 
 from bot.runtime import current_runtime
-from storage import accounts, demo, directory, sealing
+from storage import accounts, audit_log, demo, directory, sealing
 from storage.accounts import KEY_HOLDING_ROLES, AccountError
 from storage.csv_import import ImportRejected
 from storage.directory import import_directory
@@ -31,7 +31,8 @@ gazetteer_group = AppGroup("gazetteer", help="The townships people can name.")
 emergency_group = AppGroup("emergency", help="Emergency contacts shown to people in danger.")
 users_group = AppGroup("users", help="Portal accounts.")
 demo_group = AppGroup("demo", help="Demo data for trying the service.")
-GROUPS = (directory_group, gazetteer_group, emergency_group, users_group, demo_group)
+audit_group = AppGroup("audit", help="The tamper-evident audit log.")
+GROUPS = (directory_group, gazetteer_group, emergency_group, users_group, demo_group, audit_group)
 
 CSV_FILE = click.Path(exists=True, dir_okay=False, readable=True, path_type=Path)
 DEMO_ACCOUNTS_FILE = "demo-accounts.txt"
@@ -268,3 +269,20 @@ def _write_private(path: Path, text: str) -> None:
     with os.fdopen(fd, "w", encoding="utf-8") as handle:
         handle.write(text)
     os.chmod(path, 0o600)  # a file left from an earlier run keeps its old mode otherwise
+
+
+@audit_group.command("verify")
+def audit_verify() -> None:
+    """Check the audit log's hash chain: exit 0 when intact, else 1 naming the first broken entry."""
+    with current_runtime().transaction() as session:
+        verdict = audit_log.verify(session)
+    if verdict.broken_at is not None:
+        click.echo(f"audit log broken at entry {verdict.broken_at}: it, or one just before it, was edited, "
+                   f"deleted or moved ({verdict.entries} entries before it hold)", err=True)
+        raise SystemExit(1)
+    if verdict.head_mismatch:
+        click.echo(f"audit log broken at its end: all {verdict.entries} entries hold, but the newest ones "
+                   "were removed (the head names another last entry)", err=True)
+        raise SystemExit(1)
+    click.echo(f"audit log intact: {verdict.entries} entries; head {verdict.head.hex()} "
+               "(note it elsewhere: a later check must extend it)")

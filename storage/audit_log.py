@@ -1,0 +1,92 @@
+"""The audit log, tamper-evident: each entry carries an HMAC (keyed with a server secret) of the
+previous entry's and its own fields, so editing, deleting or reordering entries breaks the chain
+from that point on, and only the server can forge a chain that holds. The head (the last entry,
+its hash and the count) is kept in one row, locked while an entry is added, so that concurrent
+writers append one after the other; `audit verify` prints it, for an operator to note elsewhere:
+deleting the newest entries together with the head can only be seen against such a copy.
+
+The key reaches the log through the session (`configure`), so that no caller can add an entry
+that is not chained."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from storage.conversations import insert_ignoring_duplicates
+from storage.models import AuditEntry, AuditHead
+
+_KEY = "audit.key"
+GENESIS = bytes(32)
+
+
+def configure(sessions: sessionmaker, key: bytes) -> None:
+    """Give every session of `sessions` the key that chains audit entries."""
+    sessions.configure(info={_KEY: key})
+
+
+def _mac(key: bytes, previous: bytes, entry: AuditEntry) -> bytes:
+    at = entry.at.astimezone(timezone.utc).replace(tzinfo=None).isoformat()
+    fields = json.dumps([entry.id, at, entry.user_id, entry.action, entry.referral_id, entry.detail])
+    return hmac.new(key, previous + fields.encode(), hashlib.sha256).digest()
+
+
+def audit(session: Session, *, now: datetime, action: str, user_id: int | None = None,
+          referral_id: int | None = None, detail: str | None = None) -> None:
+    """Add one entry at the end of the chain. `detail` must never hold report content or personal data."""
+    key = session.info[_KEY]
+    head = _locked_head(session)
+    entry = AuditEntry(at=now, user_id=user_id, action=action, referral_id=referral_id,
+                       detail=detail[:255] if detail else None)
+    session.add(entry)
+    session.flush()  # its id is part of what is chained
+    previous = head.chain or GENESIS
+    if head.last_id is None:  # entries written before the log was chained join it now, in order
+        for earlier in session.execute(select(AuditEntry).where(AuditEntry.id < entry.id)
+                                       .order_by(AuditEntry.id)).scalars():
+            earlier.chain = previous = _mac(key, previous, earlier)
+            head.entries += 1
+    entry.chain = _mac(key, previous, entry)
+    head.last_id, head.chain, head.entries = entry.id, entry.chain, head.entries + 1
+
+
+def _locked_head(session: Session) -> AuditHead:
+    """The head row, locked until the transaction ends (made if missing: the migration makes it,
+    but an emptied database may not have it)."""
+    locked = select(AuditHead).where(AuditHead.id == 1).with_for_update()
+    head = session.execute(locked).scalar_one_or_none()
+    if head is None:
+        insert_ignoring_duplicates(session, AuditHead, id=1, last_id=None, chain=None, entries=0)
+        head = session.execute(locked).scalar_one()
+    return head
+
+
+@dataclass(frozen=True)
+class Verdict:
+    entries: int
+    head: bytes
+    broken_at: int | None = None  # the first entry whose hash does not hold
+    head_mismatch: bool = False  # every entry holds, but the head names another end
+
+    @property
+    def intact(self) -> bool:
+        return self.broken_at is None and not self.head_mismatch
+
+
+def verify(session: Session) -> Verdict:
+    key = session.info[_KEY]
+    previous, count = GENESIS, 0
+    for entry in session.execute(select(AuditEntry).order_by(AuditEntry.id).execution_options(yield_per=1000)).scalars():
+        if entry.chain is None or not hmac.compare_digest(entry.chain, _mac(key, previous, entry)):
+            return Verdict(count, previous, broken_at=entry.id)
+        previous, count = entry.chain, count + 1
+    head = session.get(AuditHead, 1)
+    last = session.execute(select(func.max(AuditEntry.id))).scalar()
+    agrees = head is not None and head.last_id == last and head.entries == count and (head.chain or GENESIS) == previous
+    return Verdict(count, previous, head_mismatch=not agrees)
