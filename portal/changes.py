@@ -31,6 +31,7 @@ from portal.current import CASEWORK_ROLES, NEEDS_ROLES, current_login, role_requ
 from portal.display import in_words
 from portal.services import services
 from storage import change_review
+from storage.csv_import import spreadsheet_safe
 from storage.audit_log import audit
 from storage.change_review import APPROVE, REJECT
 from storage.request_scope import db_session, transaction
@@ -308,11 +309,6 @@ def needs():
                            minimum=minimum, error=None, hidden=HIDDEN)
 
 
-def _cell(value: str) -> str:
-    """A CSV cell a spreadsheet will not run as a formula."""
-    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
-
-
 @bp.get("/needs.csv")
 @_needs_pages
 def needs_csv():
@@ -324,9 +320,9 @@ def needs_csv():
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(["Need group", "Code",
-                     *(_cell(f"{name} ({pcode})" if pcode else name) for pcode, name in table.columns), "Total"])
+                     *(spreadsheet_safe(f"{name} ({pcode})" if pcode else name) for pcode, name in table.columns), "Total"])
     for code, name, counts, total in table.rows:
-        writer.writerow([_cell(name), code, *counts, total])
+        writer.writerow([spreadsheet_safe(name), code, *counts, total])
     writer.writerow(["Total", "", *table.column_totals, table.total])
     filename = f"needs-{month or 'all-months'}.csv"
     return Response(out.getvalue(), mimetype="text/csv",

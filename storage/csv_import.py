@@ -193,3 +193,13 @@ def languages(value: str) -> str:
     if bad:
         raise Invalid(f"not language codes (like en, my, shn): {', '.join(bad)}")
     return ";".join(dict.fromkeys(codes))
+
+
+def spreadsheet_safe(value: str) -> str:
+    """A CSV cell that a spreadsheet will not run as a formula: one starting with = @ or a tab is
+    quoted with a leading ', as is + or - unless a number follows (+959…, a phone, stays)."""
+    first, rest = value[:1], value[1:]
+    if first in ("=", "@", "\t", "\r") or (first in ("+", "-") and not rest.replace(" ", "").isdigit()):
+        return "'" + value
+    return value
+

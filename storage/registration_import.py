@@ -415,10 +415,10 @@ def _exported(value) -> str:
     if isinstance(value, dict):
         if "codes" in value:
             return ";".join(str(code) for code in value["codes"] or ())
-        return str(value.get("words") or "")
+        return csv_import.spreadsheet_safe(str(value.get("words") or ""))
     if isinstance(value, list):
         return ";".join(str(item) for item in value)
-    return str(value)
+    return csv_import.spreadsheet_safe(str(value))  # an address is the person's own words
 
 
 def _utc(moment: datetime | None) -> str:

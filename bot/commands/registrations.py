@@ -82,9 +82,9 @@ def registrations_export(since: datetime | None, output: Path | None) -> None:
         _write_csv(sys.stdout, rows)
         return
     fd = os.open(output, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(fd, 0o600)  # before a byte is written: a file that was there keeps its old mode otherwise
     with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
         _write_csv(handle, rows)
-    os.chmod(output, 0o600)  # a file that was there keeps its old mode otherwise
     click.echo(f"{len(rows)} approved change(s) written to {output}", err=True)
 
 

