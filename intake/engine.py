@@ -148,10 +148,10 @@ class _Turn:
         if requires and (resource is None or not getattr(resource, "available", True)):
             self.say(N_("This is not available yet. Please try again later."))
             position = MENU
-        if position == MENU:
+        if position == MENU:  # nothing of a flow left behind survives the menu, not even a way back
             self.state.history = []
             self.state.draft = {}
-            self.state.edit_return = None
+            self.state.edit_return = self.state.resume = None
         elif remember and self.state.position not in (None, position, LANGUAGE) and position != LANGUAGE:
             # The language step is left through RESUME, never through history.
             self.state.history.append(self.state.position)

@@ -53,6 +53,10 @@ class Registry(Protocol):
     def check_identity(self, number: str, date_of_birth: DateOfBirth) -> IdentityCheck:
         """Compare with the record, in the same time whether or not the number exists."""
 
+    def allow_code(self, registration_id: int) -> IdentityCheck:
+        """May one more code be sent for this registration (a new number being proved)? Each counts
+        as a try against the number: "code_needed", or "locked"."""
+
     def check_code(self, purpose: str, code: str) -> IdentityCheck:
         """The one-time code this sender was sent for `purpose`: "verified", "mismatch" (wrong),
         "expired" (none valid: expired, used, or never sent) or "locked"."""

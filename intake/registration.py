@@ -190,6 +190,8 @@ def _checked(year: int, month: int | None, day: int | None) -> DateOfBirth | Non
         return None
     if day is None:
         return DateOfBirth(f"{year:04d}-{month:02d}", MONTH)
+    if not 1 <= day <= 31:  # before date(), which overflows on a day of twenty digits
+        return None
     try:
         return DateOfBirth(date(year, month, day).isoformat(), DAY)
     except ValueError:

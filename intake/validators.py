@@ -144,16 +144,28 @@ def _code_answer(check, again: str) -> Invalid | None:
 
 def identity_code(text: str, ctx, draft) -> Valid | Invalid:
     """The code sent to the number on record: once it is right, the details are proved."""
-    refused = _code_answer(_code(ctx, "identity", text), NUMBER_AGAIN)
-    return refused or Valid(identity_of(draft[IDENTITY]["registration"], proved=True))
+    check = _code(ctx, "identity", text)
+    refused = _code_answer(check, NUMBER_AGAIN)
+    if refused:
+        return refused
+    if check.registration_id != draft[IDENTITY]["registration"]:  # a code for another record
+        return Invalid(Text(N_("That code has expired or was used already. Let us start again.")), goto=NUMBER_AGAIN)
+    return Valid(identity_of(check.registration_id, proved=True))
 
 
 def new_phone(text: str, ctx, draft) -> Valid | Invalid:
-    """The number a person changes to; a code sent to it proves it is theirs."""
+    """The number a person changes to, with its country code (as providers and the records take
+    it); a code sent to it proves it is theirs. Each code sent counts against the lockout."""
     outcome = phone(text)
     if isinstance(outcome, Invalid):
         return outcome
-    return Valid(outcome.value, effects=(SendCode(proved_registration(draft), "new_phone", to=outcome.value),))
+    if not outcome.value.startswith("+"):
+        return Invalid(Text(N_("Please type the number with its country code, for example +95 9 ...")))
+    registration = proved_registration(draft)
+    allowed = ctx.registry.allow_code(registration)
+    if allowed.outcome == "locked":
+        return _wait(allowed)
+    return Valid(outcome.value, effects=(SendCode(registration, "new_phone", to=outcome.value),))
 
 
 def new_phone_code(text: str, ctx, draft) -> Valid | Invalid:

@@ -20,7 +20,7 @@ from intake.registration import NEED_CODE, OUTCOME_APPROVED, OUTCOME_REJECTED
 from storage import outbox
 from storage.changes import open_reply_to, open_value, seal_value
 from storage.crypto import Vault
-from storage.models import NeedDeclaration, Registration, RegistrationChange, RegistrationHistory, Township
+from storage.models import NeedCount, Registration, RegistrationChange, RegistrationHistory, Township
 from storage.registrations import open_details, open_number, write_details
 
 PAGE_SIZE = 50
@@ -250,14 +250,13 @@ def _tell(session: Session, vault: Vault, change: RegistrationChange, reply_to: 
 
 def need_counts(session: Session, month: str | None = None) -> list[tuple[str, str | None, int]]:
     """(need group, township P-code or None, declarations) for one month (YYYY-MM) or all."""
-    statement = select(NeedDeclaration.need_group, NeedDeclaration.township_pcode, func.count(NeedDeclaration.id))
+    statement = select(NeedCount.need_group, NeedCount.township_pcode, func.sum(NeedCount.declared))
     if month:
-        statement = statement.where(NeedDeclaration.month == month)
-    rows = session.execute(statement.group_by(NeedDeclaration.need_group, NeedDeclaration.township_pcode))
-    return [(group, pcode, int(count)) for group, pcode, count in rows]
+        statement = statement.where(NeedCount.month == month)
+    rows = session.execute(statement.group_by(NeedCount.need_group, NeedCount.township_pcode))
+    return [(group, pcode or None, int(count)) for group, pcode, count in rows]
 
 
 def need_months(session: Session) -> list[str]:
     """The months with declared needs, newest first."""
-    return list(session.execute(select(NeedDeclaration.month).distinct()
-                                .order_by(NeedDeclaration.month.desc())).scalars())
+    return list(session.execute(select(NeedCount.month).distinct().order_by(NeedCount.month.desc())).scalars())

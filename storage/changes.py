@@ -7,10 +7,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from storage.crypto import Vault
-from storage.models import NeedDeclaration, Registration, RegistrationChange
+from storage.models import NeedCount, Registration, RegistrationChange
 
 VALUE_PURPOSE = "registration.change"
 REPLY_PURPOSE = "registration.reply_to"
@@ -43,5 +44,10 @@ def request_change(session: Session, vault: Vault, registration: Registration, *
 
 def declare_needs(session: Session, codes: list[str], *, township_pcode: str | None, now: datetime) -> None:
     """Count declared needs for the registration office, apart from who declared them."""
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
     for code in dict.fromkeys(codes):
-        session.add(NeedDeclaration(need_group=code, township_pcode=township_pcode, month=now.strftime("%Y-%m")))
+        statement = dialect.insert(NeedCount).values(need_group=code, township_pcode=township_pcode or "",
+                                                     month=now.strftime("%Y-%m"), declared=1)
+        session.execute(statement.on_conflict_do_update(
+            index_elements=["need_group", "township_pcode", "month"],
+            set_={"declared": NeedCount.declared + 1}))

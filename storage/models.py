@@ -350,7 +350,7 @@ class Registration(Base):
     are what a check needs without opening any row: `number_digest` finds the row (an HMAC of
     the registration number), `dob_check` proves the date of birth (a keyed, deliberately slow
     hash of number and date at the precision on record), `phone_key` tells whether a message
-    comes from the number on record (the number's sender pseudonym on SMS)."""
+    comes from the number on record (a keyed digest of it, not the SMS sender pseudonym)."""
 
     __tablename__ = "registrations"
 
@@ -439,13 +439,16 @@ class RegistrationHistory(Base):
     new_value: Mapped[bytes | None] = mapped_column(LargeBinary)
 
 
-class NeedDeclaration(Base):
-    """One need a person declared, for the registration office's counts: the need group, the
-    township and the month, and nothing that leads back to the person."""
+class NeedCount(Base):
+    """How many needs of one group were declared in one township ("" when unknown) and month,
+    for the registration office's counts. Counts only: no row per declaration, whose order would
+    line up with the changes' and lead back to the person who declared it."""
 
-    __tablename__ = "need_declarations"
+    __tablename__ = "need_counts"
+    __table_args__ = (UniqueConstraint("need_group", "township_pcode", "month"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    need_group: Mapped[str] = mapped_column(String(2), index=True)
-    township_pcode: Mapped[str | None] = mapped_column(String(16))
+    need_group: Mapped[str] = mapped_column(String(2))
+    township_pcode: Mapped[str] = mapped_column(String(16), default="")
     month: Mapped[str] = mapped_column(String(7), index=True)  # YYYY-MM
+    declared: Mapped[int] = mapped_column(Integer, default=0)

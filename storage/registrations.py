@@ -37,8 +37,9 @@ def number_digest(vault: Vault, number: str) -> bytes:
 
 
 def phone_key(vault: Vault, phone: str | None) -> str | None:
-    """A phone number's sender pseudonym on SMS: equal to the `sender_key` of a text from it."""
-    return vault.sender_key("sms", phone) if phone else None
+    """A keyed digest of a phone number, to tell a text from the number on record. Not the SMS
+    sender pseudonym: a copy of the database alone must not join records to conversations."""
+    return vault.lookup_digest("phone", phone.strip()).hex() if phone else None
 
 
 def identity_columns(vault: Vault, details: dict) -> IdentityColumns:

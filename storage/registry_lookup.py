@@ -21,10 +21,13 @@ from storage.models import Registration, Township
 
 
 class RegistryLookup:
-    def __init__(self, session: Session, vault: Vault, *, sender_key: str, channel: str, now: datetime,
-                 lockout: self_service.Lockout, can_send_sms: bool):
+    """`sender_phone_key`: the phone key (storage.registrations.phone_key) of the number an SMS
+    came from; None on other channels."""
+
+    def __init__(self, session: Session, vault: Vault, *, sender_key: str, sender_phone_key: str | None,
+                 now: datetime, lockout: self_service.Lockout, can_send_sms: bool):
         self.session, self.vault = session, vault
-        self.sender_key, self.channel, self.now = sender_key, channel, now
+        self.sender_key, self.sender_phone_key, self.now = sender_key, sender_phone_key, now
         self.lockout, self.can_send_sms = lockout, can_send_sms
         self._available: bool | None = None
 
@@ -34,46 +37,63 @@ class RegistryLookup:
             self._available = bool(self.session.execute(select(exists().select_from(Registration))).scalar())
         return self._available
 
-    def _subjects(self, number_digest: bytes | None) -> list[tuple[str, bytes]]:
+    def _attempts(self, number_digest: bytes | None) -> list:
+        """This sender's attempt row and, given its digest, the number's: locked, sender first."""
         subjects = [("sender", self.vault.lookup_digest("attempt-sender", self.sender_key))]
         if number_digest is not None:
             subjects.append(("number", number_digest))
-        return subjects
+        return self_service.lock_attempts(self.session, subjects, self.now)
 
-    def _locked(self, subjects) -> IdentityCheck | None:
-        wait = self_service.minutes_locked(self.session, subjects, self.now)
+    def _locked(self, rows) -> IdentityCheck | None:
+        wait = self_service.minutes_locked(rows, self.now)
         return IdentityCheck("locked", wait_minutes=wait) if wait else None
 
-    def _failed(self, subjects) -> IdentityCheck:
-        self_service.count_failure(self.session, subjects, self.now, self.lockout)
-        return self._locked(subjects) or IdentityCheck("mismatch")
+    def _failed(self, rows) -> IdentityCheck:
+        self_service.count_failure(rows, self.now, self.lockout)
+        return self._locked(rows) or IdentityCheck("mismatch")
+
+    @staticmethod
+    def _number_rows(rows) -> list:
+        return [row for row in rows if row.subject == "number"]
 
     def check_identity(self, number: str, date_of_birth: DateOfBirth) -> IdentityCheck:
         digest = registrations.number_digest(self.vault, number)
-        subjects = self._subjects(digest)
-        locked = self._locked(subjects)
-        if locked:
-            return locked
         row = registrations.find_by_number(self.session, self.vault, number)
         on_record = row is not None and row.dob_check is not None
+        # Failures others caused against a number do not hold back its owner's own phone (else
+        # anyone could keep a person locked out of their record); that phone's own count does.
+        from_its_phone = on_record and self.sender_phone_key is not None and row.phone_key == self.sender_phone_key
+        attempts = self._attempts(None if from_its_phone else digest)
+        locked = self._locked(attempts)
+        if locked:
+            return locked
         candidate = date_of_birth.at(row.dob_precision if on_record else DAY)
         proof = self.vault.dob_check(digest, candidate or date_of_birth.value)  # the same work either way
         if not (on_record and candidate is not None and hmac.compare_digest(proof, row.dob_check)):
-            return self._failed(subjects)
-        self_service.clear_failures(self.session, subjects)
+            return self._failed(attempts)
         if row.status != "active":
             return IdentityCheck("inactive")
-        if self.channel == "sms" and row.phone_key == self.sender_key:
+        if from_its_phone:
             return IdentityCheck("verified", row.id)
         if row.phone_key is None or not self.can_send_sms:
             return IdentityCheck("no_phone")
-        return IdentityCheck("code_needed", row.id)
+        return self.allow_code(row.id, attempts)
+
+    def allow_code(self, registration_id: int, attempts=None) -> IdentityCheck:
+        """May a code be sent for this registration now? Each code sent counts as one try against
+        its number, so that right details alone cannot fetch code after code (guessing each a
+        few times, or flooding a phone with SMS): "code_needed", or "locked"."""
+        if attempts is None:
+            attempts = self._attempts(self.session.get(Registration, registration_id).number_digest)
+        numbers = self._number_rows(attempts)
+        self_service.count_failure(numbers, self.now, self.lockout)
+        return self._locked(numbers) or IdentityCheck("code_needed", registration_id)
 
     def check_code(self, purpose: str, code: str) -> IdentityCheck:
         pending = self_service.pending_code(self.session, sender_key=self.sender_key, purpose=purpose, now=self.now)
         registration = self.session.get(Registration, pending.registration_id) if pending else None
-        subjects = self._subjects(registration.number_digest if registration else None)
-        locked = self._locked(subjects)
+        attempts = self._attempts(registration.number_digest if registration else None)
+        locked = self._locked(attempts)
         if locked:
             return locked
         if pending is None or registration.status != "active":
@@ -83,9 +103,9 @@ class RegistryLookup:
             pending.failures += 1
             if pending.failures >= self.lockout.attempts:
                 pending.used_at = self.now  # spent: a new code is needed
-            return self._failed(subjects)
+            return self._failed(attempts)
         pending.used_at = self.now
-        self_service.clear_failures(self.session, subjects)
+        self_service.clear_failures(self._number_rows(attempts))  # never the sender's: they run out
         return IdentityCheck("verified", registration.id)
 
     def on_record(self, registration_id: int) -> dict:
@@ -93,4 +113,3 @@ class RegistryLookup:
         details = registrations.open_details(self.vault, row)
         township = self.session.get(Township, row.township_pcode) if row.township_pcode else None
         return {**details, "township_name": township.name_en if township else None}
-

@@ -30,25 +30,29 @@ class Lockout:
 
 # --- the lockout ---------------------------------------------------------------------------------
 
-def _attempts(session: Session, subjects) -> list[IdentityAttempt]:
-    conditions = [(IdentityAttempt.subject == subject) & (IdentityAttempt.digest == digest)
-                  for subject, digest in subjects]
-    return list(session.execute(select(IdentityAttempt).where(or_(*conditions))).scalars())
-
-
-def minutes_locked(session: Session, subjects, now: datetime) -> int:
-    """Whole minutes until every lock on these subjects has passed (0: none is locked)."""
-    until = [row.locked_until for row in _attempts(session, subjects) if row.locked_until and row.locked_until > now]
-    return math.ceil((max(until) - now).total_seconds() / 60) if until else 0
-
-
-def count_failure(session: Session, subjects, now: datetime, lockout: Lockout) -> None:
-    """One more failure for each subject; the one that reaches the limit is locked (and starts
-    counting again once the lock has passed)."""
+def lock_attempts(session: Session, subjects, now: datetime) -> list[IdentityAttempt]:
+    """The attempt rows of these subjects, made if missing and locked in the order given (sender
+    before number, always), so that checks running at once count every failure."""
     for subject, digest in subjects:
         insert_ignoring_duplicates(session, IdentityAttempt, subject=subject, digest=digest, failures=0,
                                    last_failed_at=now)
-    for row in _attempts(session, subjects):
+    rows = []
+    for subject, digest in subjects:
+        rows.append(session.execute(select(IdentityAttempt).where(
+            IdentityAttempt.subject == subject, IdentityAttempt.digest == digest).with_for_update()).scalar_one())
+    return rows
+
+
+def minutes_locked(rows: list[IdentityAttempt], now: datetime) -> int:
+    """Whole minutes until every lock on these rows has passed (0: none is locked)."""
+    until = [row.locked_until for row in rows if row.locked_until and row.locked_until > now]
+    return math.ceil((max(until) - now).total_seconds() / 60) if until else 0
+
+
+def count_failure(rows: list[IdentityAttempt], now: datetime, lockout: Lockout) -> None:
+    """One more failure on each row; a row that reaches the limit is locked (and starts counting
+    again once the lock has passed)."""
+    for row in rows:
         if row.locked_until and row.locked_until <= now:
             row.failures, row.locked_until = 0, None
         row.failures += 1
@@ -57,9 +61,9 @@ def count_failure(session: Session, subjects, now: datetime, lockout: Lockout) -
             row.locked_until = now + timedelta(minutes=lockout.minutes)
 
 
-def clear_failures(session: Session, subjects) -> None:
-    for row in _attempts(session, subjects):
-        session.delete(row)
+def clear_failures(rows: list[IdentityAttempt]) -> None:
+    for row in rows:
+        row.failures, row.locked_until = 0, None
 
 
 # --- one-time codes ------------------------------------------------------------------------------

@@ -3,6 +3,7 @@ caseworker (with the needs counted), and erasure. Inside the message's transacti
 
 from __future__ import annotations
 
+import logging
 import secrets
 
 from intake.effects import EraseRegistration, RequestChange, SendCode
@@ -10,11 +11,23 @@ from i18n.text import N_, Digits, Text
 from storage import changes, outbox, registrations, self_service
 from storage.models import Registration
 
+log = logging.getLogger(__name__)
+
 CODE_TEXT = Text(N_("{code} is your {service} code. It works once, for {minutes} minutes. Do not share it."))
 
 # Where a change's old value is in the record (household changes and erasures change no field).
 FIELD_OF = {"phone": "phone", "township": "township", "address": "address", "education": "education",
             "occupation": "occupation", "needs": "needs", "language": "language"}
+
+
+def _active(work, registration_id: int) -> Registration | None:
+    """The record, locked, if it can still be changed: another conversation of the same person
+    may have erased it since this one proved it."""
+    registration = work.session.get(Registration, registration_id, with_for_update=True)
+    if registration is None or registration.status != "active" or registration.erased_at is not None:
+        log.info("a change for a registration no longer active was dropped")
+        return None
+    return registration
 
 
 def _language(work) -> str:
@@ -24,7 +37,9 @@ def _language(work) -> str:
 def send_code(work, effect: SendCode) -> list[int]:
     """Issue a code and queue it by SMS; returns the outbox id to send once committed."""
     runtime = work.runtime
-    registration = work.session.get(Registration, effect.registration_id)
+    registration = _active(work, effect.registration_id)
+    if registration is None:
+        return []
     to = effect.to or registrations.open_details(runtime.vault, registration).get("phone")
     minutes = runtime.settings.one_time_code_minutes
     code = self_service.issue_code(work.session, runtime.vault, registration_id=registration.id,
@@ -41,7 +56,9 @@ def send_code(work, effect: SendCode) -> list[int]:
 
 def request_change(work, effect: RequestChange) -> None:
     runtime = work.runtime
-    registration = work.session.get(Registration, effect.registration_id)
+    registration = _active(work, effect.registration_id)
+    if registration is None:
+        return
     details = registrations.open_details(runtime.vault, registration)
     field = FIELD_OF.get(effect.kind)
     changes.request_change(work.session, runtime.vault, registration, kind=effect.kind,
@@ -61,7 +78,9 @@ def _reply_to(work, details: dict) -> dict | None:
 
 
 def erase(work, effect: EraseRegistration) -> None:
-    registration = work.session.get(Registration, effect.registration_id)
+    registration = _active(work, effect.registration_id)
+    if registration is None:
+        return
     self_service.erase(work.session, registration, work.inbound.received_at)
     changes.request_change(work.session, work.runtime.vault, registration, kind="erasure", old_value=None,
                            new_value=None, channel=work.inbound.channel, language=_language(work), reply_to=None,

@@ -24,7 +24,7 @@ from i18n.render import Rendered
 from intake import engine
 from intake.effects import Effect, Ended, EraseRegistration, RequestChange, SendCode, SubmitReport, Wipe
 from intake.messages import Inbound
-from storage import conversations, sealing
+from storage import conversations, registrations, sealing
 from storage.directory_lookup import DirectoryLookup
 from storage.registry_lookup import RegistryLookup
 from storage.self_service import Lockout
@@ -72,8 +72,9 @@ def receive(runtime, inbound: Inbound, *, address: str | None = None, button: st
             then: Callable[[Session, Handled], list[int]] | None = None) -> Handled:
     """Process one message in its own transaction and commit it.
 
-    `address` (the phone number or chat id) is used for one thing only: when the person agrees
-    to be contacted "on this number", it goes into their sealed report. `button` is the tag of
+    `address` (the phone number or chat id) is used for two things only: when the person agrees
+    to be contacted "on this number", it goes into their sealed report; and a keyed digest of an
+    SMS number tells "update my details" whether the text comes from the number on record. `button` is the tag of
     the question whose button was pressed, if the message is a button press. `then` is the
     channel's own work in the same transaction (queueing replies); it returns the outbox ids to
     send at once, which leave as soon as the transaction has committed."""
@@ -132,7 +133,9 @@ def _handle(session: Session, runtime, inbound: Inbound, address: str | None, bu
     if button is not None and button != button_tag(state.position):
         return Handled([], stale=True, conversation=conversation, position=state.position)
     directory = DirectoryLookup(session)
-    registry = RegistryLookup(session, runtime.vault, sender_key=inbound.sender_key, channel=inbound.channel,
+    registry = RegistryLookup(session, runtime.vault, sender_key=inbound.sender_key,
+                              sender_phone_key=registrations.phone_key(runtime.vault, address)
+                              if inbound.channel == "sms" else None,
                               now=inbound.received_at, lockout=Lockout.from_settings(runtime.settings),
                               can_send_sms="sms" in runtime.senders)
     result = engine.step(state, inbound, replace(runtime.context, directory=directory, registry=registry,

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import func, select
 
 from storage import crypto
-from storage.models import NeedDeclaration, OneTimeCode, Registration, RegistrationHistory
+from storage.models import NeedCount, OneTimeCode, Registration, RegistrationHistory
 from tests.conftest import Phone
 from tests.support.directory import with_directory
 from tests.support.registrations import BORN, NUMBER, OTHER_PHONE, PHONE, queued_changes, record, register
@@ -108,14 +108,30 @@ def test_unknown_number_and_wrong_date_get_the_same_answer_with_the_same_work(ap
     assert "do not match" in unknown[0] and "registration number" in unknown[-1]
 
 
-def test_five_failures_lock_a_registration_number_against_every_sender(app, registered, clock):
+def test_five_failures_lock_a_registration_number_against_every_other_sender(app, registered, clock):
     for attempt in range(5):
         replies = prove(Phone(app.test_client(), f"+95945000{attempt:04d}"), born="01-01-1980")
     assert "wait 30 minutes" in replies[0]
-    # Now even the right details from the number on record wait, and are told for how long.
-    assert "wait 30 minutes" in prove(Phone(app.test_client(), PHONE))[0]
+    # Even the right details from yet another phone now wait, and are told for how long...
+    assert "wait 30 minutes" in prove(Phone(app.test_client(), OTHER_PHONE))[0]
     clock.advance(minutes=31)
+    assert "6-digit code" in prove(Phone(app.test_client(), OTHER_PHONE))[-1]
+
+
+def test_others_failures_do_not_lock_the_owner_out_of_their_own_phone(app, registered):
+    for attempt in range(6):
+        prove(Phone(app.test_client(), f"+95945000{attempt:04d}"), born="01-01-1980")
     assert CHOOSE in prove(Phone(app.test_client(), PHONE))[-1]
+
+
+def test_right_details_cannot_fetch_code_after_code(app, registered, fake_twilio):
+    """Each code sent counts as a try: right details alone do not buy endless guesses (or SMS)."""
+    phone = Phone(app.test_client(), OTHER_PHONE)
+    for _ in range(2):
+        assert "6-digit code" in prove(phone)[-1]
+        assert "not right" in phone.say("000000")[0]
+    assert "wait 30 minutes" in prove(phone)[0]  # code, wrong, code, wrong, and the fifth try
+    assert len(codes_sent(fake_twilio, PHONE)) == 2
 
 
 def test_five_failures_lock_a_sender_whatever_numbers_it_tries(app, registered, clock):
@@ -154,7 +170,7 @@ def test_a_code_works_once(app, registered, fake_twilio):
 def test_wrong_codes_count_towards_the_lockout(app, registered, fake_twilio):
     phone = Phone(app.test_client(), OTHER_PHONE)
     prove(phone)
-    for _ in range(4):
+    for _ in range(3):  # the code sent was the first try
         assert "not right" in phone.say("000000")[0]
     assert "wait 30 minutes" in phone.say("000000")[0]
 
@@ -221,14 +237,14 @@ def test_needs_in_plain_words_are_mapped_and_never_echoed(app, registered):
     [change] = queued_changes(app)
     assert change["kind"] == "needs" and change["new"] == {"codes": ["DS", "PG"], "words": words}
     with app.extensions["intake"].sessions() as session:
-        declared = session.execute(select(NeedDeclaration.need_group, NeedDeclaration.township_pcode,
-                                          NeedDeclaration.month)).all()
-    assert sorted(declared) == [("DS", "MMR013017", "2026-11"), ("PG", "MMR013017", "2026-11")]
+        declared = session.execute(select(NeedCount.need_group, NeedCount.township_pcode, NeedCount.month,
+                                          NeedCount.declared)).all()
+    assert sorted(declared) == [("DS", "MMR013017", "2026-11", 1), ("PG", "MMR013017", "2026-11", 1)]
 
 
 def test_burmese_needs_are_mapped_too(app, registered):
     phone = Phone(app.test_client(), PHONE)
-    replies = choose(phone, prove(phone), "Needs")
+    choose(phone, prove(phone), "Needs")
     phone.say("ကျွန်မ ကိုယ်ဝန်ရှိနေပါတယ်")  # "I am pregnant"
     assert queued_changes(app)[0]["new"]["codes"] == ["PG"]
 
@@ -247,7 +263,7 @@ def test_quick_exit_discards_a_half_finished_update(app, registered, fake_twilio
     phone = Phone(app.test_client(), OTHER_PHONE)
     prove(phone)
     [code] = codes_sent(fake_twilio, PHONE)
-    replies = choose(phone, phone.say(code), "Phone number")
+    choose(phone, phone.say(code), "Phone number")
     phone.say("+959450009999")
     assert "deleted" in phone.say("exit")[0]
     assert queued_changes(app) == []
@@ -299,9 +315,39 @@ def test_erasing_keeps_history_rows_without_their_values(app, registered):
 
 def test_record_content_is_not_in_the_database_in_clear(app, registered):
     phone = Phone(app.test_client(), PHONE)
-    replies = choose(phone, prove(phone), "Needs")
+    choose(phone, prove(phone), "Needs")
     phone.say("my daughter Zq5 is sick")
     stored = database_bytes(app)
     assert b"Botahtaung" in stored  # the dump is complete: the gazetteer's clear names are in it
     for secret in ("Chan Qv8", BORN, PHONE, "Zq5", NUMBER, "MMR17000123"):
         assert secret.encode() not in stored
+
+
+def test_a_change_from_a_second_conversation_after_erasure_is_dropped(app, registered, fake_twilio):
+    first = Phone(app.test_client(), PHONE)
+    second = Phone(app.test_client(), OTHER_PHONE)
+    prove(second)
+    [code] = codes_sent(fake_twilio, PHONE)
+    choose(second, second.say(code), "Needs")
+    choose(first, choose(first, prove(first), "Erase my data"), "Yes, erase them")
+    second.say("I am pregnant, I live in Ward 9 Zq7")
+    assert [change["kind"] for change in queued_changes(app)] == ["erasure"]
+    with app.extensions["intake"].sessions() as session:
+        assert session.execute(select(func.count()).select_from(NeedCount)).scalar_one() == 0
+
+
+def test_a_way_back_to_the_update_menu_does_not_survive_the_main_menu(app, registered):
+    phone = Phone(app.test_client(), PHONE)
+    prove(phone)
+    phone.say("language")  # remembers the update menu as the place to come back to
+    replies = phone.say("menu")
+    replies = choose(phone, replies, "Change language")
+    replies = choose(phone, replies, "English")
+    assert CHOOSE not in replies[-1] and "What would you like to do?" in replies[-1]
+
+
+def test_a_new_number_needs_its_country_code_and_gets_no_code_without_it(app, registered, fake_twilio):
+    phone = Phone(app.test_client(), PHONE)
+    choose(phone, prove(phone), "Phone number")
+    assert "country code" in phone.say("09 4500 09999")[0]
+    assert fake_twilio.requests == []

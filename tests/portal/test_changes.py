@@ -25,7 +25,7 @@ from portal.changes import NEED_REASON, NONE_TICKED, needs_table
 from storage import change_review
 from storage.changes import open_reply_to, open_value, request_change
 from storage.models import (
-    AuditEntry, NeedDeclaration, OutboxMessage, Registration, RegistrationChange, RegistrationHistory, Township, User,
+    AuditEntry, NeedCount, OutboxMessage, Registration, RegistrationChange, RegistrationHistory, Township, User,
 )
 from storage.outbox import PAYLOAD_PURPOSE, RECIPIENT_PURPOSE
 from storage.registrations import open_details, phone_key, write_details
@@ -462,7 +462,7 @@ def needs(app, world, queue):
                 ("SM", "MMR013017", "2026-11", 2), ("PG", "MMR013017", "2026-11", 4),
                 ("PG", "MMR003001", "2026-11", 3), ("SV", None, "2026-11", 1),
                 ("DS", "MMR013017", "2026-10", 7), ("PG", "MMR003001", "2026-10", 2)):
-            db.add_all(NeedDeclaration(need_group=group, township_pcode=pcode, month=month) for _ in range(count))
+            db.add(NeedCount(need_group=group, township_pcode=pcode or "", month=month, declared=count))
         db.commit()
 
 

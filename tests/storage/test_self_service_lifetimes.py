@@ -36,9 +36,9 @@ def test_the_purge_applies_each_lifetime(make_app, clock):
                                 sender_key="a" * 64, now=start - timedelta(minutes=11), minutes=10)
         self_service.issue_code(session, runtime.vault, registration_id=registration_id, purpose="identity",
                                 sender_key="b" * 64, now=start, minutes=10)
-        self_service.count_failure(session, [("sender", b"old")], start - timedelta(minutes=31),
-                                   self_service.Lockout(5, 30))
-        self_service.count_failure(session, [("sender", b"new")], start, self_service.Lockout(5, 30))
+        for digest, when in ((b"old", start - timedelta(minutes=31)), (b"new", start)):
+            rows = self_service.lock_attempts(session, [("sender", digest)], when)
+            self_service.count_failure(rows, when, self_service.Lockout(5, 30))
 
     counts = OutboxWorker(runtime).purge()
     assert (counts["unanswered_changes"], counts["rejected_changes"], counts["one_time_codes"],
@@ -53,9 +53,11 @@ def test_a_lock_outlives_the_purge_until_it_ends(make_app, clock):
     app = make_app(IDENTITY_LOCKOUT_MINUTES="30")
     runtime = app.extensions["intake"]
     with runtime.transaction() as session:
+        rows = self_service.lock_attempts(session, [("number", b"n")], clock())
         for _ in range(5):
-            self_service.count_failure(session, [("number", b"n")], clock(), self_service.Lockout(5, 30))
+            self_service.count_failure(rows, clock(), self_service.Lockout(5, 30))
     clock.advance(minutes=29)
     OutboxWorker(runtime).purge()
-    with runtime.sessions() as session:
-        assert self_service.minutes_locked(session, [("number", b"n")], clock()) == 1
+    with runtime.transaction() as session:
+        rows = self_service.lock_attempts(session, [("number", b"n")], clock())
+        assert self_service.minutes_locked(rows, clock()) == 1
