@@ -49,37 +49,30 @@ def load_or_create_data_key(path: str | os.PathLike) -> bytes:
     return key
 
 
+def _subkey(secret_key: str, use: str) -> bytes:
+    """A key of its own for one use, derived from SECRET_KEY (HKDF, info "intake/<use>/v1")."""
+    return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=f"intake/{use}/v1".encode()
+                ).derive(secret_key.encode())
+
+
 class Vault:
     """Encrypts and decrypts values at rest with the server's data key."""
 
     def __init__(self, data_key: bytes, secret_key: str):
         self._aead = AESGCM(data_key)
-        self._secret_key = secret_key
-        self._sender_hmac_key = HKDF(
-            algorithm=hashes.SHA256(), length=32, salt=None, info=b"intake/sender-key/v1",
-        ).derive(secret_key.encode())
+        self._sender_hmac_key = _subkey(secret_key, "sender-key")
         # Keys the receipt hash (storage.sealing.receipt_secrets): a stolen database alone cannot
         # be searched for receipts.
-        self.receipt_pepper = HKDF(
-            algorithm=hashes.SHA256(), length=32, salt=None, info=b"intake/receipt-pepper/v1",
-        ).derive(secret_key.encode())
+        self.receipt_pepper = _subkey(secret_key, "receipt-pepper")
         # Keys the digests of provider message ids (storage.conversations): no provider id is
         # stored in clear, so none can be matched against a provider's logs or another table.
-        self._provider_hmac_key = HKDF(
-            algorithm=hashes.SHA256(), length=32, salt=None, info=b"intake/provider-id/v1",
-        ).derive(secret_key.encode())
+        self._provider_hmac_key = _subkey(secret_key, "provider-id")
         # Keys the digests that find or count things without opening them: registration numbers,
         # identity attempts, one-time codes, imported rows (storage.registrations).
-        self._lookup_hmac_key = HKDF(
-            algorithm=hashes.SHA256(), length=32, salt=None, info=b"intake/lookup/v1",
-        ).derive(secret_key.encode())
-
-    @property
-    def audit_key(self) -> bytes:
-        """Keys the audit log's hash chain (storage.audit_log): without SECRET_KEY no one can
-        write a chain that holds."""
-        return HKDF(algorithm=hashes.SHA256(), length=32, salt=None,
-                    info=b"intake/audit-chain/v1").derive(self._secret_key.encode())
+        self._lookup_hmac_key = _subkey(secret_key, "lookup")
+        # Keys the audit log's hash chain (storage.audit_log): without SECRET_KEY no one can
+        # write a chain that holds.
+        self.audit_key = _subkey(secret_key, "audit-chain")
 
     def seal(self, plaintext: bytes, purpose: str) -> bytes:
         """Encrypt bytes; `purpose` (e.g. "conversation.state") must match on opening."""
