@@ -19,7 +19,7 @@ from datetime import datetime, timezone
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from storage.conversations import insert_ignoring_duplicates
+from storage.db import insert_ignoring_duplicates
 from storage.models import AuditEntry, AuditHead
 
 _KEY = "audit.key"

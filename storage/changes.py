@@ -7,10 +7,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from storage.crypto import Vault
+from storage.db import conflict_insert
 from storage.models import NeedCount, Registration, RegistrationChange
 
 VALUE_PURPOSE = "registration.change"
@@ -44,9 +44,8 @@ def request_change(session: Session, vault: Vault, registration: Registration, *
 
 def declare_needs(session: Session, codes: list[str], *, township_pcode: str | None, now: datetime) -> None:
     """Count declared needs for the registration office, apart from who declared them."""
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
     for code in dict.fromkeys(codes):
-        statement = dialect.insert(NeedCount).values(need_group=code, township_pcode=township_pcode or "",
+        statement = conflict_insert(session, NeedCount).values(need_group=code, township_pcode=township_pcode or "",
                                                      month=now.strftime("%Y-%m"), declared=1)
         session.execute(statement.on_conflict_do_update(
             index_elements=["need_group", "township_pcode", "month"],

@@ -7,21 +7,15 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from intake.state import State
 from storage.crypto import Vault
+from storage.db import insert_ignoring_duplicates
 from storage.models import ChatMessage, Conversation, InboundMessage
 
 STATE_PURPOSE = "conversations.state"
 REPLY_PURPOSE = "inbound_messages.reply"
-
-
-def insert_ignoring_duplicates(session: Session, table, **values) -> None:
-    """INSERT ... ON CONFLICT DO NOTHING on either database (race-free get-or-create)."""
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    session.execute(dialect.insert(table).values(**values).on_conflict_do_nothing())
 
 
 def lock_conversation(session: Session, channel: str, sender_key: str, now: datetime) -> Conversation:

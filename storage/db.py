@@ -24,6 +24,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from sqlalchemy import create_engine, event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -119,3 +120,14 @@ def is_sqlite(session_or_engine) -> bool:
     """True when the bound database is SQLite (a few statements differ)."""
     bind = session_or_engine.get_bind() if isinstance(session_or_engine, Session) else session_or_engine
     return bind.dialect.name == "sqlite"
+
+
+def conflict_insert(session: Session, table):
+    """An INSERT that can say ON CONFLICT, on either database (both dialects spell it alike)."""
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    return dialect.insert(table)
+
+
+def insert_ignoring_duplicates(session: Session, table, **values) -> None:
+    """INSERT ... ON CONFLICT DO NOTHING on either database (race-free get-or-create)."""
+    session.execute(conflict_insert(session, table).values(**values).on_conflict_do_nothing())

@@ -13,8 +13,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, exists, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
-from storage.conversations import insert_ignoring_duplicates
 from storage.crypto import DecryptionError, Vault
+from storage.db import insert_ignoring_duplicates
 from storage.models import ChatMessage, DeliveryAttempt, OutboxMessage
 
 RECIPIENT_PURPOSE = "outbox.recipient"

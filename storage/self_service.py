@@ -11,8 +11,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, or_, select, update
 from sqlalchemy.orm import Session
 
-from storage.conversations import insert_ignoring_duplicates
 from storage.crypto import Vault
+from storage.db import insert_ignoring_duplicates
 from storage.models import (
     IdentityAttempt, OneTimeCode, Registration, RegistrationChange, RegistrationHistory,
 )
