@@ -21,13 +21,13 @@ from storage.models import Registration, Township
 
 
 class RegistryLookup:
-    """`sender_phone_key`: the phone key (storage.registrations.phone_key) of the number an SMS
-    came from; None on other channels."""
+    """`sender_phone`: the number an SMS came from (None on other channels), compared with the
+    number on record only when an identity is checked."""
 
-    def __init__(self, session: Session, vault: Vault, *, sender_key: str, sender_phone_key: str | None,
+    def __init__(self, session: Session, vault: Vault, *, sender_key: str, sender_phone: str | None,
                  now: datetime, lockout: self_service.Lockout, can_send_sms: bool):
         self.session, self.vault = session, vault
-        self.sender_key, self.sender_phone_key, self.now = sender_key, sender_phone_key, now
+        self.sender_key, self.sender_phone, self.now = sender_key, sender_phone, now
         self.lockout, self.can_send_sms = lockout, can_send_sms
         self._available: bool | None = None
 
@@ -62,7 +62,8 @@ class RegistryLookup:
         on_record = row is not None and row.dob_check is not None
         # Failures others caused against a number do not hold back its owner's own phone (else
         # anyone could keep a person locked out of their record); that phone's own count does.
-        from_its_phone = on_record and self.sender_phone_key is not None and row.phone_key == self.sender_phone_key
+        from_its_phone = (on_record and self.sender_phone is not None
+                          and row.phone_key == registrations.phone_key(self.vault, self.sender_phone))
         attempts = self._attempts(None if from_its_phone else digest)
         locked = self._locked(attempts)
         if locked:

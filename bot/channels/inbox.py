@@ -24,7 +24,7 @@ from i18n.render import Rendered
 from intake import engine
 from intake.effects import Effect, Ended, EraseRegistration, RequestChange, SendCode, SubmitReport, Wipe
 from intake.messages import Inbound
-from storage import conversations, registrations, sealing
+from storage import conversations, sealing
 from storage.directory_lookup import DirectoryLookup
 from storage.registry_lookup import RegistryLookup
 from storage.self_service import Lockout
@@ -134,8 +134,7 @@ def _handle(session: Session, runtime, inbound: Inbound, address: str | None, bu
         return Handled([], stale=True, conversation=conversation, position=state.position)
     directory = DirectoryLookup(session)
     registry = RegistryLookup(session, runtime.vault, sender_key=inbound.sender_key,
-                              sender_phone_key=registrations.phone_key(runtime.vault, address)
-                              if inbound.channel == "sms" else None,
+                              sender_phone=address if inbound.channel == "sms" else None,
                               now=inbound.received_at, lockout=Lockout.from_settings(runtime.settings),
                               can_send_sms="sms" in runtime.senders)
     result = engine.step(state, inbound, replace(runtime.context, directory=directory, registry=registry,

@@ -21,7 +21,7 @@ def test_parallel_wrong_dates_from_many_senders_all_count(app):
         try:
             start.wait(10)
             with runtime.transaction() as session:
-                registry = RegistryLookup(session, runtime.vault, sender_key=f"{sender:064d}", sender_phone_key=None,
+                registry = RegistryLookup(session, runtime.vault, sender_key=f"{sender:064d}", sender_phone=None,
                                           now=runtime.clock(), lockout=Lockout(5, 30), can_send_sms=True)
                 outcomes.append(registry.check_identity(NUMBER, read_date_of_birth("01-01-1980")).outcome)
         except Exception as error:  # reported below
@@ -35,6 +35,6 @@ def test_parallel_wrong_dates_from_many_senders_all_count(app):
     assert errors == []
     assert sorted(outcomes) == ["locked"] * 4 + ["mismatch"] * 4  # the fifth failure locked the number
     with runtime.transaction() as session:
-        registry = RegistryLookup(session, runtime.vault, sender_key="x" * 64, sender_phone_key=None,
+        registry = RegistryLookup(session, runtime.vault, sender_key="x" * 64, sender_phone=None,
                                   now=runtime.clock(), lockout=Lockout(5, 30), can_send_sms=True)
         assert registry.check_identity(NUMBER, read_date_of_birth("17-04-1990")).outcome == "locked"
