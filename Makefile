@@ -37,11 +37,17 @@ test: $(VENV)/.installed-dev
 # Extract every message id (prompts, choices, accepted answers, keywords), update each catalog,
 # then compile them all to prove they are valid (the service itself reads the .po files).
 translations: $(VENV)/.installed
-	$(BIN)/pybabel extract -F babel.cfg -k N_ -k P_:1c,2 --add-comments=Translators: \
+	$(BIN)/pybabel extract -F babel.cfg --no-default-keywords -k N_ -k P_:1c,2 --add-comments=Translators: \
 		--no-location --sort-output --omit-header -o i18n/messages.pot .
 	$(BIN)/pybabel update -i i18n/messages.pot -d i18n/locales --no-fuzzy-matching \
 		--ignore-obsolete --width 100
+	$(BIN)/pybabel extract -F babel-portal.cfg --no-default-keywords -k _ -k gettext -k ngettext:1,2 \
+		-k lazy_gettext --add-comments=Translators: --no-location --sort-output --omit-header \
+		-o i18n/portal.pot .
+	$(BIN)/pybabel update -D portal -i i18n/portal.pot -d i18n/locales -l my --no-fuzzy-matching \
+		--ignore-obsolete --width 100 --init-missing
 	$(BIN)/pybabel compile -d i18n/locales --statistics
+	$(BIN)/pybabel compile -D portal -d i18n/locales --statistics
 
 check-python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed (set PYTHON=...)")'

@@ -28,12 +28,14 @@ FALLBACKS: dict[str, tuple[str, ...]] = {"kac": ("my",), "ksw": ("my",), "shn": 
 class Catalogs:
     """All shipped catalogs, each chained to its fallbacks."""
 
-    def __init__(self, directory: Path = LOCALES_DIR):
+    def __init__(self, directory: Path = LOCALES_DIR, domain: str = "messages"):
+        """`domain`: `messages` (what people are told over SMS and Telegram) or `portal` (the
+        portal's pages, which are translated into fewer languages)."""
         loaded: dict[str, Translations] = {}
-        for po_path in sorted(directory.glob("*/LC_MESSAGES/messages.po")):
+        for po_path in sorted(directory.glob(f"*/LC_MESSAGES/{domain}.po")):
             code = po_path.parent.parent.name
             with po_path.open("rb") as handle:
-                catalog = read_po(handle, locale=None, domain="messages")
+                catalog = read_po(handle, locale=None, domain=domain)
             buffer = io.BytesIO()
             write_mo(buffer, catalog)  # fuzzy entries are left out, as msgfmt does
             buffer.seek(0)
@@ -56,7 +58,11 @@ class Catalogs:
         """The translation of `text` in `lang` (parameters not yet filled in)."""
         if text.literal:
             return text.msgid
-        chain = self._chains.get(lang) or self._chains[SOURCE_LANGUAGE]
+        chain = self.chain(lang)
         if text.context:
             return chain.pgettext(text.context, text.msgid)
         return chain.gettext(text.msgid)
+
+    def chain(self, lang: str) -> NullTranslations:
+        """The translations of `lang` with its fallbacks (English's are the msgids themselves)."""
+        return self._chains.get(lang) or self._chains[SOURCE_LANGUAGE]

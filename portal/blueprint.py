@@ -7,7 +7,7 @@ from flask import Blueprint, abort, render_template, request, url_for
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
-from portal import display
+from portal import display, i18n
 from portal.current import OVERVIEW_ROLES, REFERRAL_ROLES, current_login, home_for
 from portal.services import services
 
@@ -37,6 +37,16 @@ ERROR_TEXT = {
     500: ("Something went wrong", "The page could not be shown. Nothing you sent is lost; try again in a moment."),
     503: ("Busy", "The service is busy or its database is unavailable. Try again in a minute."),
 }
+
+
+bp.record_once(lambda state: i18n.install(state.app))
+
+
+@bp.before_request
+def _language():
+    """The page's language: the account's choice, else the browser's (before logging in)."""
+    login = current_login()
+    i18n.use_language(i18n.choose_language(login.user.language if login else None))
 
 
 @bp.before_request
@@ -87,4 +97,5 @@ def _template_context():
         "overview_roles": OVERVIEW_ROLES,
         "when": display.when,
         "words": display.words,
+        "lang": i18n.current_language(),
     }

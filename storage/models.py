@@ -221,6 +221,9 @@ class User(Base):
     public_key: Mapped[bytes] = mapped_column(LargeBinary)
     wrapped_private_key: Mapped[bytes] = mapped_column(LargeBinary)
     totp_secret: Mapped[bytes | None] = mapped_column(LargeBinary)  # sealed with the data key
+    # The last TOTP time-step accepted: a code is good once, never again.
+    totp_last_step: Mapped[int | None] = mapped_column(Integer)
+    language: Mapped[str | None] = mapped_column(String(16))  # the portal's language for this account
     failed_logins: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
     active: Mapped[bool] = mapped_column(Boolean, default=True)
@@ -291,14 +294,71 @@ class Referral(Base):
     case_ref: Mapped[str] = mapped_column(String(16), unique=True)
     report_id: Mapped[int] = mapped_column(ForeignKey("reports.id", ondelete="CASCADE"), index=True)
     organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
-    sealed_key: Mapped[bytes] = mapped_column(LargeBinary)  # report key sealed to the organisation
+    # The report key sealed to the organisation; NULL once it referred the case on and chose not
+    # to keep read access.
+    sealed_key: Mapped[bytes | None] = mapped_column(LargeBinary)
     status: Mapped[str] = mapped_column(String(32), default="received")
+    category: Mapped[str] = mapped_column(String(24), default="unknown", server_default="unknown")
+    assigned_to: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    # The referral this one was referred on from (the Reporting Framework's transfer), if any.
+    referred_from_id: Mapped[int | None] = mapped_column(ForeignKey("referrals.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    status_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
     ack_deadline: Mapped[datetime] = mapped_column(UTCDateTime())
     acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     acknowledged_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     escalations: Mapped[int] = mapped_column(Integer, default=0)
     next_escalation_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class ReferralEvent(Base):
+    """One change on a referral's timeline: acknowledged, a new status, category or assignee, a
+    note, a transfer, a message to or from the reporter. `value` is a clear code (a status, a
+    category, an organisation's acronym), never content; a note is sealed to the organisation."""
+
+    __tablename__ = "referral_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    referral_id: Mapped[int] = mapped_column(ForeignKey("referrals.id", ondelete="CASCADE"), index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    kind: Mapped[str] = mapped_column(String(24))
+    value: Mapped[str | None] = mapped_column(String(64))
+    note: Mapped[bytes | None] = mapped_column(LargeBinary)
+
+
+class ReporterMessage(Base):
+    """A message between a referral's organisation and the reporter. One to the reporter
+    (`direction` "out") is encrypted with the report key, which only the receipt (and the
+    organisations the case reached) can open; one from the reporter ("in") is sealed to the
+    referral's organisation. `read_at`: when the reporter first read it with the receipt."""
+
+    __tablename__ = "reporter_messages"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    report_id: Mapped[int] = mapped_column(ForeignKey("reports.id", ondelete="CASCADE"), index=True)
+    referral_id: Mapped[int] = mapped_column(ForeignKey("referrals.id", ondelete="CASCADE"), index=True)
+    direction: Mapped[str] = mapped_column(String(3))  # out, in
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    body: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    read_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Also sent by SMS or Telegram to the number the reporter consented to be contacted on.
+    sent_out: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+
+
+class ApiToken(Base):
+    """A bearer token for the coordinators' API (`/api/v1`); only a digest of it is kept."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    token_digest: Mapped[bytes] = mapped_column(LargeBinary(32), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class AuditEntry(Base):

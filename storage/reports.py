@@ -17,6 +17,10 @@ from storage.models import Organisation, Referral, Report
 # UN system-wide status terms (ARCHITECTURE.md "Domain words").
 STATUSES = ("received", "acknowledged", "preliminary_assessment", "under_investigation",
             "substantiated", "not_substantiated", "closed_other", "referred")
+# Where a case ends: one of these statuses closes it.
+CLOSING_STATUSES = ("substantiated", "not_substantiated", "closed_other")
+# What the allegation is (the UN system-wide data's categories).
+CATEGORIES = ("sexual_exploitation", "sexual_abuse", "other", "unknown")
 # Case references focal points read out on the phone: no 0/O, 1/I/L.
 _CASE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
 CASE_REF = re.compile(f"R-[{_CASE_ALPHABET}]{{6}}")

@@ -177,6 +177,15 @@ def decrypt_content(report_key: bytes, ciphertext: bytes) -> dict:
     return json.loads(_aead_open(report_key, ciphertext, b"intake/report/v1"))
 
 
+def encrypt_text(key: bytes, text: str, context: bytes) -> bytes:
+    """A piece of text encrypted under a symmetric key (a report key), bound to `context`."""
+    return _aead_seal(key, text.encode(), context)
+
+
+def decrypt_text(key: bytes, blob: bytes, context: bytes) -> str:
+    return _aead_open(key, blob, context).decode()
+
+
 # --- receipts ---------------------------------------------------------------------------------
 
 def new_receipt() -> str:
