@@ -29,8 +29,12 @@ REFERRAL_ROLES = KEY_HOLDING_ROLES
 OVERVIEW_ROLES = ("coordinator", "admin")
 # ... roles that decide the changes people ask for to their registration records ...
 CASEWORK_ROLES = ("caseworker", "admin")
-# ... and roles that see the counts of declared needs.
+# ... roles that see the counts of declared needs ...
 NEEDS_ROLES = ("caseworker", "coordinator", "admin")
+# ... roles that see the coordinators' dashboard and its API (counts only) ...
+DASHBOARD_ROLES = ("coordinator", "admin")
+# ... and the roles that manage accounts, the directory and the outbox.
+ADMIN_ROLES = ("admin",)
 
 
 @dataclass(frozen=True)
