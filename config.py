@@ -90,6 +90,12 @@ class Settings:
     identity_lockout_attempts: int
     identity_lockout_minutes: int
     one_time_code_minutes: int
+    # "Check a report": wrong receipt numbers one sender, and everyone together, may type in one
+    # window of receipt_check_lockout_minutes before checks wait out the rest of it (each check
+    # costs an Argon2 derivation, 64 MiB and ~0.2 s: none runs while they wait).
+    receipt_check_attempts: int
+    receipt_check_global_attempts: int
+    receipt_check_lockout_minutes: int
     # How long an unanswered self-service change waits, and a rejected one is kept, before the purge.
     pending_change_days: int
     rejected_change_days: int
@@ -278,6 +284,11 @@ def load(instance_path: str | os.PathLike, environ: dict | None = None,
                                           minimum=1),
         "IDENTITY_LOCKOUT_MINUTES": _int("IDENTITY_LOCKOUT_MINUTES", get("IDENTITY_LOCKOUT_MINUTES"), 30, minimum=1),
         "ONE_TIME_CODE_MINUTES": _int("ONE_TIME_CODE_MINUTES", get("ONE_TIME_CODE_MINUTES"), 10, minimum=1),
+        "RECEIPT_CHECK_ATTEMPTS": _int("RECEIPT_CHECK_ATTEMPTS", get("RECEIPT_CHECK_ATTEMPTS"), 5, minimum=1),
+        "RECEIPT_CHECK_GLOBAL_ATTEMPTS": _int("RECEIPT_CHECK_GLOBAL_ATTEMPTS", get("RECEIPT_CHECK_GLOBAL_ATTEMPTS"),
+                                              100, minimum=1),
+        "RECEIPT_CHECK_LOCKOUT_MINUTES": _int("RECEIPT_CHECK_LOCKOUT_MINUTES", get("RECEIPT_CHECK_LOCKOUT_MINUTES"),
+                                              30, minimum=1),
         "PENDING_CHANGE_DAYS": _int("PENDING_CHANGE_DAYS", get("PENDING_CHANGE_DAYS"), 180, minimum=1),
         "REJECTED_CHANGE_DAYS": _int("REJECTED_CHANGE_DAYS", get("REJECTED_CHANGE_DAYS"), 30, minimum=1),
         "DASHBOARD_MIN_CELL": _int("DASHBOARD_MIN_CELL", get("DASHBOARD_MIN_CELL"), 3, minimum=1),

@@ -55,3 +55,19 @@ class EraseRegistration(Effect):
     """Delete the personal details of this registration, for good, at the person's request."""
 
     registration_id: int
+
+
+@dataclass(frozen=True)
+class MarkRead(Effect):
+    """The reporter has just been shown these messages from the organisations (their ids)."""
+
+    message_ids: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class AddAnswer(Effect):
+    """Pass what the reporter wrote to the organisations handling this report, and tell their
+    focal points (without the words) that it is waiting in the portal."""
+
+    report_id: int
+    text: str

@@ -19,7 +19,7 @@ from intake.flows import END, FLOWS, KEYWORDS, LANGUAGE, MENU, RESUME, Choice, F
 from i18n.text import N_, Keyword, Option, Outbound, Text
 from intake.effects import Effect, EraseRegistration, RequestChange, SubmitReport, Wipe, Ended
 from intake.messages import Inbound
-from intake.ports import Directory, Registry
+from intake.ports import Directory, FollowUp, Registry
 from intake.prompts import BUILDERS
 from intake.registration import proved_registration
 from intake.state import State
@@ -44,6 +44,9 @@ class Context:
     # Registration look-ups for "update my details", bound to this message's sender; None (or
     # not `available`) when no registrations were imported, and the flow then says so.
     registry: Registry | None = None
+    # Receipt look-ups for "check a report", bound to this message's sender; None when the host
+    # offers none, and the flow then says it is unavailable.
+    followup: FollowUp | None = None
     # A fresh receipt number the host drew for this message, used if a report is sent now.
     receipt: str | None = None
     # first message -> the language it is probably written in (among those offered), or None.
@@ -201,6 +204,7 @@ class _Turn:
                 return self.enter(outcome.goto, remember=False)
             return self.invalid(outcome.reason)
         self.effects.extend(outcome.effects)
+        self.parts.extend(outcome.notes)
         if step.append:
             self.state.draft.setdefault(step.store, []).append(outcome.value)
             self.state.invalid = 0

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field as dataclass_field
 from typing import Mapping
 
 from i18n.text import N_, P_, Text
+from intake.followup import REPORT as REPORT_ID
 from intake.registration import EDUCATION, IDENTITY, OCCUPATION
 from intake.targets import END, LANGUAGE, MENU, RESUME
 
@@ -128,13 +129,6 @@ class Flow:
             if step.name == name:
                 return step
         raise KeyError(f"{self.name}.{name}")
-
-
-def _soon(flow: str) -> Flow:
-    """A branch whose capability has not landed yet: says so, then back to the menu."""
-    return Flow(flow, (
-        Step("soon", Text(N_("This is not available yet. Please try again later.")), goto=MENU),
-    ))
 
 
 def _yes_no(yes: str, no: str, unknown: str | None = None) -> tuple[Choice, ...]:
@@ -289,6 +283,24 @@ UPDATE = Flow("update", requires="registry", sensitive=True, steps=(
     Step("done", Text(N_("Thank you. We have closed this for you.")), goto=END),
 ))
 
+# "Check a report" (issue 11): the receipt number alone opens the report's status and the messages
+# the organisations wrote to the reporter, who may write back. Sensitive: the receipt is a secret,
+# so on Telegram the whole exchange is wiped when it ends; while it is open the conversation keeps
+# the report's id, never the receipt or the report's key.
+CHECK = Flow("check", requires="followup", sensitive=True, steps=(
+    Step("receipt", Text(N_("Type your receipt number: the 12 digits you were given when you sent your report.")),
+         validator="receipt", store=REPORT_ID, goto="check.next"),
+    Step("next", Text(N_("Do you want to write to them?")), choices=(
+        Choice("answer", Text(N_("Answer or add information")), "check.answer",
+               P_("answers", "answer|add|write")),
+        Choice("done", Text(N_("I have finished")), "check.done", P_("answers", "done|finished")),
+    )),
+    Step("answer", Text(N_("Type your message. Only the people handling your report can read it.")),
+         validator="reporter_answer", store="answer", goto="check.sent"),
+    Step("sent", Text(N_("Thank you. Your message was passed on.")), goto=END),
+    Step("done", Text(N_("Thank you. We have closed this for you.")), goto=END),
+))
+
 FLOWS: dict[str, Flow] = {flow.name: flow for flow in (
     Flow("language", (
         Step("choose", Text(N_("Choose your language:"), every_language=True),
@@ -308,7 +320,7 @@ FLOWS: dict[str, Flow] = {flow.name: flow for flow in (
     )),
     REPORT,
     UPDATE,
-    _soon("check"),
+    CHECK,
 )}
 
 

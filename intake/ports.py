@@ -1,11 +1,12 @@
 """What the engine may ask of the world outside it, as types: the host passes an object that
 fits, the engine and the flows' validators call nothing else. (No database here: the host's
-implementations, storage.directory_lookup.DirectoryLookup and storage.registry_lookup.RegistryLookup,
-read it.)"""
+implementations, storage.directory_lookup.DirectoryLookup, storage.registry_lookup.RegistryLookup
+and storage.followup.FollowUpLookup, read it.)"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from typing import Protocol, runtime_checkable
 
 from intake.registration import DateOfBirth
@@ -63,3 +64,55 @@ class Registry(Protocol):
 
     def on_record(self, registration_id: int) -> dict:
         """What is on record (the details), to show the person after they proved who they are."""
+
+
+@dataclass(frozen=True)
+class Note:
+    """A message an organisation wrote to the reporter, as the reporter reads it."""
+
+    id: int
+    text: str
+    written_on: date
+
+
+@dataclass(frozen=True)
+class ReportCase:
+    """What a receipt shows of its report: the status that counts for the reporter (a code of
+    the UN system-wide terms, `storage.reports.STATUSES`) and every message the organisations
+    wrote to them, oldest first."""
+
+    report_id: int
+    status: str
+    notes: tuple[Note, ...] = ()
+
+
+@dataclass(frozen=True)
+class ReceiptCheck:
+    """The answer to "which report is this receipt's?". `outcome`: "found" (`case`), "wrong" (no
+    report has it: mistyped, never given, or its report deleted, never told apart), "locked"
+    (too many wrong receipts from this sender) or "busy" (too many from everyone), both with
+    `wait_minutes`."""
+
+    outcome: str
+    case: ReportCase | None = None
+    wait_minutes: int = 0
+
+
+@runtime_checkable
+class FollowUp(Protocol):
+    """The look-ups of "check a report", for one sender. A wrong receipt counts against the
+    throttle where it is checked, so that no path can check without counting. Opening a receipt
+    takes a slow key derivation that the host runs outside the message's transaction: the first
+    call may end this attempt at the message, and the host handles it again once the derivation
+    is done (the engine is deterministic, so it asks again, and then gets the answer)."""
+
+    @property
+    def available(self) -> bool:
+        """Receipts can be checked."""
+
+    @property
+    def max_answer_length(self) -> int:
+        """The longest answer a reporter may write (what the organisations' side keeps whole)."""
+
+    def check_receipt(self, receipt: str) -> ReceiptCheck:
+        """The report of this receipt (12 ASCII digits), unless the throttle holds the sender."""

@@ -68,6 +68,13 @@ def network_of(organisations: tuple[DirectoryOrganisation, ...]) -> DirectoryOrg
     raise RoutingError("the directory has no PSEA Network organisation (a coordinator row)")
 
 
+def notified(organisation: DirectoryOrganisation, township_pcode: str | None) -> tuple[DirectoryContact, ...]:
+    """Who at an organisation hears of a case in this township: its focal points covering the
+    township, else all of them (the PSEA Network: its coordinators, likewise)."""
+    members = organisation.members("coordinator" if organisation.is_network else "focal_point")
+    return tuple(contact for contact in members if contact.covers(township_pcode)) or members
+
+
 def route(organisations: tuple[DirectoryOrganisation, ...], *, named_id: int | None,
           avoid_named: bool, township_pcode: str | None, child_involved: str) -> Route:
     """Decide which organisation receives the referral and which of its people are notified."""
@@ -75,10 +82,8 @@ def route(organisations: tuple[DirectoryOrganisation, ...], *, named_id: int | N
     urgent = child_involved == "yes"
     named = next((o for o in organisations if o.id == named_id), None)
     if named is not None and not avoid_named and not named.is_network:
-        focal_points = named.members("focal_point")
-        if focal_points:
-            local = tuple(fp for fp in focal_points if fp.covers(township_pcode))
-            return Route(named.id, NAMED, local or focal_points, urgent)
+        if named.members("focal_point"):
+            return Route(named.id, NAMED, notified(named, township_pcode), urgent)
         reason = NO_FOCAL_POINT
     elif named is not None and avoid_named:
         reason = ALTERNATE_CHANNEL

@@ -4,7 +4,8 @@ A validator takes the person's text as typed (cleaned of invisible characters, n
 the engine context (for directory and registry look-ups) and the draft so far (read-only), and
 returns `Valid(value)` or `Invalid(reason)`; the reason is shown before the question repeats.
 Either may name a `goto` that replaces the step's own (a failed identity check starts again
-from the registration number), and a `Valid` may set off `effects` (sending a one-time code).
+from the registration number), and a `Valid` may set off `effects` (sending a one-time code) and
+carry `notes`, said before the next question (what a receipt shows).
 """
 
 from __future__ import annotations
@@ -17,7 +18,8 @@ from typing import Callable
 
 from i18n.normalise import match_key
 from i18n.text import N_, Digits, Text
-from intake.effects import RequestChange, SendCode
+from intake.effects import AddAnswer, MarkRead, RequestChange, SendCode
+from intake.followup import REPORT, case_notes, read_receipt
 from intake.ports import IdentityCheck
 from intake.registration import (
     IDENTITY, NEED_GROUPS, identity_of, normalise_number, proved_registration, read_date_of_birth,
@@ -30,6 +32,7 @@ class Valid:
     value: object
     goto: str | None = None
     effects: tuple = ()
+    notes: tuple[Text, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -92,9 +95,9 @@ def registration_number(text: str, ctx=None, draft=None) -> Valid | Invalid:
     return Valid(number)
 
 
-def _wait(check: IdentityCheck) -> Invalid:
+def _wait(minutes: int) -> Invalid:
     return Invalid(Text(N_("Too many tries. Please wait {minutes} minutes, then try again."),
-                        {"minutes": Digits(str(check.wait_minutes))}), goto=MENU)
+                        {"minutes": Digits(str(minutes))}), goto=MENU)
 
 
 def identity(text: str, ctx, draft) -> Valid | Invalid:
@@ -112,7 +115,7 @@ def identity(text: str, ctx, draft) -> Valid | Invalid:
         return Valid(identity_of(check.registration_id, proved=False), goto="update.code",
                      effects=(SendCode(check.registration_id, "identity"),))
     if check.outcome == "locked":
-        return _wait(check)
+        return _wait(check.wait_minutes)
     if check.outcome == "no_phone":
         return Invalid(Text(N_("We cannot check who you are from here. Please write from the phone number "
                                "on record, or ask at the registration office.")), goto=MENU)
@@ -136,7 +139,7 @@ def _code_answer(check, again: str) -> Invalid | None:
     if check.outcome == "verified":
         return None
     if check.outcome == "locked":
-        return _wait(check)
+        return _wait(check.wait_minutes)
     if check.outcome == "expired":
         return Invalid(Text(N_("That code has expired or was used already. Let us start again.")), goto=again)
     return Invalid(Text(N_("That code is not right. Check the SMS and type it again.")))
@@ -164,7 +167,7 @@ def new_phone(text: str, ctx, draft) -> Valid | Invalid:
     registration = proved_registration(draft)
     allowed = ctx.registry.allow_code(registration)
     if allowed.outcome == "locked":
-        return _wait(allowed)
+        return _wait(allowed.wait_minutes)
     return Valid(outcome.value, effects=(SendCode(registration, "new_phone", to=outcome.value),))
 
 
@@ -184,14 +187,18 @@ def township_change(text: str, ctx, draft) -> Valid | Invalid:
 ADDRESS_LIMIT = 100
 
 
+def _shorter(limit: int) -> Invalid:
+    """A text over `limit` characters is refused, saying the limit (never cut silently)."""
+    return Invalid(Text(N_("Please make it shorter: at most {limit} letters."), {"limit": Digits(str(limit))}))
+
+
 def address(text: str, ctx, draft) -> Valid | Invalid:
     """A short address line (village, ward, block, shelter number)."""
     outcome = free_text(text)
     if isinstance(outcome, Invalid):
         return outcome
     if len(outcome.value) > ADDRESS_LIMIT:
-        return Invalid(Text(N_("Please make it shorter: at most {limit} letters."),
-                            {"limit": Digits(str(ADDRESS_LIMIT))}))
+        return _shorter(ADDRESS_LIMIT)
     return Valid(outcome.value, effects=(RequestChange(proved_registration(draft), "address", outcome.value),))
 
 
@@ -240,6 +247,39 @@ def household(text: str, ctx, draft) -> Valid | Invalid:
     return Valid(value, effects=(RequestChange(proved_registration(draft), "household", value),))
 
 
+# --- "check a report" ----------------------------------------------------------------------------
+
+def receipt(text: str, ctx, draft=None) -> Valid | Invalid:
+    """A receipt number: its report's status and messages are said, those messages count as read,
+    and the report's id (never the receipt) is kept while the flow is open. A mistyped receipt,
+    an unknown one and a deleted report's get the same answer after the same work."""
+    number = read_receipt(text)
+    if number is None:
+        return Invalid(Text(N_("Please type the 12 digits of your receipt number.")))
+    check = ctx.followup.check_receipt(number)
+    if check.outcome == "locked":
+        return _wait(check.wait_minutes)
+    if check.outcome == "busy":
+        return Invalid(Text(N_("Too many receipt numbers were tried. Please wait {minutes} minutes, then try again."),
+                            {"minutes": Digits(str(check.wait_minutes))}), goto=MENU)
+    if check.outcome != "found":
+        return Invalid(Text(N_("We found no report with that number. Check it and type it again.")))
+    case = check.case
+    read = (MarkRead(tuple(note.id for note in case.notes)),) if case.notes else ()
+    return Valid(case.report_id, notes=case_notes(case), effects=read)
+
+
+def reporter_answer(text: str, ctx, draft) -> Valid | Invalid:
+    """What the reporter writes back, whole (a longer one is refused, saying the limit), for the
+    organisations handling their report."""
+    outcome = free_text(text)
+    if isinstance(outcome, Invalid):
+        return outcome
+    if len(outcome.value) > ctx.followup.max_answer_length:
+        return _shorter(ctx.followup.max_answer_length)
+    return Valid(outcome.value, effects=(AddAnswer(draft[REPORT], outcome.value),))
+
+
 VALIDATORS: dict[str, Callable[..., Valid | Invalid]] = {
     "free_text": free_text,
     "organisation": organisation,
@@ -254,4 +294,6 @@ VALIDATORS: dict[str, Callable[..., Valid | Invalid]] = {
     "address": address,
     "needs": needs,
     "household": household,
+    "receipt": receipt,
+    "reporter_answer": reporter_answer,
 }

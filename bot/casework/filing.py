@@ -62,6 +62,6 @@ def file(session: Session, runtime, directory: DirectoryLookup, effect: SubmitRe
             session, runtime, network.members("coordinator"), organisation=label, case_ref=referral.case_ref,
             month=report.received_month, place=where["name_en"] if where else None,
             child=choice_label("report", "child", child),
-            status=referral.status, now=now)
+            now=now)
     log.info("report filed: referral %s, route %s, urgent %s", referral.case_ref, decision.reason, decision.urgent)
     return referral.case_ref

@@ -55,8 +55,8 @@ def referral_link(runtime, case_ref: str) -> str:
     return f"{runtime.settings.public_base_url}/portal/referrals/{case_ref}"
 
 
-def overview_link(runtime) -> str:
-    return f"{runtime.settings.public_base_url}/portal/overview"
+def dashboard_link(runtime) -> str:
+    return f"{runtime.settings.public_base_url}/portal/dashboard"
 
 
 def _params(runtime, organisation: str, case_ref: str, **more) -> dict:
@@ -84,12 +84,16 @@ def notify_referral(session: Session, runtime, contacts, *, organisation: str, c
 
 
 def notify_summary(session: Session, runtime, coordinators, *, organisation: str, case_ref: str, month: str,
-                   place: str | None, child: Text, status: str, now: datetime) -> int:
-    """The non-identifying summary every report sends the coordinators: what and when, no account."""
-    params = _params(runtime, organisation, case_ref, month=month, place=place or Text(N_("Not given")),
-                     child=child, status=status, link=overview_link(runtime))
+                   place: str | None, child: Text, now: datetime) -> int:
+    """The non-identifying summary every report sends the coordinators: what and when, no account.
+    It is sent as the report is filed, so its status is "received", said with the time it was
+    so (the dashboard has the status as it is now)."""
     count = 0
     for contact in coordinators:
+        # Translators: the status of a referral in a summary e-mail, as it was when the e-mail was written.
+        status = Text(N_("Received, at {when}"), {"when": _when(runtime, now, _language(runtime, contact))})
+        params = _params(runtime, organisation, case_ref, month=month, place=place or Text(N_("Not given")),
+                         child=child, status=status, link=dashboard_link(runtime))
         count += enqueue_for(
             session, runtime, contact, key=f"summary:{case_ref}", now=now,
             subject=Text(N_("[{service}] Report summary {case_ref}"), params),
@@ -108,7 +112,7 @@ def notify_escalation(session: Session, runtime, coordinators, *, organisation: 
     for contact in coordinators:
         lang = _language(runtime, contact)
         params = _params(runtime, organisation, case_ref, deadline=_when(runtime, deadline, lang),
-                         link=overview_link(runtime))
+                         link=dashboard_link(runtime))
         count += enqueue_for(
             session, runtime, contact, key=f"escalation:{case_ref}:{round_}", now=now,
             subject=Text(N_("[{service}] Overdue referral {case_ref}"), params),
@@ -116,4 +120,21 @@ def notify_escalation(session: Session, runtime, coordinators, *, organisation: 
                          "Please follow up with the organisation.\n{link}"), params),
             short=Text(N_("{service}: referral {case_ref} for {organisation} not acknowledged by {deadline}."),
                        params))
+    return count
+
+
+def notify_reporter_answer(session: Session, runtime, contacts, *, organisation: str, case_ref: str, key: str,
+                           now: datetime) -> int:
+    """Tell an organisation's focal points (or coordinators) that the reporter of a case wrote to
+    them; what they wrote is only in the portal. `key` names the message (one notice each)."""
+    params = _params(runtime, organisation, case_ref, link=referral_link(runtime, case_ref))
+    count = 0
+    for contact in contacts:
+        count += enqueue_for(
+            session, runtime, contact, key=key, now=now,
+            subject=Text(N_("[{service}] The reporter wrote on {case_ref}"), params),
+            body=Text(N_("The reporter of case {case_ref} for {organisation} added information.\n"
+                         "Read it in the portal:\n{link}\n\nThis message does not contain what they wrote."), params),
+            short=Text(N_("{service}: the reporter of case {case_ref} added information. Read it in the portal: "
+                          "{link}"), params))
     return count

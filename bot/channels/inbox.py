@@ -2,12 +2,13 @@
 message"): lock the conversation, drop duplicates, run the engine, store the new
 state and the answer, all in one transaction that `receive` owns.
 
-Filing a report needs the receipt's slow key derivation (Argon2id, ~0.1 s and 64 MiB). Run
-inside the transaction it would hold the conversation's lock, and on SQLite the whole
-database's write lock, for that long. So the transaction that finds a report being sent is
-rolled back, the derivation runs with no transaction open, and the message is handled again
-with the same receipt number: the engine is deterministic, and a message that meanwhile stopped
-sending a report (a duplicate that came first) simply does not use it.
+Filing a report and checking one both need a receipt's slow key derivation (Argon2id, ~0.1 s
+and 64 MiB). Run inside the transaction it would hold the conversation's lock, and on SQLite the
+whole database's write lock, for that long. So whatever needs a receipt's secrets asks this
+message's `_Receipts` for them; if they are not derived yet, the transaction is rolled back, the
+derivation runs with no transaction open, and the message is handled again with the same fresh
+receipt number: the engine is deterministic, so it asks for the same secrets again, and a message
+that meanwhile stopped needing them (a duplicate that came first) simply does not use them.
 """
 
 from __future__ import annotations
@@ -18,14 +19,17 @@ from typing import Callable
 
 from sqlalchemy.orm import Session
 
-from bot.casework import filing, updates
+from bot.casework import filing, followup, updates
 from bot.delivery.worker import deliver_after_commit
 from i18n.render import Rendered
 from intake import engine
-from intake.effects import Effect, Ended, EraseRegistration, RequestChange, SendCode, SubmitReport, Wipe
+from intake.effects import (
+    AddAnswer, Effect, Ended, EraseRegistration, MarkRead, RequestChange, SendCode, SubmitReport, Wipe,
+)
 from intake.messages import Inbound
 from storage import conversations, sealing
 from storage.directory_lookup import DirectoryLookup
+from storage.followup import FollowUpLookup, ReceiptLimits
 from storage.registry_lookup import RegistryLookup
 from storage.self_service import Lockout
 
@@ -50,7 +54,30 @@ class Handled:
 
 
 class _ReceiptNeeded(Exception):
-    """The message sends a report and the receipt's secrets are not derived yet."""
+    """Something in this message needs a receipt's secrets that are not derived yet."""
+
+
+class _Receipts:
+    """The receipt secrets derived for one inbound message, kept over its attempts. Asking for
+    those of a receipt not derived yet ends the attempt (`_ReceiptNeeded` rolls its transaction
+    back); `receive` then derives them with nothing open, and handles the message again."""
+
+    def __init__(self, pepper: bytes):
+        self._pepper = pepper
+        self._derived: dict[str, sealing.ReceiptSecrets] = {}
+        self._wanted: list[str] = []
+
+    def secrets_for(self, receipt: str) -> sealing.ReceiptSecrets:
+        if receipt not in self._derived:
+            self._wanted.append(receipt)
+            raise _ReceiptNeeded
+        return self._derived[receipt]
+
+    def derive_wanted(self) -> None:
+        """Derive what the last attempt asked for (call it with no transaction open)."""
+        while self._wanted:
+            receipt = self._wanted.pop()
+            self._derived[receipt] = sealing.receipt_secrets(receipt, self._pepper)
 
 
 def button_tag(position: str | None) -> str:
@@ -78,16 +105,16 @@ def receive(runtime, inbound: Inbound, *, address: str | None = None, button: st
     the question whose button was pressed, if the message is a button press. `then` is the
     channel's own work in the same transaction (queueing replies); it returns the outbox ids to
     send at once, which leave as soon as the transaction has committed."""
-    receipt, secrets = sealing.new_receipt(), None
+    receipt, receipts = sealing.new_receipt(), _Receipts(runtime.vault.receipt_pepper)
     while True:
         try:
             with runtime.transaction() as session:
-                handled = _handle(session, runtime, inbound, address, button, receipt, secrets)
+                handled = _handle(session, runtime, inbound, address, button, receipt, receipts)
                 if then is not None:
                     deliver_after_commit(session, runtime, then(session, handled))
             return handled
         except _ReceiptNeeded:
-            secrets = sealing.receipt_secrets(receipt, runtime.vault.receipt_pepper)
+            receipts.derive_wanted()
 
 
 @dataclass(frozen=True)
@@ -100,12 +127,13 @@ class _Work:
     directory: DirectoryLookup
     inbound: Inbound
     address: str | None
-    receipt: sealing.ReceiptSecrets | None
+    receipts: _Receipts
 
 
 def _file_report(work: _Work, effect: SubmitReport) -> None:
     filing.file(work.session, work.runtime, work.directory, effect, address=work.address,
-                channel=work.inbound.channel, now=work.inbound.received_at, receipt=work.receipt)
+                channel=work.inbound.channel, now=work.inbound.received_at,
+                receipt=work.receipts.secrets_for(effect.receipt))
 
 
 # One applier for each kind of effect the engine emits (tests/intake check that none is missing).
@@ -116,11 +144,13 @@ APPLIERS: dict[type[Effect], Callable[[_Work, Effect], None]] = {
     SendCode: lambda work, effect: deliver_after_commit(work.session, work.runtime, updates.send_code(work, effect)),
     RequestChange: updates.request_change,
     EraseRegistration: updates.erase,
+    MarkRead: followup.mark_read,
+    AddAnswer: followup.add_answer,
 }
 
 
 def _handle(session: Session, runtime, inbound: Inbound, address: str | None, button: str | None,
-            receipt: str, secrets: sealing.ReceiptSecrets | None) -> Handled:
+            receipt: str, receipts: _Receipts) -> Handled:
     conversation = conversations.lock_conversation(session, inbound.channel, inbound.sender_key,
                                                    inbound.received_at)
     if inbound.provider_id:
@@ -137,15 +167,16 @@ def _handle(session: Session, runtime, inbound: Inbound, address: str | None, bu
                               sender_phone=address if inbound.channel == "sms" else None,
                               now=inbound.received_at, lockout=Lockout.from_settings(runtime.settings),
                               can_send_sms="sms" in runtime.senders)
+    follow_up = FollowUpLookup(session, runtime.vault, sender_key=inbound.sender_key, now=inbound.received_at,
+                               zone=runtime.settings.timezone, limits=ReceiptLimits.from_settings(runtime.settings),
+                               secrets_for=receipts.secrets_for)
     result = engine.step(state, inbound, replace(runtime.context, directory=directory, registry=registry,
-                                                 receipt=receipt))
-    if secrets is None and any(isinstance(effect, SubmitReport) for effect in result.effects):
-        raise _ReceiptNeeded
+                                                 followup=follow_up, receipt=receipt))
     replies = [runtime.renderer.render(result.state.lang, outbound) for outbound in result.replies]
 
     conversations.save_state(runtime.vault, conversation, result.state)
     conversation.turns += 1
-    work = _Work(session, runtime, conversation, directory, inbound, address, secrets)
+    work = _Work(session, runtime, conversation, directory, inbound, address, receipts)
     for effect in result.effects:
         APPLIERS[type(effect)](work, effect)
     if inbound.provider_id:

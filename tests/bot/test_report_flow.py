@@ -97,6 +97,7 @@ def test_a_full_report_in_english_reaches_the_focal_point(app, phone, smtp_sink)
     assert f"https://intake.example.org/portal/referrals/{referral.case_ref}" in notice.body
     summary = by_recipient[d.COORDINATOR_EMAIL]
     assert "Month: 2026-11" in summary.body and "Place: Botahtaung" in summary.body
+    assert "Status: Received, at 24 Nov 2026, " in summary.body  # as it was when the mail was written
     for mail in smtp_sink.messages:
         for part in ACCOUNT:
             assert part not in mail.body and "Zq9-unique" not in mail.body

@@ -225,7 +225,7 @@ def test_concurrent_messages_from_one_sender_are_processed_one_after_the_other(a
             errors[name] = error
 
     first = threading.Thread(target=send, args=("2",), name="first", daemon=True)
-    second = threading.Thread(target=send, args=("3",), name="second", daemon=True)
+    second = threading.Thread(target=send, args=("1",), name="second", daemon=True)
     try:
         first.start()
         assert events["first", "stepping"].wait(wait), "the first message never reached the engine"

@@ -340,7 +340,7 @@ def test_every_kind_of_effect_has_exactly_one_applier():
     from intake.engine import Effect
 
     kinds = set(Effect.__subclasses__())
-    assert kinds == set(APPLIERS) and len(kinds) == 6
+    assert kinds == set(APPLIERS) and len(kinds) == 8
 
 
 

@@ -1,0 +1,119 @@
+"""The engine's `intake.ports.FollowUp` for one message, over the database: a receipt opens its
+report's status and the messages the organisations wrote to the reporter, and wrong receipts are
+throttled, per sender and for everyone together.
+
+The throttle is the self-service lockout (`storage.self_service` over `IdentityAttempt` rows),
+counted per window of `RECEIPT_CHECK_LOCKOUT_MINUTES`: each window has its own row for a sender
+and its own row for everyone (the row's digest names the window), so that honest typos spread
+over weeks never add up to a lock. A lock set late in one window lasts into the next, so the
+rows of both are read. No derivation runs while either holds: that is what the throttle saves.
+
+A mistyped receipt, one never given and one whose report was deleted take the same path: one
+derivation (done by the host beforehand), one look-up that finds nothing, one failure counted.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Callable
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from intake.ports import Note, ReceiptCheck, ReportCase
+from storage import reporter_messages, sealing, self_service
+from storage.crypto import Vault
+from storage.models import IdentityAttempt, Report
+
+# `IdentityAttempt.subject` values (8 characters at most) of the receipt throttle's rows.
+SENDER = "rcpt-snd"
+EVERYONE = "rcpt-all"
+
+
+@dataclass(frozen=True)
+class ReceiptLimits:
+    """Wrong receipts allowed in one window, from one sender and from everyone; the window's
+    length, which is also the longest wait."""
+
+    per_sender: int
+    everyone: int
+    minutes: int
+
+    @classmethod
+    def from_settings(cls, settings) -> ReceiptLimits:
+        return cls(settings.receipt_check_attempts, settings.receipt_check_global_attempts,
+                   settings.receipt_check_lockout_minutes)
+
+    def lockout(self, subject: str) -> self_service.Lockout:
+        """The lockout of a sender's rows (SENDER) or of everyone's (EVERYONE)."""
+        return self_service.Lockout(self.per_sender if subject == SENDER else self.everyone, self.minutes)
+
+
+def case_of(session: Session, report: Report, report_key: bytes, zone: str) -> ReportCase:
+    """What the reporter may see of their report: the status that counts and the messages to them
+    (each dated by its day in `zone`). The status is that of the organisation the case was last
+    passed to among those still holding it; once every one referred it on (out of this service),
+    "referred"."""
+    referrals = reporter_messages.handling_referrals(session, report.id)
+    active = [referral for referral in referrals if referral.status != "referred"]
+    status = active[-1].status if active else "referred"  # oldest first: the last is the newest
+    notes = tuple(Note(message.id, message.text, message.created_at.astimezone(ZoneInfo(zone)).date())
+                  for message in reporter_messages.for_reporter(session, report, report_key))
+    return ReportCase(report.id, status, notes)
+
+
+class FollowUpLookup:
+    """`secrets_for(receipt)` gives a receipt's derived secrets, or ends this attempt at the
+    message so that the host derives them with no transaction open (see intake.ports.FollowUp)."""
+
+    available = True
+    max_answer_length = reporter_messages.MAX_LENGTH
+
+    def __init__(self, session: Session, vault: Vault, *, sender_key: str, now: datetime, zone: str,
+                 limits: ReceiptLimits, secrets_for: Callable[[str], sealing.ReceiptSecrets]):
+        self.session, self.vault = session, vault
+        self.sender_key, self.now, self.zone = sender_key, now, zone
+        self.limits, self.secrets_for = limits, secrets_for
+
+    def _subjects(self, window: int) -> list[tuple[str, bytes]]:
+        """The throttle's rows of one window: this sender's, then everyone's (always that order,
+        in which `self_service.lock_attempts` locks them)."""
+        return [(SENDER, self.vault.lookup_digest("receipt-check-sender", f"{self.sender_key}\x00{window}")),
+                (EVERYONE, self.vault.lookup_digest("receipt-check-everyone", str(window)))]
+
+    def _window(self) -> int:
+        return int(self.now.timestamp()) // (self.limits.minutes * 60)
+
+    def _held(self, rows: list[IdentityAttempt]) -> ReceiptCheck | None:
+        for subject, outcome in ((SENDER, "locked"), (EVERYONE, "busy")):
+            wait = self_service.minutes_locked([row for row in rows if row.subject == subject], self.now)
+            if wait:
+                return ReceiptCheck(outcome, wait_minutes=wait)
+        return None
+
+    def _waiting(self) -> ReceiptCheck | None:
+        """A lock of this window or the one before, read without writing anything."""
+        window = self._window()
+        digests = [digest for _, digest in self._subjects(window) + self._subjects(window - 1)]
+        rows = self.session.execute(select(IdentityAttempt).where(
+            IdentityAttempt.subject.in_((SENDER, EVERYONE)), IdentityAttempt.digest.in_(digests))).scalars().all()
+        return self._held(list(rows))
+
+    def _failed(self) -> ReceiptCheck:
+        rows = self_service.lock_attempts(self.session, self._subjects(self._window()), self.now)
+        for row in rows:
+            self_service.count_failure([row], self.now, self.limits.lockout(row.subject))
+        return self._held(rows) or ReceiptCheck("wrong")
+
+    def check_receipt(self, receipt: str) -> ReceiptCheck:
+        waiting = self._waiting()
+        if waiting:
+            return waiting
+        secrets = self.secrets_for(receipt)
+        report = self.session.execute(select(Report).where(Report.receipt_lookup == secrets.lookup)).scalar()
+        if report is None:
+            return self._failed()
+        report_key = sealing.unwrap_with_receipt(report.receipt_wrap, secrets)
+        return ReceiptCheck("found", case=case_of(self.session, report, report_key, self.zone))
