@@ -18,7 +18,7 @@ from bot.channels import simulator, telegram, twilio
 from bot.commands import cli
 from bot.http import register_error_handlers
 from bot.runtime import build_runtime, init_app
-from portal import auth, pages, services
+from portal import account, api, auth, pages, services
 
 
 def create_app(overrides: dict | None = None) -> Flask:
@@ -51,10 +51,11 @@ def create_app(overrides: dict | None = None) -> Flask:
     services.init_app(app, runtime)
     register_error_handlers(app, pages={pages.bp.name: pages.error_page})
     csrf = CSRFProtect(app)
-    # Webhooks authenticate by signature and the simulator accepts only JSON; every form is CSRF-checked.
-    for blueprint in (twilio.bp, telegram.bp, simulator.bp):
+    # Webhooks authenticate by signature, the simulator accepts only JSON and the API only GETs;
+    # every form is CSRF-checked.
+    for blueprint in (twilio.bp, telegram.bp, simulator.bp, api.bp):
         csrf.exempt(blueprint)
-    for blueprint in (twilio.bp, telegram.bp, health.bp, simulator.bp, pages.bp):
+    for blueprint in (twilio.bp, telegram.bp, health.bp, simulator.bp, pages.bp, api.bp):
         app.register_blueprint(blueprint)
     _limit_unsigned_routes(app, settings)
     cli.register(app)
@@ -65,9 +66,11 @@ def _limit_unsigned_routes(app: Flask, settings: config.Settings) -> None:
     """Per-address limits on what anyone can post without a signature: passwords and TOTP codes
     (each try costs an Argon2 derivation), and simulator messages (each can file a report)."""
     limiter = limits.init_limits(app, settings)
-    for endpoint in ("portal.login", "portal.totp"):
+    for endpoint in ("portal.login", "portal.totp", "portal.enrol"):
         limits.limit_posts(app, limiter, endpoint, settings.portal_login_limit, message=auth.THROTTLED,
                            on_breach=auth.throttled)
+    limits.limit_posts(app, limiter, "portal.change_password", settings.portal_login_limit,
+                       message=auth.THROTTLED, on_breach=account.password_throttled)
     limits.limit_posts(app, limiter, "simulator.message", settings.simulator_limit,
                        message="too many messages from this address; wait a minute, then try again")
 

@@ -14,6 +14,7 @@ from flask import Flask, current_app
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.casework.transfers import notify_referred_on
 from bot.delivery.senders import configured_senders
 from config import Settings
 from i18n.catalogs import Catalogs
@@ -54,6 +55,10 @@ class Runtime:
         """One unit of work in a session of its own (the worker, commands, one inbound message)."""
         with self.sessions() as session, unit_of_work(session):
             yield session
+
+    def notify_referral(self, session: Session, referral, *, now: datetime) -> int:
+        """Tell the organisation a case was referred on to (the portal calls this)."""
+        return notify_referred_on(session, self, referral, now=now)
 
     def close(self) -> None:
         self.db.dispose()

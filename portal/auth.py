@@ -1,8 +1,12 @@
-"""Logging in and out: email and password, then a TOTP code where the account has one.
+"""Logging in and out: email and password, then a TOTP code. Every account has the code step:
+every role reads something that must not leak (referrals, registration records, or, for admins,
+the audit log, the outbox and every account), so a stolen password alone opens nothing.
 
 At the password step the organisation key is opened with the password (the only moment it can
-be) and kept in a portal session under a key that only the browser's cookie holds. An account
-with TOTP gets a *pending* session first; only the right code turns it into a usable one.
+be) and kept in a portal session under a key that only the browser's cookie holds. The password
+gives a *pending* session only; the right code turns it into a usable one. An account that has no
+TOTP yet (new, or reset) sets it up first (`portal.enrol`), before it gets a session. A code is
+good once: typed again, even within its 30 seconds, it is refused and the person told why.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from portal.blueprint import bp
 from portal.current import (
     PENDING_KEY, REFERRAL_ROLES, SESSION_KEY, cookie_secrets, current_login, home_for, remember,
 )
+from portal.i18n import _, gettext_noop
 from portal.services import services
 from storage import logins, portal_sessions
 from storage.audit_log import audit
@@ -26,9 +31,10 @@ from storage.models import Organisation, User
 from storage.request_scope import db_session, transaction
 from storage.sealing import public_key_of
 
-LOGIN_FAILED = "Email or password is wrong"
-CODE_WRONG = "That code is wrong. Type the code your authenticator app shows now."
-THROTTLED = "Too many login attempts from your address. Wait a minute, then try again."
+# Also the limiter's message and the tests' expectations, so plain strings, translated when shown.
+LOGIN_FAILED = gettext_noop("Email or password is wrong")
+CODE_WRONG = gettext_noop("That code is wrong. Type the code your authenticator app shows now.")
+THROTTLED = gettext_noop("Too many login attempts from your address. Wait a minute, then try again.")
 # Where a login may return to: portal pages only, never another site ("//evil.example").
 # (Each segment ends in "/" or the string: no nested optional repeats, so no regex backtracking blow-up.)
 _SAFE_NEXT = re.compile(r"/portal/(?:[A-Za-z0-9_-]+/)*[A-Za-z0-9_-]*")
@@ -36,7 +42,8 @@ _SAFE_NEXT = re.compile(r"/portal/(?:[A-Za-z0-9_-]+/)*[A-Za-z0-9_-]*")
 log = logging.getLogger(__name__)
 
 
-def _safe_next(value: str | None) -> str | None:
+def safe_next(value: str | None) -> str | None:
+    """`value` if it is a portal page to return to after the login, else None."""
     return value if value and len(value) <= 200 and _SAFE_NEXT.fullmatch(value) else None
 
 
@@ -50,8 +57,8 @@ def _render_login(*, error: str | None = None, email: str = "", next_: str | Non
 def throttled(_limit) -> Response:
     """The login page again, saying why, when one address tries too often (a 429, so a script
     sees it too). No password is checked and nothing is counted against any account."""
-    body, _status = _render_login(error=THROTTLED, email=request.form.get("email", ""),
-                                  next_=_safe_next(request.form.get("next")))
+    body, _status = _render_login(error=_(THROTTLED), email=request.form.get("email", ""),
+                                  next_=safe_next(request.form.get("next")))
     return make_response(body, 429)
 
 
@@ -59,7 +66,7 @@ def throttled(_limit) -> Response:
 def login_form():
     if current_login() is not None:
         return redirect(home_for(current_login().user))
-    return _render_login(next_=_safe_next(request.args.get("next")))
+    return _render_login(next_=safe_next(request.args.get("next")))
 
 
 @bp.post("/login")
@@ -67,7 +74,7 @@ def login():
     process = services()
     now = process.clock()
     email, password = request.form.get("email", ""), request.form.get("password", "")
-    next_ = _safe_next(request.form.get("next"))
+    next_ = safe_next(request.form.get("next"))
     with process.transaction() as db:  # a short read, over before the slow checks begin
         credentials = logins.read_credentials(db, email)
     correct = logins.password_matches(credentials, password)
@@ -79,37 +86,37 @@ def login():
                                lockout=logins.Lockout.from_settings(process.settings))
         if user is None:  # the failure count and the audit entries are committed all the same
             # One answer, one status, for every reason: no telling which emails have accounts.
-            return _render_login(error=LOGIN_FAILED, email=email, next_=next_, status=401)
-        if user.totp_secret is None:
-            return _complete_login(db, user, organisation_key, now, next_)
+            return _render_login(error=_(LOGIN_FAILED), email=email, next_=next_, status=401)
         issued = portal_sessions.start(db, user, organisation_key, now=now, lifetime=_lifetime(), pending=True)
+        enrolling = user.totp_secret is None
     session.clear()
     remember(PENDING_KEY, issued)
     if next_:
         session["next"] = next_
-    return redirect(url_for("portal.totp_form"))
+    return redirect(url_for("portal.enrol_form" if enrolling else "portal.totp_form"))
 
 
 def _lifetime() -> timedelta:
     return timedelta(hours=services().settings.portal_session_hours)
 
 
-def _complete_login(db: Session, user: User, organisation_key: bytes | None, now: datetime,
-                    next_: str | None):
-    """Password (and code) accepted: open the session, and give the browser a fresh cookie
-    (nothing from before the login survives). Inside the caller's transaction.
+def complete_login(db: Session, user: User, organisation_key: bytes | None, now: datetime,
+                   next_: str | None, *, detail: str | None = None):
+    """Password and code accepted: open the session, and give the browser a fresh cookie
+    (nothing from before the login survives). Inside the caller's transaction. `detail` goes
+    with the login's audit entry (a first login that set TOTP up says so).
 
     No key is handed to anyone here: a grant made automatically at a colleague's login would go
     to any account that someone able to write to the database had slipped in. And a key that does
     not match the organisation's public key (which would mean the database was tampered with) is
     not used."""
     logins.record_success(user, now)
-    detail = None
     if organisation_key is not None:
         organisation = db.get(Organisation, user.organisation_id)
         if public_key_of(organisation_key) != organisation.public_key:
             log.error("organisation %s: its public key does not match its private key", organisation.acronym)
-            organisation_key, detail = None, "organisation key does not match its public key"
+            mismatch = "organisation key does not match its public key"
+            organisation_key, detail = None, f"{detail}; {mismatch}" if detail else mismatch
     issued = portal_sessions.start(db, user, organisation_key, now=now, lifetime=_lifetime())
     audit(db, now=now, action="login", user_id=user.id, detail=detail)
     session.clear()
@@ -117,7 +124,7 @@ def _complete_login(db: Session, user: User, organisation_key: bytes | None, now
     return redirect(next_ or home_for(user))
 
 
-def _pending_login(db: Session, now: datetime):
+def pending_login(db: Session, now: datetime):
     """(row, cookie key, user) of the login waiting for its code, or None."""
     secrets_ = cookie_secrets(PENDING_KEY)
     row = None if secrets_ is None else portal_sessions.find(db, secrets_[0], now=now, pending=True)
@@ -126,44 +133,79 @@ def _pending_login(db: Session, now: datetime):
     return row, secrets_[1], db.get(User, row.user_id)
 
 
-def _start_again():
+def start_again(message: str | None = None):
+    """Back to the login form, saying why (by default: the login waiting for its code expired)."""
     session.clear()
-    flash("Your login has expired. Please log in again.")
+    flash(message or _("Your login has expired. Please log in again."))
     return redirect(url_for("portal.login_form"))
+
+
+def no_pending_login(db: Session):
+    """The answer to a code posted for a login that is not waiting (expired, or never begun);
+    an expired login's row goes with it. Inside the caller's transaction."""
+    secrets_ = cookie_secrets(PENDING_KEY)
+    if secrets_ is not None:
+        portal_sessions.forget(db, secrets_[0], pending=True)
+    return start_again()
+
+
+def after_refused_code(db: Session, row, user: User, now: datetime, outcome: str):
+    """A code that did not open the session. Locked now, or refused for good (the account was
+    disabled or reset meanwhile): this half-finished login is over, and the password is needed
+    again. Otherwise None: the caller asks for the code again."""
+    locked = user.locked_until is not None and now < user.locked_until
+    if not locked and outcome != logins.REFUSED:
+        return None
+    portal_sessions.end(db, row)
+    if locked:
+        return start_again(_("Too many wrong attempts: the account is locked for a while. Try again later."))
+    return start_again(_("This login cannot go on. Please log in again."))
+
+
+def code_error(outcome: str) -> str:
+    """What to tell someone whose code was WRONG or USED."""
+    if outcome == logins.USED:
+        return _("That code was used already: each code works once. Wait until your authenticator app "
+                 "shows the next code (up to 30 seconds), then type that one.")
+    return _(CODE_WRONG)
 
 
 @bp.get("/login/totp")
 def totp_form():
-    if _pending_login(db_session(), services().clock()) is None:
-        return _start_again()
+    pending = pending_login(db_session(), services().clock())
+    if pending is None:
+        return start_again()
+    if pending[2].totp_secret is None:  # reset while the login waited: set it up again
+        return redirect(url_for("portal.enrol_form"))
     return render_template("portal/totp.html")
+
+
+def finish_code_step(check, refused_page, *, detail: str | None = None):
+    """The second step of a login waiting for its code (the code step, or setting TOTP up):
+    `check(db, row, user, code, vault=, now=, lockout=)` says whether the code is right;
+    `refused_page(row, user, outcome)` answers a wrong one; a right one completes the login."""
+    process = services()
+    now = process.clock()
+    with transaction() as db:
+        pending = pending_login(db, now)
+        if pending is None:
+            return no_pending_login(db)
+        row, cookie_key, user = pending
+        outcome = check(db, row, user, request.form.get("code", ""), vault=process.vault, now=now,
+                        lockout=logins.Lockout.from_settings(process.settings))
+        if outcome != logins.ACCEPTED:
+            return after_refused_code(db, row, user, now, outcome) or refused_page(row, user, outcome)
+        organisation_key = portal_sessions.unlocked_key(row, cookie_key)
+        next_ = safe_next(session.get("next"))
+        portal_sessions.end(db, row)
+        return complete_login(db, user, organisation_key, now, next_, detail=detail)
 
 
 @bp.post("/login/totp")
 def totp():
-    process = services()
-    now = process.clock()
-    with transaction() as db:
-        pending = _pending_login(db, now)
-        if pending is None:
-            secrets_ = cookie_secrets(PENDING_KEY)
-            if secrets_ is not None:  # an expired login's row goes with it
-                portal_sessions.forget(db, secrets_[0], pending=True)
-            return _start_again()
-        row, cookie_key, user = pending
-        if not logins.check_totp(db, user, request.form.get("code", ""), vault=process.vault, now=now,
-                                 lockout=logins.Lockout.from_settings(process.settings)):
-            if user.locked_until is not None and now < user.locked_until:
-                # Locked now: this half-finished login is over (the password is needed again).
-                portal_sessions.end(db, row)
-                session.clear()
-                flash("Too many wrong attempts: the account is locked for a while. Try again later.")
-                return redirect(url_for("portal.login_form"))
-            return render_template("portal/totp.html", error=CODE_WRONG), 401
-        organisation_key = portal_sessions.unlocked_key(row, cookie_key)
-        next_ = _safe_next(session.get("next"))
-        portal_sessions.end(db, row)
-        return _complete_login(db, user, organisation_key, now, next_)
+    return finish_code_step(
+        lambda db, row, user, code, **checking: logins.check_totp(db, user, code, **checking),
+        lambda row, user, outcome: (render_template("portal/totp.html", error=code_error(outcome)), 401))
 
 
 @bp.post("/logout")
@@ -175,9 +217,9 @@ def logout():
         if login is not None:
             audit(db, now=now, action="logout", user_id=login.user.id)
             portal_sessions.end(db, login.row)
-        pending = _pending_login(db, now)
+        pending = pending_login(db, now)
         if pending is not None:
             portal_sessions.end(db, pending[0])
     session.clear()
-    flash("You are logged out.")
+    flash(_("You are logged out."))
     return redirect(url_for("portal.login_form"))

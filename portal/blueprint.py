@@ -8,7 +8,8 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from portal import display, i18n
-from portal.current import OVERVIEW_ROLES, REFERRAL_ROLES, current_login, home_for
+from portal.i18n import _, lazy_gettext
+from portal.current import REFERRAL_ROLES, current_login, home_for
 from portal.services import services
 
 bp = Blueprint("portal", __name__, url_prefix="/portal", template_folder="templates",
@@ -29,17 +30,21 @@ SECURITY_HEADERS = {
 _OWN_SITE = ("same-origin", "none")
 
 ERROR_TEXT = {
-    400: ("Bad request", "The request could not be understood. Go back and try again."),
-    403: ("Not allowed", "Your account does not give access to this page."),
+    400: (lazy_gettext("Bad request"), lazy_gettext("The request could not be understood. Go back and try again.")),
+    403: (lazy_gettext("Not allowed"), lazy_gettext("Your account does not give access to this page.")),
     # The same words whether a referral belongs to another organisation or does not exist.
-    404: ("Not found", "There is nothing here, or it is not yours to see."),
-    405: ("Not allowed", "This page cannot be used that way."),
-    500: ("Something went wrong", "The page could not be shown. Nothing you sent is lost; try again in a moment."),
-    503: ("Busy", "The service is busy or its database is unavailable. Try again in a minute."),
+    404: (lazy_gettext("Not found"), lazy_gettext("There is nothing here, or it is not yours to see.")),
+    405: (lazy_gettext("Not allowed"), lazy_gettext("This page cannot be used that way.")),
+    500: (lazy_gettext("Something went wrong"),
+          lazy_gettext("The page could not be shown. Nothing you sent is lost; try again in a moment.")),
+    503: (lazy_gettext("Busy"),
+          lazy_gettext("The service is busy or its database is unavailable. Try again in a minute.")),
 }
 
 
 bp.record_once(lambda state: i18n.install(state.app))
+# A global, not a context value: the dashboard's chart macros are imported without the context.
+bp.add_app_template_global(display.figure, "figure")
 
 
 @bp.before_request
@@ -55,11 +60,12 @@ def _same_site_posts_only():
     off for that reason, see app.py); browsers that send Fetch Metadata say where a post came
     from, so a cross-site post is refused even if it somehow carries a valid CSRF token."""
     if request.method == "POST" and request.headers.get("Sec-Fetch-Site", "same-origin") not in _OWN_SITE:
-        abort(403, description="This form was not sent from the portal.")
+        abort(403, description=_("This form was not sent from the portal."))
 
 
 @bp.after_request
-def _security_headers(response):
+def security_headers(response):
+    """Every portal answer's security headers (the API's too: portal.api registers this)."""
     for name, value in SECURITY_HEADERS.items():
         response.headers[name] = value
     return response
@@ -70,11 +76,11 @@ def _error_page(error: HTTPException):
     """Errors on portal pages are pages (the app's JSON answers are for webhooks)."""
     if error.response is not None:  # the page was made already (the login limit's, say)
         return error.response
-    title, text = ERROR_TEXT.get(error.code, (error.name, "Something went wrong."))
+    title, text = ERROR_TEXT.get(error.code, (error.name, _("Something went wrong.")))
     if isinstance(error, CSRFError):
-        title, text = "Form expired", ("This form has expired or was not sent from the portal. "
-                                       "Go back, reload the page and try again.")
-    elif error.code == 403 and error.description and error.description != type(error).description:
+        title, text = _("Form expired"), _("This form has expired or was not sent from the portal. "
+                                           "Go back, reload the page and try again.")
+    elif error.code in (400, 403) and error.description and error.description != type(error).description:
         text = error.description  # a reason we gave ourselves (which role, which step)
     return render_template("portal/error.html", code=error.code, title=title, text=text), error.code
 
@@ -94,7 +100,6 @@ def _template_context():
         "home_url": home_for(login.user) if login else url_for("portal.login_form"),
         "service_name": services().settings.service_name,
         "referral_roles": REFERRAL_ROLES,
-        "overview_roles": OVERVIEW_ROLES,
         "when": display.when,
         "words": display.words,
         "lang": i18n.current_language(),

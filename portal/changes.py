@@ -28,40 +28,42 @@ from i18n.languages import own_name
 from intake.registration import CHANGE_KINDS, EDUCATION, NEED_GROUPS, OCCUPATION
 from portal.blueprint import bp
 from portal.current import CASEWORK_ROLES, NEEDS_ROLES, current_login, role_required
+from portal import i18n
 from portal.display import in_words
+from portal.i18n import _, gettext_noop, lazy_gettext, ngettext
 from portal.services import services
-from storage import change_review
+from storage import change_review, small_cells
 from storage.csv_import import spreadsheet_safe
 from storage.audit_log import audit
 from storage.change_review import APPROVE, REJECT
 from storage.request_scope import db_session, transaction
 
-_casework_pages = role_required(CASEWORK_ROLES, "the changes queue")
-_needs_pages = role_required(NEEDS_ROLES, "the needs counts")
+_casework_pages = role_required(CASEWORK_ROLES, lazy_gettext("the changes queue"))
+_needs_pages = role_required(NEEDS_ROLES, lazy_gettext("the needs counts"))
 
 KIND_NAMES = {
-    "phone": "Phone number",
-    "township": "Township",
-    "address": "Address",
-    "education": "Education",
-    "occupation": "Occupation",
-    "needs": "Specific needs",
-    "language": "Language",
-    "household": "Household",
-    "erasure": "Erase personal details",
+    "phone": lazy_gettext("Phone number"),
+    "township": lazy_gettext("Township"),
+    "address": lazy_gettext("Address"),
+    "education": lazy_gettext("Education"),
+    "occupation": lazy_gettext("Occupation"),
+    "needs": lazy_gettext("Specific needs"),
+    "language": lazy_gettext("Language"),
+    "household": lazy_gettext("Household"),
+    "erasure": lazy_gettext("Erase personal details"),
 }
 CHANNEL_NAMES = {"sms": "SMS", "telegram": "Telegram"}
-# Languages CLDR has no English name for.
-LANGUAGE_NAMES = {"kac": "Jingpho", "ksw": "S'gaw Karen"}
+# Languages CLDR has no name for.
+LANGUAGE_NAMES = {"kac": lazy_gettext("Jingpho"), "ksw": lazy_gettext("S'gaw Karen")}
 MAX_REASON = 500
 MAX_TICKED = 2 * change_review.PAGE_SIZE
 _PCODE = re.compile(r"[A-Za-z0-9_-]{1,16}")
 _MONTH = re.compile(r"\d{4}-(?:0[1-9]|1[0-2])")
 _ID = re.compile(r"[0-9]{1,12}")
 
-NEED_REASON = "Give a reason to reject the ticked changes. Nothing was changed."
-NONE_TICKED = "Tick at least one change, then approve or reject. Nothing was changed."
-HIDDEN = "hidden"
+NEED_REASON = gettext_noop("Give a reason to reject the ticked changes. Nothing was changed.")
+NONE_TICKED = gettext_noop("Tick at least one change, then approve or reject. Nothing was changed.")
+HIDDEN = small_cells.HIDDEN
 
 
 @bp.context_processor
@@ -85,9 +87,9 @@ def _coded(labels: dict, code) -> str:
 
 
 def language_name(code: str) -> str:
-    """A language code in English words ("Burmese (my)")."""
+    """A language code in the page's words ("Burmese (my)")."""
     try:
-        name = Locale.parse(code).get_display_name("en")
+        name = Locale.parse(code).get_display_name(i18n.current_language())
     except (UnknownLocaleError, ValueError, TypeError):
         name = None
     return f"{LANGUAGE_NAMES.get(code) or name or own_name(code)} ({code})"
@@ -103,7 +105,7 @@ def _needs(value) -> Shown:
         codes = value if isinstance(value, list) else []
     groups = [in_words(NEED_GROUPS[code[:2]].name) if code[:2] in NEED_GROUPS else code
               for code in (str(code).strip() for code in codes) if code]
-    return Shown(", ".join(dict.fromkeys(groups)) if groups else "No need group", words)
+    return Shown(", ".join(dict.fromkeys(groups)) if groups else _("No need group"), words)
 
 
 def value_words(kind: str, value, township_names: dict[str, str]) -> Shown | None:
@@ -144,8 +146,8 @@ def _row(item: change_review.QueueItem, names: dict[str, str]) -> QueueRow:
     change = item.change
     pcode = change.township_pcode
     return QueueRow(
-        id=change.id, kind=change.kind, kind_name=KIND_NAMES.get(change.kind, change.kind),
-        number=item.number, township=(names.get(pcode) or pcode) if pcode else "Not recorded",
+        id=change.id, kind=change.kind, kind_name=str(KIND_NAMES.get(change.kind, change.kind)),
+        number=item.number, township=(names.get(pcode) or pcode) if pcode else _("Not recorded"),
         requested_at=change.requested_at, channel=CHANNEL_NAMES.get(change.channel, change.channel),
         old=value_words(change.kind, item.old, names), new=value_words(change.kind, item.new, names),
         erased_at=item.erased_at)
@@ -197,10 +199,6 @@ def _ticked(values: list[str]) -> tuple[int, ...]:
     return tuple(dict.fromkeys(int(value) for value in values))
 
 
-def _plural(count: int, word: str = "change") -> str:
-    return f"{count} {word}{'' if count == 1 else 's'}"
-
-
 @bp.post("/changes/decide")
 @_casework_pages
 def decide_changes():
@@ -213,12 +211,12 @@ def decide_changes():
     ids = _ticked(request.form.getlist("change_id"))
     reason = request.form.get("reason", "").strip()
     if not ids:
-        return _queue(township, kind, page, error=NONE_TICKED, reason=reason, status=400)
+        return _queue(township, kind, page, error=_(NONE_TICKED), reason=reason, status=400)
     if decision == REJECT and not reason:
-        return _queue(township, kind, page, error=NEED_REASON, ticked=ids, status=400)
+        return _queue(township, kind, page, error=_(NEED_REASON), ticked=ids, status=400)
     if len(reason) > MAX_REASON:
-        return _queue(township, kind, page, error=f"Keep the reason under {MAX_REASON} characters. "
-                      "Nothing was changed.", ticked=ids, reason=reason[:MAX_REASON], status=400)
+        too_long = _("Keep the reason under %(count)s characters. Nothing was changed.", count=MAX_REASON)
+        return _queue(township, kind, page, error=too_long, ticked=ids, reason=reason[:MAX_REASON], status=400)
     process, login = services(), current_login()
     now = process.clock()
     with transaction() as db:
@@ -227,15 +225,23 @@ def decide_changes():
                                     now=now, render=process.renderer.text)
         for change_id in done.decided:
             audit(db, now=now, action=f"{decision}_change", user_id=login.user.id, detail=f"change {change_id}")
+    approving = decision == APPROVE
     if done.decided:
-        flash(f"{'Approved' if decision == APPROVE else 'Rejected'} {_plural(len(done.decided))}.")
+        flash(ngettext("Approved %(num)d change.", "Approved %(num)d changes.", len(done.decided)) if approving
+              else ngettext("Rejected %(num)d change.", "Rejected %(num)d changes.", len(done.decided)))
     if done.skipped:
-        flash(f"Skipped {_plural(len(done.skipped))}: already decided by someone else, or no longer waiting.")
+        flash(ngettext("Skipped %(num)d change: already decided by someone else, or no longer waiting.",
+                       "Skipped %(num)d changes: already decided by someone else, or no longer waiting.",
+                       len(done.skipped)))
     reasons: dict[str, int] = {}
     for _change_id, why in done.not_applicable:
         reasons[why] = reasons.get(why, 0) + 1
     for why, count in reasons.items():
-        flash(f"Not {'approved' if decision == APPROVE else 'rejected'}: {_plural(count)}, because {why}.")
+        # `why` is the storage layer's reason, in English.
+        flash(ngettext("Not approved: %(num)d change, because %(why)s.",
+                       "Not approved: %(num)d changes, because %(why)s.", count, why=why) if approving
+              else ngettext("Not rejected: %(num)d change, because %(why)s.",
+                            "Not rejected: %(num)d changes, because %(why)s.", count, why=why))
     return redirect(url_for("portal.changes", township=township, kind=kind, page=page if page > 1 else None))
 
 
@@ -262,20 +268,20 @@ def needs_table(counts: list[tuple[str, str | None, int]], names: dict[str, str]
     groups = [*NEED_GROUPS, *sorted({group for group, _pcode, _count in counts} - NEED_GROUPS.keys())]
 
     def small(count: int) -> bool:
-        return 0 < count < minimum
+        return small_cells.small(count, minimum)
 
     def shown(count: int) -> str:
-        return f"<{minimum}" if small(count) else str(count)
+        return small_cells.shown(count, minimum)
 
     def total(values: list[int]) -> str:
-        return HIDDEN if any(small(value) for value in values) else str(sum(values))
+        return small_cells.total(values, minimum)
 
     grid = [[cells.get((group, pcode), 0) for pcode in pcodes] for group in groups]
     rows = [(group, in_words(NEED_GROUPS[group].name) if group in NEED_GROUPS else group,
              [shown(count) for count in line], total(line)) for group, line in zip(groups, grid)]
     everything = [count for line in grid for count in line]
     return NeedsTable(
-        columns=[(pcode, (names.get(pcode) or pcode) if pcode else "No township") for pcode in pcodes],
+        columns=[(pcode, (names.get(pcode) or pcode) if pcode else _("No township")) for pcode in pcodes],
         rows=rows, column_totals=[total([line[index] for line in grid]) for index in range(len(pcodes))],
         total=total(everything), suppressed=any(small(count) for count in everything))
 
@@ -302,7 +308,7 @@ def needs():
     months = change_review.need_months(db_session())
     if not readable:
         return render_template("portal/needs.html", table=None, months=months, month=None, minimum=minimum,
-                               error="Choose a month as YYYY-MM, for example 2026-11.", hidden=HIDDEN), 400
+                               error=_("Choose a month as YYYY-MM, for example 2026-11."), hidden=HIDDEN), 400
     if month and month not in months:  # a month nobody declared anything in: still the one shown
         months = sorted([*months, month], reverse=True)
     return render_template("portal/needs.html", table=_needs_of(month), months=months, month=month,
@@ -316,6 +322,7 @@ def needs_csv():
     month, readable = _month()
     if not readable:
         abort(400)
+    i18n.use_source_language()  # the file's words are the same whoever downloads it
     table = _needs_of(month)
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")

@@ -12,6 +12,8 @@ from functools import wraps
 
 from flask import abort, flash, g, redirect, request, session, url_for
 
+from portal.display import words
+from portal.i18n import _
 from portal.services import services
 from storage import portal_sessions
 from storage.accounts import KEY_HOLDING_ROLES
@@ -25,8 +27,6 @@ PENDING_KEY = "portal_pending"
 
 # Roles that read their own organisation's referrals (they hold its key) ...
 REFERRAL_ROLES = KEY_HOLDING_ROLES
-# ... and roles that see the network-wide counts.
-OVERVIEW_ROLES = ("coordinator", "admin")
 # ... roles that decide the changes people ask for to their registration records ...
 CASEWORK_ROLES = ("caseworker", "admin")
 # ... roles that see the counts of declared needs ...
@@ -105,15 +105,16 @@ def login_required(view):
             if ended is not None:
                 with transaction() as db:
                     portal_sessions.forget(db, ended)
-                flash("Your session has ended. Please log in again.")
+                flash(_("Your session has ended. Please log in again."))
             return redirect(url_for("portal.login_form", next=request.path))
         return view(*args, **kwargs)
 
     return wrapper
 
 
-def role_required(roles: tuple[str, ...], what: str):
-    """403, naming the role and `what` it cannot reach, for accounts outside `roles`."""
+def role_required(roles: tuple[str, ...], what):
+    """403, naming the role and `what` it cannot reach (a `lazy_gettext` phrase), for accounts
+    outside `roles`."""
 
     def decorate(view):
         @wraps(view)
@@ -121,7 +122,8 @@ def role_required(roles: tuple[str, ...], what: str):
         def wrapper(*args, **kwargs):
             role = current_login().user.role
             if role not in roles:
-                abort(403, description=f"Your role ({role.replace('_', ' ')}) does not give access to {what}.")
+                abort(403, description=_("Your role (%(role)s) does not give access to %(what)s.",
+                                         role=words(role).lower(), what=what))
             return view(*args, **kwargs)
 
         return wrapper
@@ -133,6 +135,6 @@ def home_for(user: User) -> str:
     """Where a user lands after logging in."""
     if user.role == "caseworker":
         return url_for("portal.changes")
-    if user.role not in REFERRAL_ROLES and user.role in OVERVIEW_ROLES:
-        return url_for("portal.overview")
+    if user.role in DASHBOARD_ROLES:
+        return url_for("portal.dashboard")
     return url_for("portal.index")

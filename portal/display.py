@@ -1,4 +1,5 @@
-"""Turning stored values into words on a page: report fields, codes, and times.
+"""Turning stored values into words on a page: report fields, codes, figures and times, in the
+page's language (`portal.i18n`).
 
 A report's fields are the report flow's (`intake.report`): each shown once, in the flow's order,
 whether it was sealed or kept in a clear column, with its label from the catalogs; any content key
@@ -11,17 +12,21 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from babel.dates import format_skeleton, get_datetime_format
+
+from i18n.numbers import FORMAT_LOCALE
 from i18n.text import Text
 from intake.report import FIELDS, shown
+from portal.case_words import code_words
+from portal.i18n import _, current_language, lazy_gettext
 from portal.services import services
-
-# The portal is in English for now; its labels go through the same catalogs as the bot's words.
-PORTAL_LANGUAGE = "en"
+from storage.small_cells import HIDDEN
 
 
 def _township(report, named, township) -> str | None:
     if township is not None:
-        return f"{township.name_en}, {township.state_name_en} ({township.pcode})"
+        name = township.name_my if current_language() == "my" and township.name_my else township.name_en
+        return f"{name}, {township.state_name_en} ({township.pcode})"
     return report.township_pcode or report.state_pcode
 
 
@@ -45,9 +50,10 @@ def _clear(report, named, township) -> dict[str, object]:
 
 
 def in_words(value: object) -> object:
-    """A `Text` in the portal's language; anything else as it is (the template shows it)."""
+    """A `Text` in the page's language, from the bot's catalogs (the same words people were asked
+    in; a language those catalogs lack reads in English); anything else as it is."""
     if isinstance(value, Text):
-        return services().renderer.text(PORTAL_LANGUAGE, value)
+        return services().renderer.text(current_language(), value)
     return value
 
 
@@ -57,25 +63,46 @@ def report_fields(content: dict, report, named=None, township=None) -> list[tupl
     return [(in_words(line.label), in_words(line.value)) for line in shown(content, _clear(report, named, township))]
 
 
-# Stored codes that deserve better than "Preliminary assessment"-style capitalising.
+# Stored codes that deserve better than "Preliminary assessment"-style capitalising: the routes,
+# and the roles (accounts' and the directory's).
 WORDS = {
-    "named": "Sent to the organisation named in the report",
-    "unknown_organisation": "Organisation not recognised: sent to the PSEA Network",
-    "no_focal_point": "No focal point for that organisation: sent to the PSEA Network",
-    "alternate_channel": "Reporter asked not to send it to them: sent to the PSEA Network",
+    "named": lazy_gettext("Sent to the organisation named in the report"),
+    "unknown_organisation": lazy_gettext("Organisation not recognised: sent to the PSEA Network"),
+    "no_focal_point": lazy_gettext("No focal point for that organisation: sent to the PSEA Network"),
+    "alternate_channel": lazy_gettext("Reporter asked not to send it to them: sent to the PSEA Network"),
+    "focal_point": lazy_gettext("Focal point"),
+    "coordinator": lazy_gettext("Coordinator"),
+    "caseworker": lazy_gettext("Caseworker"),
+    "admin": lazy_gettext("Admin"),
 }
 
 
 def words(code: str | None) -> str:
     """A stored code ("under_investigation") as words ("Under investigation")."""
     if code is None:
-        return "Not given"
-    return WORDS.get(code) or code.replace("_", " ").capitalize()
+        return _("Not given")
+    found = WORDS.get(code)
+    return str(found) if found is not None else code_words(code) or code.replace("_", " ").capitalize()
+
+
+def figure(shown_as: str) -> str:
+    """A count as `storage.small_cells` shows it ("12", "<3", "hidden"), in the page's words."""
+    return _("hidden") if shown_as == HIDDEN else shown_as
+
+
+# Dates as each language writes a day (English: "16 Oct 2026"; Burmese spells the month out, its
+# abbreviations being too alike), then the time on a 24-hour clock.
+_DAY = {"en": "yMMMd"}
 
 
 def when(moment: datetime | None) -> str:
-    """A time in the service's time zone, saying which zone it is."""
+    """A time in the service's time zone, in the page's language, saying which zone it is."""
     if moment is None:
         return ""
     zone = services().settings.timezone or "UTC"
-    return f"{moment.astimezone(ZoneInfo(zone)):%d %b %Y, %H:%M} ({zone})"
+    lang = current_language()
+    locale = FORMAT_LOCALE.get(lang, lang)
+    local = moment.astimezone(ZoneInfo(zone))
+    day = format_skeleton(_DAY.get(lang, "yMMMMd"), local, locale=locale)
+    time = format_skeleton("Hm", local, locale=locale)
+    return f"{get_datetime_format('medium', locale=locale).format(time, day)} ({zone})"

@@ -5,7 +5,12 @@ to the bot, a focal point's browser is their own).
 
 In templates: `{{ _("Referral %(ref)s", ref=referral.case_ref) }}` (Jinja's new-style gettext:
 placeholders are filled and escaped by Jinja). In Python: `_()` for a string made during a
-request, `lazy_gettext()` for one made at import time (it is translated when it is shown).
+request, `lazy_gettext()` for one made at import time (it is translated when it is shown), and
+`gettext_noop()` for an English constant that other code compares as it is (a limiter's message, a
+test's expectation): `_(CONSTANT)` translates it where it is shown.
+
+CSV files and the API's JSON stay in English whoever asks (`use_source_language`): spreadsheets
+and programs read them, and their columns and reasons are documented as they are.
 """
 
 from __future__ import annotations
@@ -52,6 +57,11 @@ def use_language(lang: str) -> None:
     g.portal_language = lang
 
 
+def use_source_language() -> None:
+    """Serve the rest of this request in English (a CSV download, an API answer)."""
+    use_language(SOURCE_LANGUAGE)
+
+
 def _translations():
     return catalogs().chain(current_language())
 
@@ -70,6 +80,11 @@ def ngettext(singular: str, plural: str, count: int, **params) -> str:
 def lazy_gettext(message: str, **params) -> LazyProxy:
     """A string translated each time it is used (for module-level constants)."""
     return LazyProxy(gettext, message, enable_cache=False, **params)
+
+
+def gettext_noop(message: str) -> str:
+    """`message` as it is, marked for extraction (babel-portal.cfg names this keyword)."""
+    return message
 
 
 _ = gettext

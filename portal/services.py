@@ -1,7 +1,7 @@
 """What the portal needs from the process, given to it by `app.py` (the portal imports nothing of
 the bot): the settings, the clock, the server's keys, the renderer for labels in the portal's
 language, and a unit of work in a session of its own (for a read that must be over before the
-slow password check begins)."""
+slow password check begins), and the notifications of a case referred on."""
 
 from __future__ import annotations
 
@@ -26,6 +26,9 @@ class Services(Protocol):
     vault: Vault
 
     def transaction(self) -> AbstractContextManager[Session]: ...
+
+    def notify_referral(self, session: Session, referral, *, now: datetime) -> int:
+        """Queue the notifications of a case referred on; how many (0: nobody to tell)."""
 
 
 def init_app(app: Flask, services: Services) -> None:

@@ -1,5 +1,6 @@
-"""The portal's pages: the organisation's referrals, one referral opened, acknowledging, and the
-coordinators' counts.
+"""The portal's referral pages: the organisation's list (filtered, paged, exported) and one
+referral opened, with its timeline and the messages with the reporter. The forms that change a
+referral post to `portal.casework`.
 
 A referral is only ever looked up within the user's own organisation, so another organisation's
 case reference and a made-up one give the same 404. Every opening is audited.
@@ -7,22 +8,34 @@ case reference and a made-up one give the same 404. Every opening is audited.
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, url_for
+from flask import abort, redirect, render_template, request, url_for
 
 from portal.blueprint import bp
-from portal.current import OVERVIEW_ROLES, REFERRAL_ROLES, current_login, role_required
+from portal.case_words import CATEGORY_WORDS, EVENT_WORDS, STATUS_WORDS
+from portal.current import REFERRAL_ROLES, current_login, role_required
 from portal.display import report_fields
+from portal.downloads import csv_download
+from portal.i18n import _, lazy_gettext
+from portal.reporter_contact import reporter_address
 from portal.services import services
+from storage import casework, referral_list, reporter_messages
 from storage.audit_log import audit
 from storage.models import Organisation, Report, Township
-from storage.overview import referral_counts
-from storage.reports import acknowledge, find_referral, read_referral, referrals_of
+from storage.reports import find_referral, read_referral
 from storage.request_scope import db_session, transaction
 
-_referral_pages = role_required(REFERRAL_ROLES, "referrals")
+referral_pages = role_required(REFERRAL_ROLES, lazy_gettext("referrals"))
+# What a filter the list could not read is called (`referral_list.FilterError` names its field).
+FILTER_WORDS = {
+    "status": lazy_gettext("status"),
+    "urgent": lazy_gettext("urgency"),
+    "month": lazy_gettext("month"),
+    "township": lazy_gettext("township"),
+    "q": lazy_gettext("case reference"),
+}
 
 
-def _own_referral(case_ref: str):
+def own_referral(case_ref: str):
     """The user's organisation's referral with this case reference, or the one 404 for all else."""
     referral = find_referral(db_session(), current_login().user.organisation_id, case_ref)
     if referral is None:
@@ -30,56 +43,83 @@ def _own_referral(case_ref: str):
     return referral
 
 
+def _filter():
+    try:
+        return referral_list.ReferralFilter.from_args(request.args)
+    except referral_list.FilterError as error:
+        abort(400, description=_("The list cannot be filtered by that %(what)s.",
+                                 what=FILTER_WORDS.get(str(error), str(error))))
+
+
+def _page() -> int:
+    page = request.args.get("page", "1")
+    return int(page) if page.isdigit() and 0 < len(page) <= 6 else 1
+
+
 @bp.get("/")
-@_referral_pages
+@referral_pages
 def index():
-    """The organisation's referrals, newest first: metadata only, nothing decrypted."""
-    login, db = current_login(), db_session()
-    return render_template("portal/referrals.html", rows=referrals_of(db, login.user.organisation_id),
-                           organisation=db.get(Organisation, login.user.organisation_id),
-                           now=services().clock(), has_key=login.organisation_key is not None)
+    """The organisation's referrals, newest first, 50 a page: metadata only, nothing decrypted."""
+    login, db, now = current_login(), db_session(), services().clock()
+    wanted, page = _filter(), _page()
+    organisation_id = login.user.organisation_id
+    total = referral_list.count(db, organisation_id, wanted, now)
+    pages = max(1, -(-total // referral_list.PAGE_SIZE))
+    rows = referral_list.listed(db, organisation_id, wanted, now, page=min(page, pages))
+    return render_template("portal/referrals.html", rows=rows, total=total, page=min(page, pages), pages=pages,
+                           wanted=wanted, statuses=STATUS_WORDS, organisation=db.get(Organisation, organisation_id),
+                           now=now, has_key=login.organisation_key is not None)
+
+
+@bp.get("/referrals.csv")
+@referral_pages
+def referrals_csv():
+    """The filtered list as CSV: routing metadata and dates, never what a report says."""
+    login, db, now = current_login(), db_session(), services().clock()
+    wanted = _filter()
+    rows = referral_list.listed(db, login.user.organisation_id, wanted, now, page_size=None)
+    with transaction():
+        audit(db, now=now, action="export_referrals", user_id=login.user.id, detail=f"{len(rows)} rows")
+    return csv_download(f"referrals-{now:%Y-%m-%d}.csv", referral_list.CSV_COLUMNS, referral_list.csv_rows(rows))
 
 
 @bp.get("/referrals/<case_ref>")
-@_referral_pages
+@referral_pages
 def referral(case_ref: str):
     """One referral, decrypted with the key this login unlocked; each opening is audited."""
+    return referral_page(own_referral(case_ref))
+
+
+def referral_page(found, *, error: str | None = None, drafts: dict | None = None, status: int = 200):
+    """The referral's page; after a form that could not be used, with `error` and what was typed
+    in `drafts` (so nothing is lost), and a 4xx `status`."""
     login, db = current_login(), db_session()
-    found = _own_referral(case_ref)
     if login.organisation_key is None:
         return render_template("portal/no_key.html", case_ref=found.case_ref), 403
-    content = read_referral(db, found, login.organisation_key)
     now = services().clock()
+    report = db.get(Report, found.report_id)
+    fields = messages = address = None
+    if found.sealed_key is not None:  # still handling it, or kept access after referring it on
+        content = read_referral(db, found, login.organisation_key)
+        named = db.get(Organisation, report.named_organisation_id) if report.named_organisation_id else None
+        township = db.get(Township, report.township_pcode) if report.township_pcode else None
+        fields = report_fields(content, report, named=named, township=township)
+        messages = reporter_messages.conversation(db, found, login.organisation_key)
+        address = reporter_address(content, report.contact_allowed)
     with transaction():  # the opening is on record before anything is shown
         audit(db, now=now, action="open_referral", user_id=login.user.id, referral_id=found.id)
-    report = db.get(Report, found.report_id)
-    named = db.get(Organisation, report.named_organisation_id) if report.named_organisation_id else None
-    township = db.get(Township, report.township_pcode) if report.township_pcode else None
-    return render_template("portal/referral.html", referral=found, report=report, now=now,
-                           fields=report_fields(content, report, named=named, township=township))
-
-
-@bp.post("/referrals/<case_ref>/acknowledge")
-@_referral_pages
-def acknowledge_referral(case_ref: str):
-    """Acknowledge receipt: stops the escalations; audited once."""
-    login = current_login()
-    now = services().clock()
-    with transaction() as db:
-        found = _own_referral(case_ref)
-        if acknowledge(db, found, login.user.id, now):
-            audit(db, now=now, action="acknowledge", user_id=login.user.id, referral_id=found.id)
-            flash(f"Referral {found.case_ref} is acknowledged.")
-        else:
-            flash(f"Referral {found.case_ref} was already acknowledged.")
-    return redirect(url_for("portal.index"))
+    colleagues = casework.colleagues(db, found.organisation_id)
+    return render_template(
+        "portal/referral.html", referral=found, report=report, now=now, fields=fields, messages=messages,
+        can_send_out=address is not None, timeline=casework.timeline(db, found, login.organisation_key),
+        statuses={code: STATUS_WORDS[code] for code in casework.SETTABLE_STATUSES}, categories=CATEGORY_WORDS,
+        events=EVENT_WORDS, colleagues=colleagues, authors={user.id: user.email for user in colleagues},
+        targets=casework.transfer_targets(db, found), max_note=casework.MAX_NOTE_LENGTH,
+        max_message=reporter_messages.MAX_LENGTH, referred_to=casework.referred_to(db, found),
+        error=error, drafts=drafts or {}), status
 
 
 @bp.get("/overview")
-@role_required(OVERVIEW_ROLES, "the overview")
 def overview():
-    """Counts per organisation, month and status, from clear columns only: never content."""
-    rows = referral_counts(db_session(), services().clock())
-    totals = {name: sum(getattr(row, name) for row in rows)
-              for name in ("referrals", "urgent", "child_involved", "overdue")}
-    return render_template("portal/overview.html", rows=rows, totals=totals)
+    """The old counts page: its figures are on the dashboard now (links in old e-mails still work)."""
+    return redirect(url_for("portal.dashboard"), code=301)

@@ -20,7 +20,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from storage.db import insert_ignoring_duplicates
-from storage.models import AuditEntry, AuditHead
+from storage.models import AuditEntry, AuditHead, User
 
 _KEY = "audit.key"
 GENESIS = bytes(32)
@@ -90,3 +90,28 @@ def verify(session: Session) -> Verdict:
     last = session.execute(select(func.max(AuditEntry.id))).scalar()
     agrees = head is not None and head.last_id == last and head.entries == count and (head.chain or GENESIS) == previous
     return Verdict(count, previous, head_mismatch=not agrees)
+
+
+# --- reading it -------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Page:
+    """One page of the log, newest first, with the e-mail address of each entry's account."""
+
+    entries: list[AuditEntry]
+    emails: dict[int, str]
+    page: int
+    pages: int
+    total: int
+
+
+def latest(session: Session, *, page: int = 1, page_size: int = 50) -> Page:
+    """Page `page` of the log, newest entries first (a page past the end shows the last)."""
+    total = session.execute(select(func.count()).select_from(AuditEntry)).scalar_one()
+    pages = max(1, -(-total // page_size))
+    page = min(max(page, 1), pages)
+    entries = session.execute(select(AuditEntry).order_by(AuditEntry.id.desc())
+                              .offset((page - 1) * page_size).limit(page_size)).scalars().all()
+    ids = {entry.user_id for entry in entries if entry.user_id is not None}
+    emails = {row.id: row.email for row in session.execute(select(User.id, User.email).where(User.id.in_(ids)))}
+    return Page(entries, emails, page, pages, total)

@@ -1,8 +1,13 @@
 """The focal-point directory import (`flask --app app directory import FILE.csv`; the format is in
 the README). Functions take the session first and never commit.
 
-The file is checked as a whole before anything is written: every problem is reported with its
-line, and a file with any problem changes nothing. A good file updates the directory in place:
+The file is checked as a whole before anything is written: every problem of every row is
+reported with its line in one pass (a row with a bad field is still checked against the others:
+agreement, duplicates, the network), and a file with any problem changes nothing. E-mail addresses
+and phone numbers are checked with `storage.addresses` (real syntax, numbers a country hands out),
+languages against the catalogs the service ships. A file that cannot be read as CSV at all (not
+UTF-8, a wrong header, broken quoting) is reported at the first such fault, as nothing after it
+can be told apart. A good file updates the directory in place:
 
 * organisations are matched by acronym (ignoring case); name, aliases and whether it is the PSEA
   Network (it has coordinator rows) follow the file. A new organisation gets its key pair, and
@@ -19,11 +24,15 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cache
+from typing import Callable, Iterable
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from i18n.catalogs import Catalogs
 from storage import accounts, csv_import
+from storage.addresses import NotAnAddress, email_address, phone_number
 from storage.csv_import import ALL, ImportRejected, Invalid, Problem, Row, check
 from storage.models import Contact, Organisation, Township
 
@@ -31,7 +40,6 @@ HEADER = ("organisation", "acronym", "aliases", "role", "name", "email", "phone"
           "townships", "languages")
 ROLES = ("focal_point", "coordinator")
 _ACRONYM = re.compile(r"[\w\- ]+")  # \w is Unicode letters and digits, plus _
-_EMAIL = re.compile(r"[^@\s]+@[^@\s.]+(\.[^@\s.]+)+")
 _TELEGRAM_CHAT_ID = re.compile(r"-?[0-9]{1,20}")
 
 
@@ -54,10 +62,13 @@ class _OrganisationRows:
     name: str
     aliases: str
     contacts: list[_ContactRow] = field(default_factory=list)
+    # Lines of its coordinator rows, good or not: a coordinator row with a typo in its e-mail
+    # still says which organisation is meant to be the network.
+    coordinator_lines: list[int] = field(default_factory=list)
 
     @property
     def is_network(self) -> bool:
-        return any(contact.role == "coordinator" for contact in self.contacts)
+        return bool(self.coordinator_lines)
 
 
 @dataclass
@@ -83,11 +94,13 @@ def organisation_by_acronym(session: Session, acronym: str) -> Organisation | No
                  if organisation.acronym.casefold() == wanted), None)
 
 
-def import_directory(session: Session, data: bytes | str, *, now: datetime) -> DirectoryImport:
-    """Check the whole file, then create or update organisations and contacts. Raises
-    ImportRejected listing every problem (nothing written) if the file has any."""
+def import_directory(session: Session, data: bytes | str, *, now: datetime,
+                     languages: Iterable[str] | None = None) -> DirectoryImport:
+    """Check the whole file, then create or update organisations and contacts. `languages`: the
+    codes the service ships (a focal point is written to in one of them; by default those with a
+    catalog). Raises ImportRejected listing every problem (nothing written) if the file has any."""
     rows, problems = csv_import.read_rows(data, HEADER)
-    organisations = _parse(rows, problems)
+    organisations = _parse(rows, problems, _languages(tuple(languages) if languages is not None else _shipped()))
     existing = {org.acronym.casefold(): org for org in session.execute(select(Organisation)).scalars()}
     problems += _check_network(organisations, existing)
     if problems:
@@ -102,7 +115,11 @@ def import_directory(session: Session, data: bytes | str, *, now: datetime) -> D
 
 # --- checking ---------------------------------------------------------------------------------
 
-def _parse(rows: list[Row], problems: list[Problem]) -> dict[str, _OrganisationRows]:
+def _parse(rows: list[Row], problems: list[Problem],
+           languages: Callable[[str], str]) -> dict[str, _OrganisationRows]:
+    """The file's organisations and their good contact rows; every problem goes to `problems`.
+    A row with a bad field is still checked against the other rows as far as its good fields
+    allow, so that fixing one batch of problems never uncovers another."""
     organisations: dict[str, _OrganisationRows] = {}
     seen_contacts: dict[tuple[str, str, str], int] = {}
     acronym_of_name: dict[str, tuple[str, int]] = {}
@@ -119,44 +136,50 @@ def _parse(rows: list[Row], problems: list[Problem]) -> dict[str, _OrganisationR
             phone=check(problems, row, "phone", _phone),
             telegram_chat_id=check(problems, row, "telegram_chat_id", _telegram_chat_id),
             townships=check(problems, row, "townships", csv_import.pcodes_or_all),
-            languages=check(problems, row, "languages", csv_import.languages),
+            languages=check(problems, row, "languages", languages),
         )
         if not (row.values["email"] or row.values["phone"] or row.values["telegram_chat_id"]):
             problems.append(Problem(row.line, "email", "no way to reach this person: give at least one of "
                                     "email, phone, telegram_chat_id"))
-        if len(problems) > before:
+        if acronym is None:
             continue
         key = acronym.casefold()
-        if name.casefold() in acronym_of_name and acronym_of_name[name.casefold()][0] != key:
-            line = acronym_of_name[name.casefold()][1]
-            problems.append(Problem(row.line, "acronym", f"{name!r} has another acronym on line {line}; "
-                                    "one organisation, one acronym"))
+        if name is not None:
+            first = acronym_of_name.setdefault(name.casefold(), (key, row.line))
+            if first[0] != key:
+                problems.append(Problem(row.line, "acronym", f"{name!r} has another acronym on line {first[1]}; "
+                                        "one organisation, one acronym"))
+        organisation = organisations.get(key)
+        if organisation is None and name is not None and aliases is not None:
+            organisation = organisations[key] = _OrganisationRows(row.line, acronym, name, aliases)
+        elif organisation is not None:
+            _agree(organisation, row, name, aliases, problems)
+        if organisation is None:
             continue
-        acronym_of_name.setdefault(name.casefold(), (key, row.line))
-        organisation = organisations.setdefault(key, _OrganisationRows(row.line, acronym, name, aliases))
-        if _agree(organisation, row, name, aliases, problems):
+        if contact.role == "coordinator":
+            organisation.coordinator_lines.append(row.line)
+        if contact.role is not None and contact.name is not None:
             contact_key = (key, contact.role, contact.name.casefold())
             if contact_key in seen_contacts:
                 problems.append(Problem(row.line, "name", f"this {contact.role} of {acronym} is already on "
                                         f"line {seen_contacts[contact_key]}"))
-                continue
-            seen_contacts[contact_key] = row.line
+            else:
+                seen_contacts[contact_key] = row.line
+        if len(problems) == before:
             organisation.contacts.append(contact)
     return organisations
 
 
-def _agree(organisation: _OrganisationRows, row: Row, name: str, aliases: str, problems: list[Problem]) -> bool:
-    """Every row of one organisation must give the same name and aliases."""
-    agreed = True
-    if name != organisation.name:
+def _agree(organisation: _OrganisationRows, row: Row, name: str | None, aliases: str | None,
+           problems: list[Problem]) -> None:
+    """Every row of one organisation must give the same name and aliases (those it gives well)."""
+    if name is not None and name != organisation.name:
         problems.append(Problem(row.line, "organisation", f"differs from line {organisation.line} "
                                 f"({organisation.name!r}) for the same acronym {organisation.acronym}"))
-        agreed = False
-    if sorted(csv_import.split_list(aliases)) != sorted(csv_import.split_list(organisation.aliases)):
+    if aliases is not None and (sorted(csv_import.split_list(aliases))
+                                != sorted(csv_import.split_list(organisation.aliases))):
         problems.append(Problem(row.line, "aliases", f"differ from line {organisation.line} for the same "
                                 f"acronym {organisation.acronym}; give the same aliases on every row"))
-        agreed = False
-    return agreed
 
 
 def _check_network(organisations: dict[str, _OrganisationRows], existing: dict[str, Organisation]) -> list[Problem]:
@@ -180,7 +203,7 @@ def _check_network(organisations: dict[str, _OrganisationRows], existing: dict[s
 
 
 def _first_coordinator(organisation: _OrganisationRows) -> int:
-    return next(contact.line for contact in organisation.contacts if contact.role == "coordinator")
+    return organisation.coordinator_lines[0]
 
 
 def _unknown_places(session: Session, organisations: dict[str, _OrganisationRows]) -> list[Problem]:
@@ -228,13 +251,40 @@ def _role(value: str) -> str:
 def _email(value: str) -> str | None:
     if not value:
         return None
-    if len(value) > 254 or not _EMAIL.fullmatch(value):
-        raise Invalid("not a plausible e-mail address")
-    return value
+    try:
+        return email_address(value)
+    except NotAnAddress as error:
+        raise Invalid(str(error)) from None
 
 
 def _phone(value: str) -> str | None:
-    return csv_import.phone(value) or None
+    if not value:
+        return None
+    try:
+        return phone_number(value)
+    except NotAnAddress as error:
+        raise Invalid(str(error)) from None
+
+
+@cache
+def _shipped() -> tuple[str, ...]:
+    return Catalogs().shipped
+
+
+def _languages(shipped: tuple[str, ...]) -> Callable[[str], str]:
+    """Language codes separated by `;`, each one the service has a catalog for: a focal point is
+    written to in the first of theirs it ships, and a code it does not know is most likely a typo
+    (`bur` for `my`) that would leave them reading English."""
+
+    def validate(value: str) -> str:
+        codes = csv_import.languages(value)
+        unknown = [code for code in csv_import.split_list(codes) if code not in shipped]
+        if unknown:
+            raise Invalid(f"not languages the service ships: {', '.join(unknown)} "
+                          f"(it ships {', '.join(shipped)})")
+        return codes
+
+    return validate
 
 
 def _telegram_chat_id(value: str) -> str | None:

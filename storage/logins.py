@@ -1,4 +1,5 @@
-"""Checking portal logins: the password, the TOTP code, and the lockout after repeated failures.
+"""Checking portal logins: the password, the TOTP code (single-use), setting TOTP up at a first
+login, and the lockout after repeated failures.
 
 A password check is an Argon2 verification (~0.1 s and 64 MiB), so it runs with no transaction
 open: `read_credentials` copies what it needs in a short read, `password_matches` and
@@ -18,18 +19,21 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
 
-import pyotp
 from argon2 import PasswordHasher
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from storage import accounts
+from storage import accounts, totp
 from storage.audit_log import audit
 from storage.crypto import Vault
 from storage.models import KeyGrant, User
+from storage.totp import TOTP_PURPOSE  # noqa: F401 (where callers have always found it)
 
-# The Vault purpose of User.totp_secret (the base32 secret an authenticator app is given).
-TOTP_PURPOSE = "users.totp_secret"
+# What a code step can come to.
+ACCEPTED = "accepted"
+WRONG = "wrong"  # not the code of now (counted towards the lockout)
+USED = "used"  # the right code, but used already: a replay, or the same code typed twice
+REFUSED = "refused"  # the account cannot log in now (locked, disabled, TOTP changed meanwhile)
 
 
 @dataclass(frozen=True)
@@ -144,19 +148,60 @@ def conclude(session: Session, credentials: Credentials, correct: bool, *, now: 
     return user
 
 
-def check_totp(session: Session, user: User, code: str, *, vault: Vault, now: datetime,
-               lockout: Lockout) -> bool:
-    """True if `code` is the account's current TOTP code (one step either side allowed for clock
-    drift). Wrong codes count towards the same lockout as wrong passwords."""
+def _may_try_code(session: Session, user: User, now: datetime) -> bool:
+    """Lock the account's row and say whether a code may be tried for it now (audited if not)."""
     session.refresh(user, with_for_update=True)
-    if not user.active or user.totp_secret is None:
+    if not user.active:
         audit(session, now=now, action="login_failed", user_id=user.id, detail="inactive account")
         return False
     if _lock_holds(user, now):
         audit(session, now=now, action="login_failed", user_id=user.id, detail="account locked")
         return False
-    secret = vault.open(user.totp_secret, TOTP_PURPOSE).decode()
-    if pyotp.TOTP(secret).verify("".join(code.split()), for_time=now, valid_window=1):
-        return True
-    record_failure(session, user, now=now, lockout=lockout, reason="wrong TOTP code")
-    return False
+    return True
+
+
+def _judge(session: Session, user: User, secret: str, code: str, *, now: datetime, lockout: Lockout,
+           what: str) -> str:
+    """ACCEPTED (and the step remembered), USED or WRONG for a code against `secret`."""
+    step = totp.matching_step(secret, code, now)
+    if step is None:
+        record_failure(session, user, now=now, lockout=lockout, reason=f"wrong {what}")
+        return WRONG
+    if user.totp_last_step is not None and step <= user.totp_last_step:
+        # Not a guess (the code was right once), so not counted: the owner typing the code they
+        # just used must not lock themselves out. Audited, as a replay would be.
+        audit(session, now=now, action="login_failed", user_id=user.id, detail=f"{what} used already")
+        return USED
+    user.totp_last_step = step
+    return ACCEPTED
+
+
+def check_totp(session: Session, user: User, code: str, *, vault: Vault, now: datetime,
+               lockout: Lockout) -> str:
+    """Whether `code` is a code of the account's authenticator that was not used before (one
+    step either side of now allowed for clock drift): ACCEPTED, WRONG, USED or REFUSED. Wrong
+    codes count towards the same lockout as wrong passwords."""
+    if not _may_try_code(session, user, now):
+        return REFUSED
+    if user.totp_secret is None:  # reset while this login waited for its code
+        audit(session, now=now, action="login_failed", user_id=user.id, detail="TOTP was reset")
+        return REFUSED
+    return _judge(session, user, totp.secret_of(user, vault), code, now=now, lockout=lockout, what="TOTP code")
+
+
+def enrol_totp(session: Session, user: User, secret: str, code: str, *, vault: Vault, now: datetime,
+               lockout: Lockout) -> str:
+    """A first login sets TOTP up: `secret` (shown to the user) becomes the account's once they
+    type a code from it. REFUSED if the account got a secret meanwhile (another login finished
+    setting it up first: this one must start again and use that one)."""
+    if not _may_try_code(session, user, now):
+        return REFUSED
+    if user.totp_secret is not None:
+        audit(session, now=now, action="login_failed", user_id=user.id, detail="TOTP set up meanwhile")
+        return REFUSED
+    outcome = _judge(session, user, secret, code, now=now, lockout=lockout, what="TOTP set-up code")
+    if outcome == ACCEPTED:
+        step = user.totp_last_step
+        totp.store(user, vault, secret)
+        user.totp_last_step = step
+    return outcome

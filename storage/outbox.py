@@ -2,7 +2,11 @@
 claimed by a worker, delivered with retries, every attempt recorded.
 
 Recipient and body are sealed, and wiped once the message is sent or given up, so a delivered
-reply leaves no phone number behind.
+reply leaves no phone number behind. The one exception is a notification to staff that was given
+up: its recipient is a focal point's address that the directory holds anyway, and its body says
+only where to read a referral, so it is kept (sealed) for an operator to retry once the cause is
+fixed (a relay refusing the sender, a provider down for longer than the retries last), until the
+purge removes it with the other finished messages.
 """
 
 from __future__ import annotations
@@ -19,6 +23,8 @@ from storage.models import ChatMessage, DeliveryAttempt, OutboxMessage
 
 RECIPIENT_PURPOSE = "outbox.recipient"
 PAYLOAD_PURPOSE = "outbox.payload"
+# Messages kept (sealed) when given up, so that an operator can retry them.
+RETRYABLE_PURPOSES = ("notification",)
 
 
 @dataclass(frozen=True)
@@ -129,8 +135,9 @@ def record_attempt(session: Session, delivery_id: int, *, attempt: int, now: dat
     row.status = outcome  # sent or failed
     row.sent_at = now if outcome == "sent" else None
     row.provider_ref = provider_ref
-    row.recipient = None
-    row.payload = None
+    if outcome == "sent" or row.purpose not in RETRYABLE_PURPOSES:
+        row.recipient = None
+        row.payload = None
     if outcome == "sent" and row.sensitive and row.conversation_id and row.channel == "telegram" and provider_ref:
         session.add(ChatMessage(conversation_id=row.conversation_id, message_id=provider_ref, from_bot=True,
                                 created_at=now))
@@ -162,3 +169,47 @@ def cancel_sensitive(session: Session, conversation_id: int, now: datetime) -> i
         row.status, row.recipient, row.payload, row.last_error = "cancelled", None, None, "flow ended"
         _unlink(row)
     return len(rows)
+
+
+# --- for operators: what failed, and trying it again ------------------------------------------
+
+@dataclass(frozen=True)
+class Failed:
+    """A message given up, as an operator may see it: never its recipient or its content."""
+
+    id: int
+    channel: str
+    purpose: str
+    attempts: int
+    last_error: str | None
+    created_at: datetime
+    last_attempt_at: datetime | None
+    retryable: bool  # its sealed recipient and body are still there
+
+
+def _failed_rows():
+    last_attempt = (select(func.max(DeliveryAttempt.attempted_at))
+                    .where(DeliveryAttempt.outbox_id == OutboxMessage.id).scalar_subquery())
+    return select(OutboxMessage.id, OutboxMessage.channel, OutboxMessage.purpose, OutboxMessage.attempts,
+                  OutboxMessage.last_error, OutboxMessage.created_at, last_attempt,
+                  OutboxMessage.payload.is_not(None)).where(OutboxMessage.status == "failed")
+
+
+def failed(session: Session, *, limit: int = 200) -> list[Failed]:
+    """The messages given up, newest first (at most `limit`)."""
+    rows = session.execute(_failed_rows().order_by(OutboxMessage.id.desc()).limit(limit)).all()
+    return [Failed(*row[:7], retryable=bool(row[7])) for row in rows]
+
+
+def retry(session: Session, now: datetime, ids: list[int] | None = None) -> list[int]:
+    """Queue failed messages again, with a fresh count of attempts (the worker's retries start
+    over; the attempts made so far stay on record): those of `ids`, or every one that can be
+    retried. Returns the ids queued; a message whose content was wiped cannot be, and is left."""
+    statement = select(OutboxMessage).where(OutboxMessage.status == "failed", OutboxMessage.payload.is_not(None),
+                                            OutboxMessage.recipient.is_not(None))
+    if ids is not None:
+        statement = statement.where(OutboxMessage.id.in_(ids))
+    rows = session.execute(statement.order_by(OutboxMessage.id).with_for_update()).scalars().all()
+    for row in rows:
+        row.status, row.attempts, row.next_attempt_at, row.locked_until = "pending", 0, now, None
+    return [row.id for row in rows]

@@ -93,14 +93,6 @@ def find_referral(session: Session, organisation_id: int, case_ref: str) -> Refe
                                                   Referral.organisation_id == organisation_id)).scalar_one_or_none()
 
 
-def referrals_of(session: Session, organisation_id: int) -> list[tuple[Referral, Report]]:
-    """An organisation's referrals, newest first, with their reports' metadata."""
-    rows = session.execute(select(Referral, Report).join(Report, Report.id == Referral.report_id)
-                           .where(Referral.organisation_id == organisation_id)
-                           .order_by(Referral.created_at.desc(), Referral.id.desc()))
-    return [(referral, report) for referral, report in rows]
-
-
 def overdue_referrals(session: Session, now: datetime) -> list[tuple[Referral, Organisation]]:
     """Unacknowledged referrals whose next escalation is due, with their organisations, locked
     for this transaction (another worker skips them)."""

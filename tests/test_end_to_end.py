@@ -47,6 +47,6 @@ def test_report_by_sms_to_acknowledgement_in_the_portal(make_app):
     page = browser.client.get(link).get_data(as_text=True)
     assert ACCOUNT in page
     case_ref = link.rsplit("/", 1)[1]
-    assert browser.post_form(f"{link}/acknowledge", token_from=link).status_code == 302
+    assert browser.post_form(f"{link}/acknowledge", token_from=link).status_code == 303
     listing = browser.client.get("/portal/").get_data(as_text=True)
     assert case_ref in listing and "acknowledged" in listing.lower()

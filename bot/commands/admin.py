@@ -1,5 +1,5 @@
-"""The operator's commands (the README lists them): `directory import`, `gazetteer import`, `emergency
-import`, `users create|grant|totp`, `demo load` and `audit verify`.
+"""The operator's commands (the README lists them): `directory import|list|export`, `gazetteer import`,
+`emergency import`, `demo load` and `audit verify|show`; the `users` group is `bot.commands.users`.
 
 They print plain messages, never tracebacks: exit status 1 when the request cannot be done (a file
 with problems, an unknown organisation, a wrong recovery key), 2 when the command line is wrong.
@@ -8,28 +8,25 @@ Staff contact details are printed only where the operator asked for them.
 
 from __future__ import annotations
 
+import csv
+import io
 import os
-import sys
 from pathlib import Path
 
 import click
-import pyotp
 from flask import current_app
 from flask.cli import AppGroup
 
+from bot.commands.users import users_group
 from bot.runtime import current_runtime
-from storage import accounts, audit_log, demo, directory, sealing
-from storage.accounts import KEY_HOLDING_ROLES, AccountError
-from storage.csv_import import ImportRejected
+from storage import audit_log, demo, directory_listing
+from storage.csv_import import ImportRejected, spreadsheet_safe
 from storage.directory import import_directory
 from storage.gazetteer import import_emergency_contacts, import_townships
-from storage.logins import TOTP_PURPOSE
-from storage.models import Organisation, User
 
 directory_group = AppGroup("directory", help="The focal-point directory.")
 gazetteer_group = AppGroup("gazetteer", help="The townships people can name.")
 emergency_group = AppGroup("emergency", help="Emergency contacts shown to people in danger.")
-users_group = AppGroup("users", help="Portal accounts.")
 demo_group = AppGroup("demo", help="Demo data for trying the service.")
 audit_group = AppGroup("audit", help="The tamper-evident audit log.")
 GROUPS = (directory_group, gazetteer_group, emergency_group, users_group, demo_group, audit_group)
@@ -59,8 +56,14 @@ def _import(path: Path, do_import):
 @click.argument("path", metavar="FILE.csv", type=CSV_FILE)
 def directory_import(path: Path) -> None:
     """Load or update organisations and their focal points from FILE.csv."""
-    now = current_runtime().clock()
-    result = _import(path, lambda session, data: import_directory(session, data, now=now))
+    runtime = current_runtime()
+    now, languages = runtime.clock(), runtime.catalogs.shipped
+
+    def do_import(session, data):
+        imported = import_directory(session, data, now=now, languages=languages)
+        return imported, directory_listing.cannot_open(session)
+
+    result, cannot_open = _import(path, do_import)
     click.echo(f"Imported {path.name}:")
     click.echo(f"  organisations: {result.organisations_new} new, {result.organisations_updated} updated, "
                f"{result.organisations_unchanged} unchanged")
@@ -68,7 +71,59 @@ def directory_import(path: Path) -> None:
                f"{result.contacts_unchanged} unchanged, {result.contacts_deactivated} deactivated")
     for warning in result.warnings:
         click.echo(f"warning: {warning}", err=True)
+    _warn_cannot_open(cannot_open)
     _show_recovery_keys(result.recovery_keys)
+
+
+def _warn_cannot_open(cannot_open: list[directory_listing.CannotOpen]) -> None:
+    for item in cannot_open:
+        click.echo(f"warning: {item}", err=True)
+    if cannot_open:
+        click.echo("  (create their accounts with `users create`; an account without the key gets it from a "
+                   "colleague on the portal's Access page, or `users grant`)", err=True)
+
+
+@directory_group.command("list")
+def directory_list() -> None:
+    """Organisations, their contacts, and who has a portal account that can open referrals."""
+    with current_runtime().transaction() as session:
+        listing = directory_listing.listing(session)
+        cannot_open = directory_listing.cannot_open(session)
+    if not listing:
+        click.echo("The directory is empty (directory import).")
+    for listed in listing:
+        organisation = listed.organisation
+        network = "  [PSEA Network]" if organisation.is_network else ""
+        click.echo(f"{organisation.acronym}  {organisation.name}{network}")
+        for entry in listed.contacts:
+            contact = entry.contact
+            reached = ", ".join(way for way in (contact.email, contact.phone, contact.telegram_chat_id) if way)
+            if entry.blocker is None:
+                state = f"account {entry.account.email}, holds the key"
+            else:
+                state = f"CANNOT OPEN REFERRALS: {entry.blocker}"
+            inactive = "" if contact.active else " (no longer in the directory)"
+            click.echo(f"  {contact.role:<11}  {contact.name}{inactive}  <{reached}>  townships {contact.townships}"
+                       f"  languages {contact.languages or '-'}")
+            if contact.active:
+                click.echo(f"               {state}")
+    _warn_cannot_open(cannot_open)
+
+
+@directory_group.command("export")
+@click.option("--output", type=click.Path(dir_okay=False, writable=True, path_type=Path), metavar="FILE",
+              help="Write the CSV to FILE (readable by its owner only) instead of standard output.")
+def directory_export(output: Path | None) -> None:
+    """The directory as CSV, in the `directory import` format (spreadsheet-safe)."""
+    with current_runtime().transaction() as session:
+        rows = list(directory_listing.export_rows(session))
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\n").writerows([spreadsheet_safe(cell) for cell in row] for row in rows)
+    if output is None:
+        click.echo(out.getvalue(), nl=False)
+        return
+    _write_private(output, out.getvalue())
+    click.echo(f"{len(rows) - 1} contact(s) written to {output}", err=True)
 
 
 @gazetteer_group.command("import")
@@ -107,125 +162,6 @@ def _show_recovery_keys(recovery_keys: dict[str, str]) -> None:
     click.echo("")
 
 
-# --- users ------------------------------------------------------------------------------------
-
-def _stdin_line(what: str) -> str:
-    # sys.stdin itself, read line by line: a second wrapper around the same input would miss
-    # what the first one buffered (the recovery key after the password).
-    line = sys.stdin.readline()
-    if not line:
-        raise click.UsageError(f"expected the {what} on standard input")
-    return line.rstrip("\r\n")
-
-
-def _organisation(session, acronym: str) -> Organisation:
-    organisation = directory.organisation_by_acronym(session, acronym)
-    if organisation is not None:
-        return organisation
-    raise click.ClickException(f"no organisation has the acronym {acronym!r} (see `directory import`)")
-
-
-def _user(session, email: str) -> User:
-    user = accounts.find_user(session, email)
-    if user is None:
-        raise click.ClickException(f"no account for {email}")
-    return user
-
-
-@users_group.command("create")
-@click.option("--email", required=True, help="The login: an e-mail address.")
-@click.option("--role", required=True, type=click.Choice(accounts.ROLES))
-@click.option("--org", "acronym", help="The organisation's acronym (required for focal_point and coordinator).")
-@click.option("--password-stdin", is_flag=True, help="Read the password from the first line of standard input.")
-@click.option("--recovery-key-stdin", is_flag=True,
-              help="Read the organisation's recovery key from the next line of standard input and give "
-                   "the new account the organisation's key at once.")
-def users_create(email: str, role: str, acronym: str | None, password_stdin: bool, recovery_key_stdin: bool) -> None:
-    """Create a portal account."""
-    if recovery_key_stdin and role not in KEY_HOLDING_ROLES:
-        raise click.UsageError(f"only {' and '.join(KEY_HOLDING_ROLES)} accounts hold an organisation's key")
-    if password_stdin:
-        password = _stdin_line("password")
-    else:
-        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
-    recovery_key = _stdin_line("recovery key").strip() if recovery_key_stdin else None
-    runtime = current_runtime()
-    now = runtime.clock()
-    with runtime.transaction() as session:
-        organisation = _organisation(session, acronym) if acronym else None
-        try:
-            user = accounts.create_user(session, email=email, role=role, password=password,
-                                        organisation=organisation, now=now)
-            if recovery_key is not None:
-                accounts.grant_with_recovery_key(session, organisation, user, recovery_key, now)
-        except AccountError as error:
-            raise click.ClickException(str(error)) from None
-        except sealing.SealError:
-            raise click.ClickException(f"that is not {organisation.acronym}'s recovery key; "
-                                       "no account was created") from None
-    click.echo(f"Created {role} account {user.email}" + (f" ({organisation.acronym})." if organisation else "."))
-    if recovery_key is not None:
-        click.echo(f"{user.email} holds {organisation.acronym}'s key and can read its reports.")
-    elif role in KEY_HOLDING_ROLES:
-        click.echo(f"{user.email} cannot read {organisation.acronym}'s reports yet: give access with "
-                   f"{organisation.acronym}'s recovery key:")
-        click.echo(f"  flask --app app users grant --email {user.email} --recovery-key-stdin")
-
-
-@users_group.command("grant")
-@click.option("--email", required=True)
-@click.option("--recovery-key-stdin", is_flag=True, help="Read the recovery key from standard input.")
-def users_grant(email: str, recovery_key_stdin: bool) -> None:
-    """Grant an account its organisation's key.
-
-    The organisation's recovery key opens it; the account can then read the organisation's reports."""
-    runtime = current_runtime()
-    with runtime.transaction() as session:
-        user = _user(session, email)
-        if user.role not in KEY_HOLDING_ROLES or user.organisation_id is None:
-            raise click.ClickException(f"{user.email} has the role {user.role}: only "
-                                       f"{' and '.join(KEY_HOLDING_ROLES)} accounts hold an organisation's key")
-        organisation = session.get(Organisation, user.organisation_id)
-    # Asked with no transaction open: one would hold SQLite's one write lock (every webhook waits
-    # behind it) for as long as the person takes to type.
-    if recovery_key_stdin:
-        recovery_key = _stdin_line("recovery key").strip()
-    else:
-        recovery_key = click.prompt(f"{organisation.acronym}'s recovery key", hide_input=True).strip()
-    with runtime.transaction() as session:
-        user, organisation = session.merge(user), session.merge(organisation)
-        already = accounts.has_grant(session, user, organisation)
-        try:
-            accounts.grant_with_recovery_key(session, organisation, user, recovery_key, runtime.clock())
-        except sealing.SealError:
-            raise click.ClickException(f"that is not {organisation.acronym}'s recovery key; nothing changed") from None
-    if already:
-        click.echo(f"{user.email} already holds {organisation.acronym}'s key.")
-    else:
-        click.echo(f"{user.email} now holds {organisation.acronym}'s key and can read its reports.")
-
-
-@users_group.command("totp")
-@click.option("--email", required=True)
-def users_totp(email: str) -> None:
-    """Turn on TOTP (a second login step) for an account.
-
-    Prints the otpauth:// link to add to the user's authenticator app."""
-    runtime = current_runtime()
-    secret = pyotp.random_base32()
-    with runtime.transaction() as session:
-        user = _user(session, email)
-        replaced = user.totp_secret is not None
-        user.totp_secret = runtime.vault.seal(secret.encode(), TOTP_PURPOSE)
-    uri = pyotp.TOTP(secret).provisioning_uri(name=user.email, issuer_name=runtime.settings.service_name)
-    click.echo(f"TOTP is on for {user.email}: after the password, the portal asks for a 6-digit code.")
-    if replaced:
-        click.echo("This replaces the previous authenticator entry, which no longer works.")
-    click.echo("Add this to the user's authenticator app (as a QR code, or paste it):")
-    click.echo(uri)
-    click.echo(f"Or type the key by hand: {' '.join(secret[i:i + 4] for i in range(0, len(secret), 4))}")
-
-
 # --- demo -------------------------------------------------------------------------------------
 
 @demo_group.command("load")
@@ -235,7 +171,7 @@ def demo_load() -> None:
     runtime = current_runtime()
     path = Path(current_app.instance_path) / DEMO_ACCOUNTS_FILE
     with runtime.transaction() as session:
-        loaded = demo.load(session, now=runtime.clock())
+        loaded = demo.load(session, now=runtime.clock(), languages=runtime.catalogs.shipped)
         if loaded is None:
             click.echo("The database already has organisations: no demo data loaded.")
             if path.exists():
@@ -249,6 +185,7 @@ def demo_load() -> None:
                f"{loaded.directory.organisations_new} organisations, {loaded.directory.contacts_new} contacts.")
     click.echo(f"Demo accounts (saved in {path}):")
     click.echo(listing, nl=False)
+    _warn_cannot_open(loaded.cannot_open)
     _show_recovery_keys(loaded.directory.recovery_keys)
 
 
@@ -257,18 +194,20 @@ def _demo_listing(demo_accounts: list[demo.DemoAccount], base_url: str) -> str:
     rows += [(a.role, a.organisation or "-", a.email, a.password) for a in demo_accounts]
     widths = [max(len(row[i]) for row in rows) for i in range(3)]
     lines = ["DEMO ONLY: fictional organisations and random passwords. Never use them for real reports.",
-             f"Log in at {base_url}/portal/login", ""]
+             f"Log in at {base_url}/portal/login (the first login of each account sets up its authenticator "
+             "app: TOTP)", ""]
     lines += ["  " + "  ".join(value.ljust(width) for value, width in zip(row, widths)) + "  " + row[3]
               for row in rows]
     return "\n".join(lines) + "\n"
 
 
 def _write_private(path: Path, text: str) -> None:
+    """Write `text` to a file only its owner can read."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+    os.fchmod(fd, 0o600)  # before a byte is written: a file that was there keeps its old mode otherwise
+    with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
         handle.write(text)
-    os.chmod(path, 0o600)  # a file left from an earlier run keeps its old mode otherwise
 
 
 @audit_group.command("verify")
@@ -286,3 +225,20 @@ def audit_verify() -> None:
         raise SystemExit(1)
     click.echo(f"audit log intact: {verdict.entries} entries; head {verdict.head.hex()} "
                "(note it elsewhere: a later check must extend it)")
+
+
+@audit_group.command("show")
+@click.option("--limit", type=click.IntRange(1, 10000), default=50, show_default=True,
+              help="How many of the newest entries to show.")
+def audit_show(limit: int) -> None:
+    """The newest audit entries (oldest of them first), then whether the chain holds."""
+    with current_runtime().transaction() as session:
+        shown = audit_log.latest(session, page_size=limit)
+        verdict = audit_log.verify(session)
+    for entry in reversed(shown.entries):
+        who = "-" if entry.user_id is None else shown.emails.get(entry.user_id, f"#{entry.user_id}")
+        referral = "" if entry.referral_id is None else f"  referral {entry.referral_id}"
+        click.echo(f"{entry.id:>6}  {entry.at:%Y-%m-%d %H:%M:%S} UTC  {who}  {entry.action}{referral}"
+                   + (f"  {entry.detail}" if entry.detail else ""))
+    click.echo(f"{len(shown.entries)} of {shown.total} entries shown; "
+               + ("the chain holds." if verdict.intact else "THE CHAIN IS BROKEN: run `audit verify`."))

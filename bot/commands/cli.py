@@ -12,9 +12,10 @@ from flask import Flask
 from flask.cli import AppGroup
 
 from bot.channels.console import chat_command
-from bot.commands import admin
+from bot.commands import admin, outbox_admin
 from bot.commands.registrations import registrations_group
 from bot.commands.telegram import telegram_group
+from bot.commands.tokens import tokens_group
 from bot.delivery.worker import OutboxWorker
 from bot.runtime import current_runtime
 from storage import migrate
@@ -46,10 +47,13 @@ def outbox_work(once: bool) -> None:
 
 
 def register(app: Flask) -> None:
+    for command in outbox_admin.COMMANDS:
+        outbox_group.add_command(command)
     app.cli.add_command(db_group)
     app.cli.add_command(outbox_group)
     app.cli.add_command(chat_command)
     app.cli.add_command(telegram_group)
     app.cli.add_command(registrations_group)
+    app.cli.add_command(tokens_group)
     for group in admin.GROUPS:
         app.cli.add_command(group)

@@ -1,5 +1,7 @@
 """The operator's commands through Flask's CLI runner, on the real, migrated databases:
-`directory import`, `gazetteer import`, `emergency import`, `users create|grant|totp`, `demo load`."""
+`directory import`, `gazetteer import`, `emergency import`, `users create|grant|totp`, `demo load`.
+The newer operator commands (`users list|disable|enable|reset`, `directory list|export`, `outbox
+failed|retry`, `audit show`) are in test_operator_cli.py."""
 
 from __future__ import annotations
 
@@ -93,7 +95,7 @@ def test_directory_import_with_errors_lists_them_all_and_imports_nothing(app, tm
     result = run(app, "directory", "import", csv(tmp_path, text, "focal points.csv"))
     assert result.exit_code == 1
     assert result.stderr.splitlines() == [
-        "line 4: email: not a plausible e-mail address",
+        "line 4: email: 'hla@' is not an e-mail address: There must be something after the @-sign.",
         "line 5: role: must be focal_point or coordinator",
         "line 5: email: no way to reach this person: give at least one of email, phone, telegram_chat_id",
         "focal points.csv: 3 problem(s); nothing was imported.",
@@ -112,7 +114,26 @@ def test_directory_import_warns_about_places_missing_from_the_gazetteer(app, tmp
     run(app, "gazetteer", "import", str(DEMO_DIR / "townships.csv"))
     result = run(app, "directory", "import", csv(tmp_path, DIRECTORY.replace(",*,en;my", ",MMR013099,en;my")))
     assert result.exit_code == 0
-    assert result.stderr == "warning: line 3: townships: not in the gazetteer: MMR013099\n"
+    assert result.stderr.splitlines()[0] == "warning: line 3: townships: not in the gazetteer: MMR013099"
+
+
+def test_directory_import_warns_about_contacts_notified_who_cannot_open_what_they_are_told(app, tmp_path):
+    keys = import_directory(app, tmp_path)
+    run(app, "users", "create", "--email", "coord@psean.example.org", "--role", "coordinator", "--org", "PSEAN",
+        "--password-stdin", "--recovery-key-stdin", input=f"{PASSWORD}\n{keys['PSEAN']}\n")
+    run(app, "users", "create", "--email", "aye@dra.example.org", "--role", "focal_point", "--org", "DRA",
+        "--password-stdin", input=f"{PASSWORD}\n")
+    again = run(app, "directory", "import", csv(tmp_path, DIRECTORY))
+    assert again.exit_code == 0
+    assert again.stderr.splitlines() == [
+        "warning: Daw Aye (DRA) is notified but cannot open what they are told about: the portal account "
+        "aye@dra.example.org does not hold DRA's key yet (a colleague who holds it gives it on the portal's "
+        "Access page)",
+        "  (create their accounts with `users create`; an account without the key gets it from a colleague on the "
+        "portal's Access page, or `users grant`)",
+    ]
+    run(app, "users", "grant", "--email", "aye@dra.example.org", "--recovery-key-stdin", input=keys["DRA"] + "\n")
+    assert run(app, "directory", "import", csv(tmp_path, DIRECTORY)).stderr == ""
 
 
 def test_gazetteer_and_emergency_imports(app, tmp_path):
@@ -145,9 +166,22 @@ def test_users_create_with_the_recovery_key_can_read_the_organisation_at_once(ap
     result = run(app, "users", "create", "--email", "Aye@DRA.example.org", "--role", "focal_point", "--org", "dra",
                  "--password-stdin", "--recovery-key-stdin", input=f"{PASSWORD}\n{keys['DRA']}\n")
     assert result.exit_code == 0, result.output
-    assert result.stdout == ("Created focal_point account aye@dra.example.org (DRA).\n"
-                             "aye@dra.example.org holds DRA's key and can read its reports.\n")
+    assert result.stdout.startswith("Created focal_point account aye@dra.example.org (DRA).\n"
+                                    "aye@dra.example.org holds DRA's key and can read its reports.\n"
+                                    "TOTP is on: after the password, the portal asks for a 6-digit code.\n")
     assert sealing.public_key_of(unlock(app, "aye@dra.example.org")) == public_key(app, "DRA")
+
+
+def test_users_create_turns_totp_on_and_prints_the_otpauth_uri(app, tmp_path):
+    result = run(app, "users", "create", "--email", "root@example.org", "--role", "admin", "--password-stdin",
+                 input=f"{PASSWORD}\n")
+    assert result.exit_code == 0, result.output
+    uri = next(line for line in result.stdout.splitlines() if line.startswith("otpauth://"))
+    printed = pyotp.parse_uri(uri)
+    assert (printed.issuer, printed.name) == ("Community Feedback", "root@example.org")
+    stored = query(app, select(User.totp_secret).where(User.email == "root@example.org"))[0]
+    assert app.extensions["intake"].vault.open(stored, "users.totp_secret").decode() == printed.secret
+    assert f"Or type the key by hand: {printed.secret[:4]} " in result.stdout
 
 
 def test_users_create_without_the_recovery_key_says_how_access_comes(app, tmp_path):
@@ -155,8 +189,8 @@ def test_users_create_without_the_recovery_key_says_how_access_comes(app, tmp_pa
     result = run(app, "users", "create", "--email", "ba@dra.example.org", "--role", "focal_point", "--org", "DRA",
                  "--password-stdin", input=f"{PASSWORD}\n")
     assert result.exit_code == 0, result.output
-    assert "cannot read DRA's reports yet: give access with DRA's recovery key" \
-           in result.stdout
+    assert ("cannot read DRA's reports yet: a colleague who holds DRA's key gives it on the portal's Access page, "
+            "or you do, with DRA's recovery key:") in result.stdout
     assert "flask --app app users grant --email ba@dra.example.org --recovery-key-stdin" in result.stdout
     assert unlock(app, "ba@dra.example.org") is None
     granted = run(app, "users", "grant", "--email", "ba@dra.example.org", "--recovery-key-stdin",
@@ -200,15 +234,21 @@ def test_users_create_for_roles_without_an_organisation_key(app, tmp_path):
     result = run(app, "users", "create", "--email", "root@example.org", "--role", "admin", "--password-stdin",
                  input=f"{PASSWORD}\n")
     assert result.exit_code == 0, result.output
-    assert result.stdout == "Created admin account root@example.org.\n"
+    assert result.stdout.startswith("Created admin account root@example.org.\nTOTP is on")
     import_directory(app, tmp_path)
     result = run(app, "users", "create", "--email", "cw@example.org", "--role", "caseworker", "--org", "DRA",
                  "--password-stdin", input=f"{PASSWORD}\n")
-    assert result.stdout == "Created caseworker account cw@example.org (DRA).\n"
+    assert result.stdout.startswith("Created caseworker account cw@example.org (DRA).\nTOTP is on")
 
 
 @pytest.mark.parametrize("args, stdin, code, message", [
     (["--role", "boss"], f"{PASSWORD}\n", 2, "Invalid value for '--role'"),
+    (["--role", "admin", "--email", "notanemail"], f"{PASSWORD}\n", 1,
+     "Error: 'notanemail' is not an e-mail address: An email address must have an @-sign."),
+    (["--role", "admin", "--email", "a@b"], f"{PASSWORD}\n", 1,
+     "Error: 'a@b' is not an e-mail address: The part after the @-sign is not valid. It should have a period."),
+    (["--role", "admin"], "x@example.orgx@example.org\n", 1,
+     "Error: the password must not contain the account's e-mail address"),
     (["--role", "focal_point", "--org", "NOPE"], f"{PASSWORD}\n", 1,
      "Error: no organisation has the acronym 'NOPE' (see `directory import`)"),
     (["--role", "focal_point"], f"{PASSWORD}\n", 1, "Error: a focal_point belongs to an organisation (--org)"),
@@ -297,10 +337,14 @@ def test_demo_load_creates_working_accounts_and_saves_them_privately(cli_app):
     assert result.stdout.startswith("Demo data loaded: 10 townships, 5 emergency contacts, 3 organisations, "
                                     "5 contacts.\n")
     rows = DEMO_ROW.findall(result.stdout)
+    # Everyone the demo directory notifies has an account that can open what they are told about.
     assert [(role, org) for role, org, _, _ in rows] == [
-        ("coordinator", "PSEAN"), ("focal_point", "DRA"), ("focal_point", "EHP"), ("admin", "-")]
+        ("coordinator", "PSEAN"), ("focal_point", "DRA"), ("focal_point", "DRA"), ("focal_point", "EHP"),
+        ("focal_point", "EHP"), ("admin", "-")]
+    assert {email for _, _, email, _ in rows} >= {"dra.yangon@example.org", "dra.rakhine@example.org"}
+    assert "cannot open" not in result.output
     passwords = [password for *_, password in rows]
-    assert len(set(passwords)) == 4
+    assert len(set(passwords)) == 6
     for role, acronym, email, password in rows:
         private = unlock(cli_app, email, password)
         if role == "admin":
@@ -343,4 +387,4 @@ def test_demo_passwords_differ_between_loads(make_app, tmp_path):
         app.instance_path = str(tmp_path / name)
         assert run(app, "db", "upgrade").exit_code == 0
         passwords += [row[3] for row in DEMO_ROW.findall(run(app, "demo", "load").stdout)]
-    assert len(passwords) == 8 and len(set(passwords)) == 8
+    assert len(passwords) == 12 and len(set(passwords)) == 12

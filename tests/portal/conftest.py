@@ -8,18 +8,16 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-import pyotp
 import pytest
 from sqlalchemy import select
 
 from bot.casework import filing
 from storage.directory_lookup import DirectoryLookup
 from intake.engine import SubmitReport
-from storage import accounts, sealing
-from storage.logins import TOTP_PURPOSE
+from storage import accounts, sealing, totp
 from storage.models import Contact, Township, User
 from storage.reports import NewReport, file_report
-from tests.support.portal import PASSWORD, PortalUser, csrf_token  # noqa: F401 (shared with other tests)
+from tests.support.portal import PASSWORD, PortalUser, csrf_token, totp_code  # noqa: F401 (shared with other tests)
 
 @pytest.fixture
 def portal_user(client) -> PortalUser:
@@ -27,12 +25,13 @@ def portal_user(client) -> PortalUser:
 
 
 def give_totp(app, email: str) -> str:
-    """Give an account a TOTP second factor (sealed as the service stores it); returns the secret."""
-    secret = pyotp.random_base32()
+    """Give an account a new TOTP secret (sealed as the service stores it, no code used yet);
+    returns the secret."""
+    secret = totp.new_secret()
     runtime = app.extensions["intake"]
     with runtime.sessions() as db:
         user = db.execute(select(User).where(User.email == email)).scalar_one()
-        user.totp_secret = runtime.vault.seal(secret.encode(), TOTP_PURPOSE)
+        totp.store(user, runtime.vault, secret)
         db.commit()
     return secret
 
@@ -42,6 +41,7 @@ class World:
     """What the fixture built: emails by name, case refs by organisation, account texts."""
 
     emails: dict[str, str] = field(default_factory=dict)
+    totp_secrets: dict[str, str] = field(default_factory=dict)  # email -> its authenticator's secret
     case_refs: dict[str, list[str]] = field(default_factory=dict)
     accounts: dict[str, str] = field(default_factory=dict)  # case ref -> what happened
     recovery_keys: dict[str, str] = field(default_factory=dict)
@@ -92,6 +92,7 @@ def world(app, clock) -> World:
       with a child involved. CARE: focal point `care` (holds the key); one report.
     * PSEAN (the network): coordinator `coord` (holds the key); one report routed to it.
     * `caseworker` (SAVE) and `admin` (no organisation): no referral access.
+    Every account has TOTP set up (`world.totp_secrets`), as every account must.
     """
     runtime = app.extensions["intake"]
     built = World()
@@ -109,6 +110,8 @@ def world(app, clock) -> World:
             if grant and organisation is not None:
                 accounts.grant_with_recovery_key(db, organisation, made, built.recovery_keys[acronym], now)
             built.emails[name] = made.email
+            built.totp_secrets[made.email] = totp.new_secret()
+            totp.store(made, runtime.vault, built.totp_secrets[made.email])
 
         user("save", "focal_point", "SAVE")
         user("save_new", "focal_point", "SAVE", grant=False)

@@ -1,5 +1,6 @@
-"""Logging in to the portal: passwords, no account enumeration, lockout, CSRF, TOTP, logout,
-session expiry and cookie flags. Everything runs against the real app and database."""
+"""Logging in to the portal: passwords, no account enumeration, lockout, CSRF, TOTP (required,
+single-use codes), logout, session expiry and cookie flags. Everything runs against the real app
+and database. Setting TOTP up at a first login is in test_enrolment.py."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from sqlalchemy import select
 import config
 from storage import accounts, portal_sessions
 from storage.models import AuditEntry, KeyGrant, PortalSession, User
-from tests.portal.conftest import PASSWORD, PortalUser, csrf_token, give_totp
+from tests.portal.conftest import PASSWORD, PortalUser, csrf_token, give_totp, totp_code
 
 LOGIN_FAILED = "Email or password is wrong"
 
@@ -56,8 +57,11 @@ def test_the_login_form_has_the_contract_fields(client):
     assert "After 5 wrong attempts in a row, an account is locked for 15 minutes." in html
 
 
-def test_right_password_logs_in_and_is_audited(app, client, world, portal_user, clock):
+def test_right_password_and_code_log_in_and_are_audited(app, client, world, portal_user, clock):
     response = portal_user.submit_login("  SAVE@example.org ")  # as typed: spaces, capitals
+    assert response.status_code == 302 and response.headers["Location"] == "/portal/login/totp"
+    assert client.get("/portal/").status_code == 302  # the password alone is not a login
+    response = portal_user.submit_code(world.emails["save"])
     assert response.status_code == 302 and response.headers["Location"] == "/portal/"
     page = client.get("/portal/")
     assert page.status_code == 200 and world.case_refs["SAVE"][0] in page.get_data(as_text=True)
@@ -204,6 +208,12 @@ def test_https_forms_work_without_a_referer(app, world):
                            headers={"Sec-Fetch-Site": "same-origin"},
                            data={"csrf_token": csrf_token(page.get_data(as_text=True)),
                                  "email": world.emails["save"], "password": PASSWORD})
+    assert response.status_code == 302 and response.headers["Location"] == "/portal/login/totp"
+    form = client.get("/portal/login/totp", base_url="https://intake.example.org")
+    response = client.post("/portal/login/totp", base_url="https://intake.example.org",
+                           headers={"Sec-Fetch-Site": "same-origin"},
+                           data={"csrf_token": csrf_token(form.get_data(as_text=True)),
+                                 "code": totp_code(app, world.emails["save"])})
     assert response.status_code == 302 and response.headers["Location"] == "/portal/"
 
 
@@ -237,7 +247,7 @@ def test_wrong_codes_count_towards_the_lockout(app, client, world, portal_user, 
     email = world.emails["save"]
     secret = give_totp(app, email)
     portal_user.submit_login(email, "wrong password here")  # one failure already
-    portal_user.login(email)
+    portal_user.submit_login(email)
     for _ in range(3):
         assert portal_user.post_form("/portal/login/totp", {"code": "123456"},
                                      token_from="/portal/login/totp").status_code == 401
@@ -250,15 +260,64 @@ def test_wrong_codes_count_towards_the_lockout(app, client, world, portal_user, 
     # The right password and a right code both wait for the lock to lift.
     assert portal_user.submit_login(email).status_code == 401
     clock.advance(minutes=15)
-    portal_user.login(email)
+    portal_user.submit_login(email)
     done = portal_user.post_form("/portal/login/totp", {"code": pyotp.TOTP(secret).at(clock())},
                                  token_from="/portal/login/totp")
     assert done.status_code == 302 and client.get("/portal/").status_code == 200
 
 
+def code_form(portal_user, code: str):
+    return portal_user.post_form("/portal/login/totp", {"code": code}, token_from="/portal/login/totp")
+
+
+def test_a_code_is_good_once_even_within_its_thirty_seconds(app, client, world, portal_user, clock):
+    email = world.emails["save"]
+    authenticator = pyotp.TOTP(world.totp_secrets[email])
+    portal_user.submit_login(email)
+    assert code_form(portal_user, authenticator.at(clock())).status_code == 302
+    portal_user.post_form("/portal/logout")
+
+    portal_user.submit_login(email)  # the same code again, ten seconds later: refused, and why
+    clock.advance(seconds=10)
+    replayed = code_form(portal_user, authenticator.at(clock()))
+    assert replayed.status_code == 401 and "That code was used already" in replayed.get_data(as_text=True)
+    older = code_form(portal_user, authenticator.at(clock() - timedelta(seconds=30)))  # older still: refused too
+    assert older.status_code == 401 and "used already" in older.get_data(as_text=True)
+    assert client.get("/portal/").status_code == 302
+    user = user_named(app, email)
+    assert user.failed_logins == 0  # not a guess: the owner retyping a code must not lock themselves out
+    assert audit_actions(app)[-2:] == [("login_failed", user.id, "TOTP code used already")] * 2
+
+    clock.advance(seconds=20)  # the next step's code
+    assert code_form(portal_user, authenticator.at(clock())).status_code == 302
+    assert client.get("/portal/").status_code == 200
+    assert user_named(app, email).totp_last_step == int(clock().timestamp()) // 30
+
+
+def test_a_code_in_burmese_digits_is_read(app, client, world, portal_user, clock):
+    email = world.emails["save"]
+    code = pyotp.TOTP(world.totp_secrets[email]).at(clock())
+    burmese = "".join(chr(0x1040 + int(digit)) for digit in code)
+    portal_user.submit_login(email)
+    assert code_form(portal_user, burmese[:3] + " " + burmese[3:]).status_code == 302
+    assert client.get("/portal/").status_code == 200
+
+
+def test_a_code_for_an_account_disabled_meanwhile_ends_the_login(app, client, world, portal_user, clock):
+    email = world.emails["save"]
+    portal_user.submit_login(email)
+    with db(app) as session:
+        session.execute(select(User).where(User.email == email)).scalar_one().active = False
+        session.commit()
+    refused = code_form(portal_user, pyotp.TOTP(world.totp_secrets[email]).at(clock()))
+    assert refused.status_code == 302 and refused.headers["Location"] == "/portal/login"
+    with db(app) as session:
+        assert session.execute(select(PortalSession)).first() is None
+
+
 def test_a_login_waiting_for_its_code_expires(app, client, world, portal_user, clock):
     secret = give_totp(app, world.emails["save"])
-    portal_user.login(world.emails["save"])
+    portal_user.submit_login(world.emails["save"])
     token = portal_user.token("/portal/login/totp")
     clock.advance(minutes=10)
     response = client.post("/portal/login/totp", data={"csrf_token": token, "code": pyotp.TOTP(secret).at(clock())})
@@ -330,14 +389,16 @@ def test_a_link_from_a_notification_comes_back_after_login(client, world, portal
     assert response.headers["Location"] == f"/portal/login?next=/portal/referrals/{case_ref}"
     form = client.get(response.headers["Location"]).get_data(as_text=True)
     assert f'name="next" value="/portal/referrals/{case_ref}"' in form
-    landed = portal_user.submit_login(world.emails["save"], next=f"/portal/referrals/{case_ref}")
+    portal_user.submit_login(world.emails["save"], next=f"/portal/referrals/{case_ref}")
+    landed = portal_user.submit_code(world.emails["save"])
     assert landed.headers["Location"] == f"/portal/referrals/{case_ref}"
 
 
 @pytest.mark.parametrize("target", ["//evil.example/portal/", "https://evil.example/", "/portal/../x", "/simulator",
                                     "/portal/" + "a" * 60 + "!"])  # no regex backtracking blow-up either
 def test_login_never_sends_anyone_off_the_portal(world, portal_user, target):
-    assert portal_user.submit_login(world.emails["save"], next=target).headers["Location"] == "/portal/"
+    assert portal_user.submit_login(world.emails["save"], next=target).headers["Location"] == "/portal/login/totp"
+    assert portal_user.submit_code(world.emails["save"]).headers["Location"] == "/portal/"
 
 
 def test_portal_pages_carry_the_security_headers(client):

@@ -15,7 +15,7 @@ from storage.registrations import open_details
 from tests.bot.test_browser import (  # noqa: F401  (fixtures are found by name)
     browser_installed, driver, live_server, severe_console_messages,
 )
-from tests.portal.conftest import PASSWORD
+from tests.portal.conftest import PASSWORD, totp_code
 from tests.portal.test_changes import NEW_PHONE, change, needs, queue, record  # noqa: F401  (needs, queue: fixtures)
 from tests.portal.test_portal_browser import PortalPage
 
@@ -34,7 +34,8 @@ def test_a_caseworker_ticks_two_changes_approves_them_and_sees_them_gone(app, li
     page.wait_for_heading("Log in")  # and back to the queue after it
     driver.find_element(By.ID, "email").send_keys(world.emails["caseworker"])
     driver.find_element(By.ID, "password").send_keys(PASSWORD)
-    page.click_to_load(driver.find_element(By.CSS_SELECTOR, "form.stacked button[type=submit]"), "Changes to check")
+    page.click_to_load(driver.find_element(By.CSS_SELECTOR, "form.stacked button[type=submit]"), "Security code")
+    page.type_code(totp_code(app, world.emails["caseworker"]), "Changes to check")
     assert driver.current_url == f"{live_server}/portal/changes"
     assert len(listed(driver)) == 7
     phone_row = driver.find_element(By.ID, f"change-{phone}").text

@@ -21,7 +21,7 @@ def test_a_bug_on_a_portal_page_is_an_html_page_with_a_500(client, logged_in, mo
     def broken(*args, **kwargs):
         raise RuntimeError("ACCOUNT TEXT Qv7")
 
-    monkeypatch.setattr(views, "referrals_of", broken)
+    monkeypatch.setattr(views.referral_list, "count", broken)
     caplog.set_level(logging.INFO)
     response = client.get("/portal/")
     page = response.get_data(as_text=True)
@@ -36,7 +36,7 @@ def test_an_unavailable_database_on_a_portal_page_is_an_html_503(client, logged_
     def unavailable(*args, **kwargs):
         raise OperationalError("SELECT secret", {}, Exception("database is locked"))
 
-    monkeypatch.setattr(views, "referrals_of", unavailable)
+    monkeypatch.setattr(views.referral_list, "count", unavailable)
     response = client.get("/portal/")
     assert response.status_code == 503 and response.mimetype == "text/html"
     assert "Try again in a minute" in response.get_data(as_text=True)

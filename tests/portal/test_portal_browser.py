@@ -1,6 +1,7 @@
 """The portal in a real browser (Debian's chromium, headless, through chromedriver): a focal point
-logs in through the form, sees the list, opens a referral, reads it, acknowledges it and sees the
-status change, with the real CSP, cookies and Fetch Metadata headers in play.
+logs in through the form with the code, sees the list, opens a referral, reads it, acknowledges
+it, works the case (status, category, a note, a message to the reporter, the reporter's answer)
+and refers it on, with the real CSP, cookies and Fetch Metadata headers in play.
 
 The browser, server and skip-or-fail fixtures are the simulator's (tests/bot/test_browser.py):
 without chromium these tests skip, or fail under REQUIRE_BROWSER=1.
@@ -12,12 +13,16 @@ import pytest
 from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.expected_conditions import staleness_of
-from selenium.webdriver.support.ui import WebDriverWait
+from selenium.webdriver.support.ui import Select, WebDriverWait
+from sqlalchemy import select
+
+from storage import reporter_messages
+from storage.models import Organisation, Referral, Report
 
 from tests.bot.test_browser import (  # noqa: F401  (fixtures are found by name)
     PNG_SIGNATURE, WAIT_SECONDS, browser_installed, driver, live_server, severe_console_messages,
 )
-from tests.portal.conftest import PASSWORD
+from tests.portal.conftest import PASSWORD, totp_code
 
 
 class PortalPage:
@@ -49,26 +54,39 @@ class PortalPage:
         data = path.read_bytes()
         assert data.startswith(PNG_SIGNATURE) and len(data) > 1000
 
-    def log_in(self, email: str, password: str, lands_on: str) -> None:
+    def log_in(self, email: str, password: str, lands_on: str, code: str | None = None) -> None:
+        """Fill in the login form; with `code`, the password is expected to be right and the code
+        is typed on the page that asks for it next."""
         self.driver.get(f"{self.base_url}/portal/")
         self.wait_for_heading("Log in")
         self.driver.find_element(By.ID, "email").send_keys(email)
         self.driver.find_element(By.ID, "password").send_keys(password)
         self.screenshot("1-login")
+        submit = self.driver.find_element(By.CSS_SELECTOR, "form.stacked button[type=submit]")
+        if code is None:
+            self.click_to_load(submit, lands_on)
+            return
+        self.click_to_load(submit, "Security code")
+        self.type_code(code, lands_on)
+
+    def type_code(self, code: str, lands_on: str) -> None:
+        """On the page asking for the authenticator's code: type it and continue."""
+        self.driver.find_element(By.ID, "code").send_keys(code)
         self.click_to_load(self.driver.find_element(By.CSS_SELECTOR, "form.stacked button[type=submit]"), lands_on)
 
     def status_of(self, case_ref: str) -> str:
         row = self.driver.find_element(By.XPATH, f"//tbody/tr[th/a[normalize-space()='{case_ref}']]")
-        return row.find_elements(By.TAG_NAME, "td")[-1].text
+        return row.find_elements(By.TAG_NAME, "td")[3].text  # Received, Urgent, Acknowledge by, Status
 
 
 @pytest.mark.browser
-def test_a_focal_point_reads_and_acknowledges_a_referral(live_server, driver, world, tmp_path):
+def test_a_focal_point_reads_and_acknowledges_a_referral(app, live_server, driver, world, tmp_path):
     page = PortalPage(driver, live_server, tmp_path)
     case_ref = world.case_refs["SAVE"][1]
     account = world.accounts[case_ref]
 
-    page.log_in(world.emails["save"], PASSWORD, lands_on="Referrals for SAVE organisation")
+    page.log_in(world.emails["save"], PASSWORD, lands_on="Referrals for SAVE organisation",
+                code=totp_code(app, world.emails["save"]))
     assert driver.current_url == f"{live_server}/portal/"
     listed = [a.text for a in driver.find_elements(By.CSS_SELECTOR, "tbody th a")]
     assert sorted(listed) == sorted(world.case_refs["SAVE"])
@@ -82,8 +100,10 @@ def test_a_focal_point_reads_and_acknowledges_a_referral(live_server, driver, wo
     assert driver.find_element(By.ID, "status").text == "Received"
     page.screenshot("3-referral")
 
-    page.click_to_load(driver.find_element(By.ID, "acknowledge"), "Referrals for SAVE organisation")
+    page.click_to_load(driver.find_element(By.ID, "acknowledge"), f"Referral {case_ref}")
     assert f"Referral {case_ref} is acknowledged." in driver.find_element(By.CSS_SELECTOR, ".flash").text
+    assert driver.find_element(By.ID, "status").text == "Acknowledged"
+    page.click_to_load(driver.find_element(By.LINK_TEXT, "← All referrals"), "Referrals for SAVE organisation")
     assert page.status_of(case_ref) == "Acknowledged"
     page.screenshot("4-acknowledged")
 
@@ -96,20 +116,79 @@ def test_a_focal_point_reads_and_acknowledges_a_referral(live_server, driver, wo
 
 
 @pytest.mark.browser
-def test_a_coordinator_sees_counts_and_a_wrong_password_is_refused(live_server, driver, world, tmp_path):
+def test_a_coordinator_lands_on_the_dashboard_and_a_wrong_password_is_refused(app, live_server, driver, world, tmp_path):
     page = PortalPage(driver, live_server, tmp_path)
     page.log_in(world.emails["coord"], "not the password", lands_on="Log in")
     assert driver.find_element(By.CSS_SELECTOR, "[role=alert]").text == "Email or password is wrong"
 
     driver.find_element(By.ID, "password").send_keys(PASSWORD)  # the email stays filled in
-    page.click_to_load(driver.find_element(By.CSS_SELECTOR, "form.stacked button[type=submit]"),
-                       "Referrals for PSEAN organisation")
-    page.click_to_load(driver.find_element(By.LINK_TEXT, "Overview"), "Overview")
-    rows = [row.text for row in driver.find_elements(By.CSS_SELECTOR, "tbody tr")]
-    assert rows == ["CARE 2026-11 Received 1 0 0 0", "PSEAN 2026-11 Received 1 0 0 0",
-                    "SAVE 2026-11 Received 2 1 1 0"]
+    page.click_to_load(driver.find_element(By.CSS_SELECTOR, "form.stacked button[type=submit]"), "Security code")
+    page.type_code(totp_code(app, world.emails["coord"]), "Referrals for PSEAN organisation")  # asked for /portal/
+    page.click_to_load(driver.find_element(By.LINK_TEXT, "Dashboard"), "Dashboard")
+    assert driver.find_elements(By.CSS_SELECTOR, "svg.chart")
     assert all(account not in driver.page_source for account in world.accounts.values())
-    page.screenshot("5-overview")
+    page.screenshot("5-dashboard")
     # Chromium logs the refused login's 401 answer; nothing else may be logged.
     logged = severe_console_messages(driver)
     assert len(logged) == 1 and "/portal/login" in logged[0] and "401" in logged[0], logged
+
+
+def _choose(driver, select_id: str, value: str) -> None:
+    Select(driver.find_element(By.ID, select_id)).select_by_value(value)
+
+
+@pytest.mark.browser
+def test_a_focal_point_works_a_case_through_to_referring_it_on(app, live_server, driver, world, tmp_path):
+    """Sign in with the code; acknowledge; status, category and a note; write to the reporter;
+    read the reporter's answer (markup and a script in it stay inert text); refer the case on."""
+    page = PortalPage(driver, live_server, tmp_path)
+    case_ref = world.case_refs["SAVE"][1]
+    page.log_in(world.emails["save"], PASSWORD, "Referrals for SAVE organisation",
+                code=totp_code(app, world.emails["save"]))
+    page.click_to_load(driver.find_element(By.LINK_TEXT, case_ref), f"Referral {case_ref}")
+    page.click_to_load(driver.find_element(By.ID, "acknowledge"), f"Referral {case_ref}")
+
+    _choose(driver, "status-choice", "under_investigation")
+    page.click_to_load(driver.find_element(By.ID, "set-status"), f"Referral {case_ref}")
+    assert driver.find_element(By.ID, "status").text == "Under investigation"
+    _choose(driver, "category-choice", "sexual_abuse")
+    page.click_to_load(driver.find_element(By.ID, "set-category"), f"Referral {case_ref}")
+    assert driver.find_element(By.ID, "category").text == "Sexual abuse"
+    driver.find_element(By.ID, "note").send_keys("Spoke to the school head. Bz1")
+    page.click_to_load(driver.find_element(By.ID, "add-note"), f"Referral {case_ref}")
+    driver.find_element(By.ID, "message").send_keys("We are looking into it. Can we call you? Bz2")
+    driver.find_element(By.ID, "send-out").click()  # the reporter agreed to be called
+    page.click_to_load(driver.find_element(By.ID, "send-message"), f"Referral {case_ref}")
+    page.screenshot("6-worked")
+    timeline = driver.find_element(By.ID, "timeline").text
+    for line in ("Receipt acknowledged", "Status set to Under investigation", "Category set to Sexual abuse",
+                 "Spoke to the school head. Bz1", "Message written to the reporter",
+                 "Message sent to the reporter's phone"):
+        assert line in timeline, line
+
+    # The reporter answers (over SMS in tests/bot/test_referral_life.py; here straight into storage).
+    hostile = 'Yes, call after 6. <script>window.pwned = 1</script><img src=x onerror="window.pwned = 2">'
+    runtime = app.extensions["intake"]
+    with runtime.sessions() as db:
+        report = db.get(Report, db.execute(select(Referral.report_id).where(Referral.case_ref == case_ref)).scalar())
+        reporter_messages.add_reporter_answer(db, report, hostile, now=runtime.clock())
+        db.commit()
+    driver.refresh()
+    page.wait_for_heading(f"Referral {case_ref}")
+    messages = driver.find_element(By.ID, "messages").text
+    assert "Bz2" in messages and "also sent to their phone" in messages and hostile in messages
+    assert driver.execute_script("return window.pwned === undefined")
+    assert driver.find_elements(By.CSS_SELECTOR, "#messages img, #messages script") == []
+
+    care = str(world_organisation_id(app, "CARE"))
+    _choose(driver, "refer-to", care)
+    page.click_to_load(driver.find_element(By.ID, "refer"), f"Referral {case_ref}")
+    assert "did not keep access" in driver.find_element(By.CSS_SELECTOR, "main").text
+    assert world.accounts[case_ref] not in driver.page_source
+    page.screenshot("7-referred-on")
+    assert severe_console_messages(driver) == []
+
+
+def world_organisation_id(app, acronym: str) -> int:
+    with app.extensions["intake"].sessions() as db:
+        return db.execute(select(Organisation.id).where(Organisation.acronym == acronym)).scalar_one()

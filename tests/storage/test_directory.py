@@ -8,13 +8,16 @@ from datetime import datetime, timezone
 import pytest
 from sqlalchemy import func, select
 
+from i18n.catalogs import Catalogs
 from storage import accounts, sealing
 from storage.csv_import import ImportRejected
-from storage.directory import HEADER, import_directory
+from storage.directory import HEADER
+from storage.directory import import_directory as import_with
 from storage.gazetteer import import_townships
 from storage.models import Contact, Organisation
 
 NOW = datetime(2026, 11, 24, tzinfo=timezone.utc)
+SHIPPED = Catalogs().shipped
 NETWORK = "PSEA Network,PSEAN,the Network,coordinator,Net Coordinator,coord@psean.example.org,,,*,en;my"
 DRA = "Demo Relief Agency,DRA,Demo Relief;ဒီမို ကယ်ဆယ်ရေး,focal_point"
 EHP = "Example Health Partners,EHP,,focal_point"
@@ -30,6 +33,11 @@ GOOD = csv_file(
     f"{DRA},U Ba,,,-1001234567,*,my",
     f"{EHP},Ko Hla,hla@ehp.example.org,,,MMR001001,en",
 )
+
+
+def import_directory(session, data, *, now):
+    """The import as the command runs it: with the languages the service ships."""
+    return import_with(session, data, now=now, languages=SHIPPED)
 
 
 @pytest.fixture
@@ -144,17 +152,25 @@ BAD_ROWS = [
     ("Org,ORG,,boss,A,a@x.org,,,*,en", "role: must be focal_point or coordinator"),
     ("Org,ORG,,focal_point,,a@x.org,,,*,en", "name: required"),
     ("Org,ORG,,focal_point,A,,,,*,en", "email: no way to reach this person"),
-    ("Org,ORG,,focal_point,A,someone@,,,*,en", "email: not a plausible e-mail address"),
-    ("Org,ORG,,focal_point,A,a b@x.org,,,*,en", "email: not a plausible e-mail address"),
+    ("Org,ORG,,focal_point,A,someone@,,,*,en", "email: 'someone@' is not an e-mail address: There must be "
+                                               "something after the @-sign."),
+    ("Org,ORG,,focal_point,A,a b@x.org,,,*,en", "email: 'a b@x.org' is not an e-mail address: The email address "
+                                                "contains invalid characters before the @-sign: SPACE."),
+    ("Org,ORG,,focal_point,A,a@localhost,,,*,en", "email: 'a@localhost' is not an e-mail address"),
     ("Org,ORG,,focal_point,A,,09450001111,,*,en", "phone: not an international number in E.164 form"),
     ("Org,ORG,,focal_point,A,,+12345,,*,en", "phone: not an international number in E.164 form"),
     ("Org,ORG,,focal_point,A,,+1234567890123456,,*,en", "phone: not an international number in E.164 form"),
+    ("Org,ORG,,focal_point,A,,+959123456789,,*,en", "phone: +959123456789 is not a valid phone number in country "
+                                                    "code +95 (MM): check the digits"),
+    ("Org,ORG,,focal_point,A,,+999 1234 5678,,*,en", "phone: +999 1234 5678 is not a phone number any country uses"),
     ("Org,ORG,,focal_point,A,,,12a,*,en", "telegram_chat_id: not a Telegram chat id"),
     ("Org,ORG,,focal_point,A,a@x.org,,,,en", "townships: required"),
     ("Org,ORG,,focal_point,A,a@x.org,,,Yangon;MMR013,en", "townships: not P-codes (2-3 letters then digits, "
                                                           "like MMR013017): Yangon"),
     ("Org,ORG,,focal_point,A,a@x.org,,,*;MMR013,en", "townships: * means everywhere and cannot be combined"),
     ("Org,ORG,,focal_point,A,a@x.org,,,*,English", "languages: not language codes (like en, my, shn): English"),
+    ("Org,ORG,,focal_point,A,a@x.org,,,*,en;bur;fr", "languages: not languages the service ships: bur, fr "
+                                                     "(it ships en, kac, ksw, my, shn)"),
     ("Org,ORG,,focal_point,A\tB,a@x.org,,,*,en", "name: contains a line break or another control character"),
     ("Org,ORG,,focal_point,A,a@x.org,,,*", "row: 9 values, expected 10"),
 ]
@@ -177,11 +193,11 @@ def test_every_problem_is_reported_together_with_physical_line_numbers(session):
         "",  # line 6: blank lines are skipped
         f"{EHP},Ma Mya,mya@x.org,,,*,en",  # line 7: good
         f'{EHP},"Ko\nThan",,0912345,,MMR01,en',  # lines 8-9
-        f"{EHP},Ma Nu,,+959123456789,,*,en",  # line 10: good
+        f"{EHP},Ma Nu,,+959450001112,,*,en",  # line 10: good
     )
     assert rejected(session, text) == [
         "line 3: organisation: contains a line break or another control character",
-        "line 5: email: not a plausible e-mail address",
+        "line 5: email: 'hla@' is not an e-mail address: There must be something after the @-sign.",
         "line 8: name: contains a line break or another control character",
         "line 8: phone: not an international number in E.164 form (+ then 7 to 15 digits, like +959...)",
     ]
@@ -192,7 +208,8 @@ def test_a_file_with_one_bad_row_leaves_the_existing_directory_untouched(session
     import_directory(session, GOOD, now=NOW)
     session.commit()
     edited = GOOD.replace("aye@dra.example.org", "new@dra.example.org") + "New Org,NEW,,focal_point,X,x@,,,*,en\n"
-    assert rejected(session, edited) == ["line 6: email: not a plausible e-mail address"]
+    assert rejected(session, edited) == ["line 6: email: 'x@' is not an e-mail address: There must be something "
+                                         "after the @-sign."]
     assert contacts(session, "DRA")["Daw Aye"].email == "aye@dra.example.org"
     assert count(session, Organisation) == 3
 
@@ -209,6 +226,7 @@ def test_rows_of_one_organisation_must_agree_and_contacts_are_listed_once(sessio
     assert rejected(session, text) == [
         "line 4: organisation: differs from line 3 ('Demo Relief Agency') for the same acronym DRA",
         "line 5: aliases: differ from line 3 for the same acronym DRA; give the same aliases on every row",
+        "line 5: name: this focal_point of DRA is already on line 4",
         "line 6: name: this focal_point of DRA is already on line 3",
         "line 7: acronym: 'Demo Relief Agency' has another acronym on line 3; one organisation, one acronym",
     ]
@@ -288,3 +306,35 @@ def test_coordinators_from_the_directory_can_have_portal_accounts(session):
                                 password="long enough password", organisation=organisation(session, "PSEAN"),
                                 now=NOW)
     assert user.organisation_id == organisation(session, "PSEAN").id
+
+
+def test_every_problem_of_the_file_comes_in_one_pass(session):
+    """A row with a bad field is still checked against the others: fixing what the first report
+    names is enough, no second batch appears."""
+    text = csv_file(
+        "PSEA Network,PSEAN,the Network,coordinator,Net Coordinator,coord@,,,*,en",  # line 2: the only coordinator
+        f"{DRA},Daw Aye,aye@dra.example.org,+959450001111,,*,en;bur",  # line 3: an unknown language
+        f"{DRA},Daw Aye,aye2@,,,*,en",  # line 4: a bad e-mail, and Daw Aye twice
+        "Demo Relief Agncy,DRA,Demo Relief;ဒီမို ကယ်ဆယ်ရေး,focal_point,U Ba,,+959123456789,,*,my",  # line 5
+    )
+    assert rejected(session, text) == [
+        "line 2: email: 'coord@' is not an e-mail address: There must be something after the @-sign.",
+        "line 3: languages: not languages the service ships: bur (it ships en, kac, ksw, my, shn)",
+        "line 4: email: 'aye2@' is not an e-mail address: There must be something after the @-sign.",
+        "line 4: name: this focal_point of DRA is already on line 3",
+        "line 5: phone: +959123456789 is not a valid phone number in country code +95 (MM): check the digits",
+        "line 5: organisation: differs from line 3 ('Demo Relief Agency') for the same acronym DRA",
+    ]  # and no "no PSEA Network": the coordinator row with the typo still says which one it is
+    fixed = csv_file(
+        NETWORK,
+        f"{DRA},Daw Aye,aye@dra.example.org,+959450001111,,*,en;my",
+        f"{DRA},U Ba,,+959450001112,,*,my",
+    )
+    assert import_directory(session, fixed, now=NOW).contacts_new == 3
+
+
+def test_numbers_are_stored_in_e164_and_addresses_as_checked(session):
+    text = csv_file(NETWORK, f"{DRA},Daw Aye,Aye@DRA.Example.ORG,+95 (9) 450-001.111,,*,en")
+    import_directory(session, text, now=NOW)
+    aye = contacts(session, "DRA")["Daw Aye"]
+    assert (aye.email, aye.phone) == ("Aye@dra.example.org", "+959450001111")
