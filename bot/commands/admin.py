@@ -167,7 +167,8 @@ def _show_recovery_keys(recovery_keys: dict[str, str]) -> None:
 @demo_group.command("load")
 def demo_load() -> None:
     """Load the demo directory, gazetteer, emergency contacts and portal accounts into a database
-    with no organisations; otherwise load nothing and show the saved demo accounts."""
+    with no organisations; otherwise load nothing and say where the demo accounts were saved
+    (their passwords are printed once, when they are made: not on every `make run` again)."""
     runtime = current_runtime()
     path = Path(current_app.instance_path) / DEMO_ACCOUNTS_FILE
     with runtime.transaction() as session:
@@ -175,8 +176,7 @@ def demo_load() -> None:
         if loaded is None:
             click.echo("The database already has organisations: no demo data loaded.")
             if path.exists():
-                click.echo(f"Demo accounts saved in {path}:")
-                click.echo(path.read_text(encoding="utf-8"), nl=False)
+                click.echo(f"The demo accounts and their passwords are in {path} (readable only by its owner).")
             return
         listing = _demo_listing(loaded.accounts, runtime.settings.public_base_url)
         # Written before the commit: accounts whose passwords were lost would be useless.

@@ -359,14 +359,16 @@ def test_demo_load_creates_working_accounts_and_saves_them_privately(cli_app):
     assert "RECOVERY" not in saved.read_text(encoding="utf-8")
 
 
-def test_demo_load_twice_loads_nothing_and_shows_the_saved_accounts(cli_app):
+def test_demo_load_twice_loads_nothing_and_shows_no_password_again(cli_app):
     first = run(cli_app, "demo", "load")
     users = count(cli_app, User)
     second = run(cli_app, "demo", "load")
     assert second.exit_code == 0, second.output
-    assert second.stdout.startswith("The database already has organisations: no demo data loaded.\n"
-                                    "Demo accounts saved in ")
-    assert DEMO_ROW.findall(second.stdout) == DEMO_ROW.findall(first.stdout)
+    saved = Path(cli_app.instance_path) / "demo-accounts.txt"
+    assert second.stdout == ("The database already has organisations: no demo data loaded.\n"
+                             f"The demo accounts and their passwords are in {saved} (readable only by its owner).\n")
+    assert DEMO_ROW.findall(saved.read_text(encoding="utf-8")) == DEMO_ROW.findall(first.stdout)
+    assert not any(password in second.stdout for *_, password in DEMO_ROW.findall(first.stdout))
     assert not RECOVERY_KEY.search(second.stdout)
     assert count(cli_app, User) == users and count(cli_app, Organisation) == 3
 
