@@ -21,6 +21,7 @@ database file discard the connection, so that the service recovers by itself.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from sqlalchemy import create_engine, event
@@ -54,7 +55,7 @@ def make_engine(url: str, timeout: float | None = DEFAULT_TIMEOUT_SECONDS, **kwa
         kwargs.setdefault("pool_timeout", wait)
     if parsed.get_backend_name() == "sqlite":
         if not in_memory:
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+            _create_private(Path(parsed.database))
         engine = create_engine(url, connect_args={"timeout": wait}, **kwargs)
         _configure_sqlite(engine, busy_timeout_ms=int(wait * 1000))
     else:
@@ -65,6 +66,17 @@ def make_engine(url: str, timeout: float | None = DEFAULT_TIMEOUT_SECONDS, **kwa
             db_deadline.install(engine, timeout)
     db_failures.install(engine)
     return engine
+
+
+def _create_private(path: Path) -> None:
+    """Make a new SQLite file readable by its owner only, before SQLite creates it with the
+    process's umask (typically world-readable). SQLite gives the WAL and shared-memory files
+    the database file's own permissions, so they follow. An existing file is left as it is."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+    except FileExistsError:
+        pass
 
 
 def _postgresql_connect_args(parsed, timeout: float | None) -> dict:

@@ -84,3 +84,21 @@ def test_outbox_ids_are_never_reused_and_attempts_survive_the_upgrade(tmp_path):
             assert connection.exec_driver_sql("SELECT id FROM outbox").scalar() == 8
     finally:
         engine.dispose()
+
+
+def test_a_new_sqlite_database_and_its_wal_are_readable_by_their_owner_only(tmp_path):
+    import stat
+
+    from sqlalchemy import text
+
+    path = tmp_path / "private" / "intake.sqlite3"
+    engine = make_engine(f"sqlite:///{path}")
+    try:
+        with engine.begin() as connection:
+            connection.execute(text("CREATE TABLE t (x INTEGER)"))
+            connection.execute(text("INSERT INTO t VALUES (1)"))
+        files = [path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")]
+        assert all(file.exists() for file in files)
+        assert {stat.S_IMODE(file.stat().st_mode) for file in files} == {0o600}
+    finally:
+        engine.dispose()
