@@ -16,7 +16,7 @@ import config
 from bot import health, limits
 from bot.channels import simulator, telegram, twilio
 from bot.commands import cli
-from bot.http import register_error_handlers
+from bot.http import install_security_headers, register_error_handlers
 from bot.runtime import build_runtime, init_app
 from portal import account, api, auth, pages, services
 
@@ -50,6 +50,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     init_app(app, runtime)
     services.init_app(app, runtime)
     register_error_handlers(app, pages={pages.bp.name: pages.error_page})
+    install_security_headers(app, settings.public_base_url)
     csrf = CSRFProtect(app)
     # Webhooks authenticate by signature, the simulator accepts only JSON and the API only GETs;
     # every form is CSRF-checked.

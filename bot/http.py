@@ -16,6 +16,31 @@ from werkzeug.exceptions import HTTPException
 log = logging.getLogger(__name__)
 
 
+# What every answer carries unless its blueprint sets its own (the portal's pages and the
+# simulator's allow their own files): nothing may frame it, sniff it, run it or learn where it was.
+BASELINE_HEADERS = {
+    "Content-Security-Policy": "default-src 'none'; frame-ancestors 'none'; base-uri 'none'",
+    "X-Frame-Options": "DENY",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+}
+HSTS = "max-age=31536000"
+
+
+def install_security_headers(app: Flask, public_base_url: str) -> None:
+    """The baseline headers on every route (webhooks, health, the simulator, error answers),
+    and HSTS when the service is reached over HTTPS (browsers then never try plain HTTP)."""
+    headers = dict(BASELINE_HEADERS)
+    if public_base_url.startswith("https://"):
+        headers["Strict-Transport-Security"] = HSTS
+
+    @app.after_request
+    def _security_headers(response):
+        for name, value in headers.items():
+            response.headers.setdefault(name, value)
+        return response
+
+
 def describe(error: BaseException) -> str:
     """An exception for the log: its type and where it was raised, never its message (a
     database error quotes the row it failed on; a provider error may quote an address)."""
