@@ -6,10 +6,9 @@ and whatever was typed (422), so nothing is lost.
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from flask import flash, redirect, request, url_for
 
+from intake.routing import ack_deadline
 from portal.blueprint import bp
 from portal.current import current_login
 from portal.i18n import _
@@ -110,10 +109,9 @@ def refer_on(case_ref: str):
             raise casework.CaseworkError(_("Choose the organisation to refer the case to."))
         report = db.get(Report, referral.report_id)
         settings = process.settings
-        hours = settings.urgent_ack_deadline_hours if report.urgent else settings.ack_deadline_hours
+        deadline = ack_deadline(now, report.urgent, settings.ack_deadline_hours, settings.urgent_ack_deadline_hours)
         received = casework.refer_on(db, referral, int(chosen), report_key=_report_key(referral),
-                                     keep_access=keep_access, user_id=user_id, now=now,
-                                     ack_deadline=now + timedelta(hours=hours))
+                                     keep_access=keep_access, user_id=user_id, now=now, ack_deadline=deadline)
         if not process.notify_referral(db, received, now=now):
             raise casework.CaseworkError(_("That organisation has no focal point in the directory to tell: "
                                            "the case was not referred. Ask the operator to add one."))

@@ -15,14 +15,12 @@ count away by subtraction), in the page and in its CSV alike.
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 from dataclasses import dataclass
 from datetime import datetime
 
 from babel import Locale, UnknownLocaleError
-from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 
 from i18n.languages import own_name
 from intake.registration import CHANGE_KINDS, EDUCATION, NEED_GROUPS, OCCUPATION
@@ -30,10 +28,10 @@ from portal.blueprint import bp
 from portal.current import CASEWORK_ROLES, NEEDS_ROLES, current_login, role_required
 from portal import i18n
 from portal.display import in_words
+from portal.downloads import csv_download
 from portal.i18n import _, gettext_noop, lazy_gettext, ngettext
 from portal.services import services
 from storage import change_review, small_cells
-from storage.csv_import import spreadsheet_safe
 from storage.audit_log import audit
 from storage.change_review import APPROVE, REJECT
 from storage.request_scope import db_session, transaction
@@ -324,13 +322,7 @@ def needs_csv():
         abort(400)
     i18n.use_source_language()  # the file's words are the same whoever downloads it
     table = _needs_of(month)
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(["Need group", "Code",
-                     *(spreadsheet_safe(f"{name} ({pcode})" if pcode else name) for pcode, name in table.columns), "Total"])
-    for code, name, counts, total in table.rows:
-        writer.writerow([spreadsheet_safe(name), code, *counts, total])
-    writer.writerow(["Total", "", *table.column_totals, table.total])
-    filename = f"needs-{month or 'all-months'}.csv"
-    return Response(out.getvalue(), mimetype="text/csv",
-                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+    header = ["Need group", "Code", *(f"{name} ({pcode})" if pcode else name for pcode, name in table.columns), "Total"]
+    rows = [[name, code, *counts, total] for code, name, counts, total in table.rows]
+    rows.append(["Total", "", *table.column_totals, table.total])
+    return csv_download(f"needs-{month or 'all-months'}.csv", header, rows)

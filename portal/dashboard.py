@@ -9,23 +9,21 @@ system-wide tracker's fields (`storage.monthly_summary`), with no case reference
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 from dataclasses import dataclass
 
-from flask import Response, render_template, request
+from flask import render_template, request
 
 from portal import i18n
 from portal.blueprint import bp
 from portal.case_words import CATEGORY_WORDS, STATUS_WORDS
 from portal.charts import Chart, bar_chart, column_chart
 from portal.current import DASHBOARD_ROLES, current_login, role_required
+from portal.downloads import csv_download
 from portal.i18n import _, lazy_gettext
 from portal.services import services
 from storage import dashboard as dashboard_store
 from storage.audit_log import audit
-from storage.csv_import import spreadsheet_safe
 from storage.dashboard import DIMENSIONS, MAX_MONTHS, Figures, Selection
 from storage.monthly_summary import FIELDS as SUMMARY_FIELDS
 from storage.monthly_summary import SummaryRow, monthly_summary
@@ -210,14 +208,6 @@ def _query(chosen: Chosen) -> dict:
 
 # --- downloads ----------------------------------------------------------------------------------
 
-def _csv(rows: list[list[str]], filename: str) -> Response:
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerows([[spreadsheet_safe(str(value)) for value in row] for row in rows])
-    return Response(out.getvalue(), mimetype="text/csv",
-                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
-
-
 def _number(value: float | None) -> str:
     return "" if value is None else str(value)
 
@@ -257,7 +247,8 @@ def dashboard_csv():
     except BadSelection as error:
         return _bad_request(error)
     i18n.use_source_language()  # the file's names are the same whoever downloads it
-    return _csv(figure_rows(figures_for(chosen)), f"dashboard-{selection_name(chosen)}.csv")
+    header, *rows = figure_rows(figures_for(chosen))
+    return csv_download(f"dashboard-{selection_name(chosen)}.csv", header, rows)
 
 
 def summary_rows(month: str, *, user_id: int | None, token_id: int | None = None) -> list[SummaryRow]:
@@ -283,4 +274,4 @@ def monthly_csv():
     except BadSelection as error:
         return _bad_request(error)
     rows = summary_rows(month, user_id=current_login().user.id)
-    return _csv([list(SUMMARY_FIELDS), *(row.values() for row in rows)], f"psea-monthly-summary-{month}.csv")
+    return csv_download(f"psea-monthly-summary-{month}.csv", SUMMARY_FIELDS, (row.values() for row in rows))
