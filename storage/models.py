@@ -192,6 +192,7 @@ class Township(Base):
     state_name_en: Mapped[str] = mapped_column(String(100))
     name_en: Mapped[str] = mapped_column(String(100))
     name_my: Mapped[str] = mapped_column(String(100), default="")
+    aliases: Mapped[str] = mapped_column(Text, default="", server_default="")  # ";"-separated, any language
 
 
 class EmergencyContact(Base):
