@@ -11,6 +11,7 @@ import threading
 from flask import Flask
 from flask_wtf.csrf import CSRFProtect
 from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.serving import WSGIRequestHandler
 
 import config
 from bot import health, limits
@@ -100,7 +101,15 @@ def main() -> None:
     if settings.outbox_worker:
         worker = OutboxWorker(application.extensions["intake"])
         threading.Thread(target=worker.run, args=(threading.Event(),), name="outbox", daemon=True).start()
-    application.run(host=settings.host, port=settings.port, threaded=True)
+    application.run(host=settings.host, port=settings.port, threaded=True, request_handler=_QuietRequestHandler)
+
+
+class _QuietRequestHandler(WSGIRequestHandler):
+    """The try-it server's `Server:` header names the service, not Werkzeug's and Python's
+    versions (which tell a prober what known flaws to try)."""
+
+    def version_string(self) -> str:
+        return "intake"
 
 
 def _say_where_the_simulator_is(settings: config.Settings) -> None:

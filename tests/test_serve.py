@@ -58,6 +58,7 @@ def test_app_py_serves_health_and_the_simulator_then_stops_on_sigterm(served):
     with urllib.request.urlopen(f"{base_url}/simulator", timeout=5) as response:
         assert response.status == 200
         assert "simulator" in response.read().decode("utf-8")
+        assert response.headers["Server"] == "intake"  # no Werkzeug or Python version for probers
 
     # A conversation through the real server, with the session cookie a browser would keep.
     opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
