@@ -142,12 +142,13 @@ def test_each_plain_burmese_question_fits_one_segment(position):
     assert cost.count == 1, f"{position}: {cost.units} UTF-16 units > 70: {question!r}"
 
 
-@pytest.mark.parametrize("case", ["my", "my-zawgyi"])
-def test_a_whole_burmese_report_costs_at_most_18_reply_segments(make_app, case):
+def test_a_whole_burmese_report_costs_at_most_18_reply_segments(make_app):
     """The report tests/benchmarks/sms_cost.py plays (every question of the flow as a person
-    answers it, through the SMS webhook, Burmese the default), held to its budget."""
+    answers it, through the SMS webhook, Burmese the default), held to its budget. It prices the
+    catalog's words, in Unicode; replies converted for a Zawgyi phone are priced where they are
+    converted."""
     app = with_directory(make_app(LANGUAGES=["my", "en", "kac", "ksw", "shn"]))
-    writer = WRITERS[case]
+    writer = WRITERS["my"]
     sms = Sms(Phone(app.test_client(), "+959420000888"), digits=writer.digits)
     player = Player(sms, language=writer.language, greeting=writer.greeting, answers=writer.answers())
     player.play()
