@@ -131,11 +131,22 @@ class Flow:
         raise KeyError(f"{self.name}.{name}")
 
 
-def _yes_no(yes: str, no: str, unknown: str | None = None) -> tuple[Choice, ...]:
-    choices = [Choice("yes", Text(N_("Yes")), yes, P_("answers", "yes|y")),
-               Choice("no", Text(N_("No")), no, P_("answers", "no|n"))]
+# The yes / no / don't know labels, one string per question that offers them (the step, as the
+# gettext context): "No" to "May the organisation contact you?" is not "No" to "Are you in danger?",
+# and a language may need other words for each. Literal here so that Babel extracts them.
+_YES_NO_LABELS: dict[str, tuple[Text, ...]] = {
+    "report.danger": (P_("report.danger", "Yes"), P_("report.danger", "No")),
+    "report.child": (P_("report.child", "Yes"), P_("report.child", "No"), P_("report.child", "I don't know")),
+}
+
+
+def _yes_no(use: str, yes: str, no: str, unknown: str | None = None) -> tuple[Choice, ...]:
+    """Yes / No (/ I don't know) for the step `use` ("report.child"), labelled in its own words."""
+    labels = _YES_NO_LABELS[use]
+    choices = [Choice("yes", labels[0], yes, P_("answers", "yes|y")),
+               Choice("no", labels[1], no, P_("answers", "no|n"))]
     if unknown:
-        choices.append(Choice("unknown", Text(N_("I don't know")), unknown, P_("answers", "don't know|dont know")))
+        choices.append(Choice("unknown", labels[2], unknown, P_("answers", "don't know|dont know")))
     return tuple(choices)
 
 
@@ -144,20 +155,20 @@ def _yes_no(yes: str, no: str, unknown: str | None = None) -> tuple[Choice, ...]
 # is what it becomes in the filed report (intake/report.py); `review` is its line before sending.
 REPORT = Flow("report", requires="directory", sensitive=True, steps=(
     Step("danger", Text(N_("Are you in danger right now?")), store="danger",
-         choices=_yes_no(yes="report.emergency", no="report.organisation"),
+         choices=_yes_no("report.danger", yes="report.emergency", no="report.organisation"),
          field=Field(Text(N_("In danger when reporting")))),
     Step("emergency", Text(N_("If you need help now, contact:\n{contacts}")), params="emergency",
          goto="report.organisation"),
     Step("organisation", Text(N_("Which organisation does the person you are reporting work for? "
                                  "Type its name.")),
          validator="organisation", store="organisation", goto="report.organisation_confirm",
-         choices=(Choice("unknown", Text(N_("I don't know")), "report.account",
+         choices=(Choice("unknown", P_("report.organisation", "I don't know"), "report.account",
                          P_("answers", "don't know|dont know")),),
          edit_label=Text(N_("Organisation")),
          field=Field(Text(N_("Organisation named")), column="named_organisation_id"),
          review=Review(Text(N_("Organisation: {value}")), "organisation")),
     Step("organisation_confirm", Text(N_("Is it {organisation}?")), params="organisation", store="send_to_them",
-         choices=(Choice("yes", Text(N_("Yes")), "report.account", P_("answers", "yes|y")),
+         choices=(Choice("yes", P_("report.organisation_confirm", "Yes"), "report.account", P_("answers", "yes|y")),
                   Choice("avoid", Text(N_("Yes, but do not send this to them")), "report.account"),
                   Choice("retype", Text(N_("No, I will type it again")), "report.organisation")),
          field=Field(Text(N_("May it be sent to that organisation")), words={
@@ -166,7 +177,7 @@ REPORT = Flow("report", requires="directory", sensitive=True, steps=(
     Step("account", Text(N_("What happened? Write it in your own words. You can send several messages.")),
          validator="free_text", store="account", append=True,
          again=Text(N_("Received. Send more, or choose below when you have finished.")),
-         choices=(Choice("done", Text(N_("I have finished")), "report.when", P_("answers", "done|finished"),
+         choices=(Choice("done", P_("report.account", "I have finished"), "report.when", P_("answers", "done|finished"),
                          requires="account", missing=Text(N_("Please tell us what happened first."))),),
          edit_label=Text(N_("Add to what happened")),
          field=Field(Text(N_("What happened"))),
@@ -176,12 +187,12 @@ REPORT = Flow("report", requires="directory", sensitive=True, steps=(
         Choice("this_month", Text(N_("This month")), "report.where"),
         Choice("this_year", Text(N_("This year")), "report.where"),
         Choice("earlier", Text(N_("Before this year")), "report.where"),
-        Choice("unknown", Text(N_("I don't know")), "report.where", P_("answers", "don't know|dont know")),
+        Choice("unknown", P_("report.when", "I don't know"), "report.where", P_("answers", "don't know|dont know")),
     ), field=Field(Text(N_("When it happened")), column="incident_period"),
         review=Review(Text(N_("When: {value}")))),
     Step("where", Text(N_("Where did it happen? Type the township or town.")),
          validator="township", store="where", goto="report.affected", edit_label=Text(N_("Where")),
-         choices=(Choice("skip", Text(N_("Skip this question")), "report.affected", P_("answers", "skip")),),
+         choices=(Choice("skip", P_("report.where", "Skip this question"), "report.affected", P_("answers", "skip")),),
          field=Field(Text(N_("Where it happened")), column="township_pcode"),
          review=Review(Text(N_("Where: {value}")), "place")),
     Step("affected", Text(N_("Who was affected?")), store="affected", edit_label=Text(N_("Who was affected")),
@@ -191,13 +202,13 @@ REPORT = Flow("report", requires="directory", sensitive=True, steps=(
              "self": Text(N_("The person reporting")), "other": Text(N_("Someone else"))}),
          review=Review(Text(N_("Who was affected: {value}")))),
     Step("child", Text(N_("Was anyone affected under 18?")), store="child", edit_label=Text(N_("Anyone under 18")),
-         choices=_yes_no(yes="report.contact", no="report.contact", unknown="report.contact"),
+         choices=_yes_no("report.child", yes="report.contact", no="report.contact", unknown="report.contact"),
          field=Field(Text(N_("Anyone under 18")), column="child_involved"),
          review=Review(Text(N_("Anyone under 18: {value}")))),
     Step("contact", Text(N_("May the organisation contact you about this?")), store="contact",
          edit_label=Text(N_("Contact")),
-         choices=(Choice("no", Text(N_("No")), "report.review", P_("answers", "no|n")),
-                  Choice("yes", Text(N_("Yes")), "report.contact_how", P_("answers", "yes|y"))),
+         choices=(Choice("no", P_("report.contact", "No"), "report.review", P_("answers", "no|n")),
+                  Choice("yes", P_("report.contact", "Yes"), "report.contact_how", P_("answers", "yes|y"))),
          field=Field(Text(N_("May the organisation make contact")), column="contact_allowed"),
          review=Review(Text(N_("Contact: {value}")), "contact")),
     Step("contact_how", Text(N_("How may they contact you?")), store="contact_how", choices=(
@@ -246,7 +257,8 @@ UPDATE = Flow("update", requires="registry", sensitive=True, steps=(
         Choice("household", Text(N_("Household")), "update.household", P_("answers", "household")),
         Choice("see", Text(N_("See my data")), "update.see", P_("answers", "see|my data")),
         Choice("erase", Text(N_("Erase my data")), "update.erase", P_("answers", "erase|delete")),
-        Choice("done", Text(N_("I have finished")), "update.done", P_("answers", "done|finished")),
+        Choice("done", P_("update.choose", "I have finished"), "update.done",
+               P_("answers", "done|finished")),
     )),
     Step("phone", Text(N_("Type your new phone number. We will send a code to it.")),
          validator="new_phone", store="new_phone", goto="update.phone_code"),
@@ -254,10 +266,12 @@ UPDATE = Flow("update", requires="registry", sensitive=True, steps=(
          validator="new_phone_code", store="phone_confirmed", goto="update.requested"),
     Step("township", Text(N_("Which township do you live in now? Type its name.")),
          validator="township_change", store="township", goto="update.address",
-         choices=(Choice("skip", Text(N_("Skip this question")), "update.address", P_("answers", "skip")),)),
+         choices=(Choice("skip", P_("update.township", "Skip this question"), "update.address",
+                         P_("answers", "skip")),)),
     Step("address", Text(N_("Type a short address: village, ward or block.")),
          validator="address", store="address", goto="update.requested",
-         choices=(Choice("skip", Text(N_("Skip this question")), "update.requested", P_("answers", "skip")),)),
+         choices=(Choice("skip", P_("update.address", "Skip this question"), "update.requested",
+                         P_("answers", "skip")),)),
     Step("education", Text(N_("Highest schooling finished?")), store="education",
          action="request_change", choices=_coded(EDUCATION, "update.requested")),
     Step("occupation", Text(N_("What work do you do now?")), store="occupation",
@@ -293,7 +307,7 @@ CHECK = Flow("check", requires="followup", sensitive=True, steps=(
     Step("next", Text(N_("Do you want to write to them?")), choices=(
         Choice("answer", Text(N_("Answer or add information")), "check.answer",
                P_("answers", "answer|add|write")),
-        Choice("done", Text(N_("I have finished")), "check.done", P_("answers", "done|finished")),
+        Choice("done", P_("check.next", "I have finished"), "check.done", P_("answers", "done|finished")),
     )),
     Step("answer", Text(N_("Type your message. Only the people handling your report can read it.")),
          validator="reporter_answer", store="answer", goto="check.sent"),

@@ -47,7 +47,7 @@ def _organisation(draft: dict) -> object:
 
 def _contact(flow: Flow, draft: dict) -> object:
     if draft.get("contact") != "yes":
-        return Text(N_("No"))
+        return _label(flow.step("contact"), "no")  # the contact question's own "No"
     if draft.get("contact_how") == "other_number":
         return draft.get("contact_number", "")
     return _label(flow.step("contact_how"), draft.get("contact_how"))

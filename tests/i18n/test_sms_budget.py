@@ -12,7 +12,9 @@ split):
 | a note then the review | 3 | 6 |
 
 The first message before a language is chosen is priced in the language of the deployment's
-default (and English); see test_language_menu_budget.
+default (and English); see test_language_menu_budget. In Burmese, every report or check question
+whose length the wording decides fits one segment, and a whole report costs at most 18 reply
+segments (issue 12; tests/benchmarks/sms_cost.py prints each language's figure).
 """
 
 from __future__ import annotations
@@ -27,9 +29,12 @@ from i18n.render import Renderer
 from i18n.sms import segments
 from intake import engine
 from intake.engine import Context
-from intake.flows import FLOWS, KEYWORDS
+from intake.flows import FLOWS, KEYWORDS, find_step
 from intake.messages import Inbound
 from intake.state import State
+from tests.conftest import Phone
+from tests.support.directory import with_directory
+from tests.support.play import WRITERS, Player, Sms
 
 CATALOGS = Catalogs()
 LANGUAGES = CATALOGS.shipped
@@ -114,3 +119,41 @@ def test_language_menu_budget(languages):
     result = engine.step(None, Inbound("sms", "k", "hello", T0), ctx)
     text = as_text(Renderer(CATALOGS, languages, KEYWORDS).render(None, result.replies[0]))
     assert segments(text).count <= 3, text
+
+
+# ---- Burmese: every plain question in one segment, a whole report in at most 18 (issue 12) --------
+
+BURMESE_REPORT_BUDGET = 18  # reply segments of a whole report over SMS (English: 16)
+
+
+def _plain_question(position: str) -> bool:
+    """A report or check question whose prompt fills in nothing (no organisation name, summary or
+    list of contacts, whose length the wording does not decide) and offers at most five choices."""
+    step = find_step(position)
+    return position.split(".")[0] in ("report", "check") and not step.params and not step.choices_from \
+        and "{" not in step.prompt.msgid and len(step.choices) <= 5
+
+
+@pytest.mark.parametrize("position", [p for p in QUESTIONS if _plain_question(p)])
+def test_each_plain_burmese_question_fits_one_segment(position):
+    [text] = replies("my", position, "help")
+    question = text.split("\n", 1)[1]  # the question and its choices, without the help line
+    cost = segments(question)
+    assert cost.count == 1, f"{position}: {cost.units} UTF-16 units > 70: {question!r}"
+
+
+def test_a_whole_burmese_report_costs_at_most_18_reply_segments(make_app):
+    """The report tests/benchmarks/sms_cost.py plays (every question of the flow as a person
+    answers it, through the SMS webhook, Burmese the default), held to its budget. It prices the
+    catalog's words, in Unicode; replies converted for a Zawgyi phone are priced where they are
+    converted."""
+    app = with_directory(make_app(LANGUAGES=["my", "en", "kac", "ksw", "shn"]))
+    writer = WRITERS["my"]
+    sms = Sms(Phone(app.test_client(), "+959420000888"), digits=writer.digits)
+    player = Player(sms, language=writer.language, greeting=writer.greeting, answers=writer.answers())
+    player.play()
+    assert player.position == "report.sent" and player.receipt
+    costs = [(segments(body).count, body) for _, bodies in sms.exchanges for body in bodies]
+    total = sum(count for count, _ in costs)
+    assert total <= BURMESE_REPORT_BUDGET, f"{total} reply segments > {BURMESE_REPORT_BUDGET}:\n" + \
+        "\n".join(f"[{count}] {body}" for count, body in costs)

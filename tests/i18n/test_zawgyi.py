@@ -33,7 +33,7 @@ def test_a_lone_digit_is_read_before_any_conversion():
     assert read_number("၄") == 4 and read_number(" ၄ ") == 4 and read_number("႔") == 4
 
 
-@pytest.mark.parametrize("label", ["ဘာသာစကား ပြောင်းရန်", "ဘာသာစကား"])
+@pytest.mark.parametrize("label", ["ဘာသာစကား ပြောင်းမယ်", "ဘာသာစကား"])
 def test_a_menu_label_typed_in_zawgyi_selects_it(label):
     from intake.flows import LANGUAGE
     from tests.intake.test_engine import Chat, at_menu
@@ -47,7 +47,7 @@ def test_quick_exit_typed_in_zawgyi():
     from tests.intake.test_engine import Chat, at_menu
 
     chat = at_menu(Chat(), "2")
-    assert chat.send(zawgyi_form("ထွက်")) == "ပြီးပါပြီ။ ဤစကားဝိုင်းကို ဖျက်လိုက်ပါပြီ။"
+    assert chat.send(zawgyi_form("ထွက်")) == "ပြီးပါပြီ။ ဒီမှာ ပြောထားတာတွေကို ဖျက်လိုက်ပါပြီ။"
 
 
 def test_the_detector_import_warning_is_silenced_locally_only():

@@ -89,7 +89,7 @@ def test_menu_choice_by_number_label_or_accepted_word(chat, answer):
 def test_burmese_accepted_answer_selects_choice(chat):
     at_menu(chat, "2")
     reply = chat.send("တိုင်ကြား")
-    assert "ဤဝန်ဆောင်မှု မရသေးပါ" in reply
+    assert "ဒီဝန်ဆောင်မှု မရသေးပါ" in reply
 
 
 @pytest.mark.parametrize("text", ["", "   ", "🙂🙂", "9", "x" * 1600])
@@ -144,7 +144,7 @@ def test_quick_exit_ends_at_once_discards_the_draft_and_keeps_only_the_language(
     at_menu(chat, "2")
     chat.state.draft = {"what": "something private"}
     reply = chat.send("exit")
-    assert reply == "ပြီးပါပြီ။ ဤစကားဝိုင်းကို ဖျက်လိုက်ပါပြီ။"
+    assert reply == "ပြီးပါပြီ။ ဒီမှာ ပြောထားတာတွေကို ဖျက်လိုက်ပါပြီ။"
     assert chat.state.position is None and chat.state.draft == {} and chat.state.history == []
     assert chat.state.lang == "my"
     assert any(isinstance(effect, Ended) for effect in chat.result.effects)
@@ -202,7 +202,7 @@ def test_language_change_mid_flow_resumes_where_the_person_was():
     chat.send("back")
     assert chat.state.position == "test.first"
     reply = chat.send("🙂")
-    assert reply.startswith("သင့်အဖြေကို စာဖြင့် ရိုက်ပို့ပါ။")  # emoji-only free text is refused, in Burmese
+    assert reply.startswith("အဖြေကို စာနဲ့ ရိုက်ပါ။")  # emoji-only free text is refused, in Burmese
     assert chat.state.position == "test.first"
 
 
