@@ -37,6 +37,7 @@ with warnings.catch_warnings():
     from myanmartools import ZawgyiDetector
 
 THRESHOLD = 0.95
+LANGUAGE = "my"  # the language written in Zawgyi (Shan, Karen and Mon have no Zawgyi replies)
 _MYANMAR_BLOCK = range(0x1000, 0x10A0)
 
 # Code points of the Myanmar block that the Zawgyi font never assigns (checked against the
@@ -168,10 +169,13 @@ def _without_numbers(text: str) -> str:
     return text
 
 
-def should_convert(text: str) -> bool:
+def should_convert(text: str, known_zawgyi: bool = False) -> bool:
     """Whether `text` is Zawgyi to convert: no code point Zawgyi lacks, not well-formed Unicode
-    Burmese, and the detector sure of it without the numbers."""
-    if not has_myanmar_script(text) or NOT_ZAWGYI.search(text) or well_formed_unicode(text):
+    Burmese (unless the sender is `known_zawgyi`: then text valid in both encodings, like
+    `ရွာကို`, is read as they meant it), and the detector sure of it without the numbers."""
+    if not has_myanmar_script(text) or NOT_ZAWGYI.search(text):
+        return False
+    if not known_zawgyi and well_formed_unicode(text):
         return False
     return is_zawgyi(_without_numbers(text))
 
@@ -187,9 +191,9 @@ def _convert(text: str) -> str:
     return "".join(pieces)
 
 
-def to_unicode(text: str) -> str:
-    """Unicode Burmese for Zawgyi text; any other text unchanged."""
-    return _convert(text) if should_convert(text) else text
+def to_unicode(text: str, known_zawgyi: bool = False) -> str:
+    """Unicode Burmese for Zawgyi text; any other text unchanged (see `should_convert`)."""
+    return _convert(text) if should_convert(text, known_zawgyi) else text
 
 
 @lru_cache(maxsize=4096)

@@ -12,7 +12,8 @@ split):
 | a note then the review | 3 | 6 |
 
 The first message before a language is chosen is priced in the language of the deployment's
-default (and English); see test_language_menu_budget.
+default (and English); see test_language_menu_budget. Burmese is priced twice: in Unicode, and
+converted for a phone that writes Zawgyi ("my-zawgyi"), as those replies are sent.
 """
 
 from __future__ import annotations
@@ -34,6 +35,8 @@ from intake.state import State
 CATALOGS = Catalogs()
 LANGUAGES = CATALOGS.shipped
 LATIN = {"en", "kac"}
+ZAWGYI = "my-zawgyi"  # Burmese replies for a Zawgyi phone
+READERS = (*LANGUAGES, ZAWGYI)
 T0 = datetime(2026, 11, 24, 9, 0, tzinfo=timezone.utc)
 BUDGET = {"question": (1, 3), "long question": (2, 4), "note": (2, 5), "note and review": (3, 6)}
 LONG_QUESTIONS = {"report.review", "report.emergency"}
@@ -61,11 +64,14 @@ def context() -> Context:
                    language_names={code: code for code in LANGUAGES}, receipt="482109375566")
 
 
-def replies(lang: str, position: str, text: str, invalid: int = 0) -> list[str]:
-    state = State(lang=lang, position=position, draft=dict(DRAFT), invalid=invalid, last_active=T0)
+def replies(reader: str, position: str, text: str, invalid: int = 0) -> list[str]:
+    lang, zawgyi = ("my", True) if reader == ZAWGYI else (reader, False)
+    state = State(lang=lang, position=position, draft=dict(DRAFT), invalid=invalid, last_active=T0,
+                  encoding="zawgyi" if zawgyi else None)
     result = engine.step(state, Inbound("sms", "k", text, T0 + timedelta(minutes=1)), context())
     renderer = Renderer(CATALOGS, LANGUAGES, KEYWORDS)
-    return [as_text(renderer.render(result.state.lang, outbound)) for outbound in result.replies]
+    zawgyi = result.state.encoding == "zawgyi"  # as bot.channels.inbox renders
+    return [as_text(renderer.render(result.state.lang, outbound, zawgyi)) for outbound in result.replies]
 
 
 QUESTIONS = [f"{flow.name}.{step.name}" for flow in FLOWS.values() for step in flow.steps if not step.is_info]
@@ -80,7 +86,7 @@ def check(text: str, lang: str, kind: str) -> None:
     assert cost.count <= budget, f"{lang} {kind}: {cost.count} segments ({cost.units} units) > {budget}: {text!r}"
 
 
-@pytest.mark.parametrize("lang", LANGUAGES)
+@pytest.mark.parametrize("lang", READERS)
 @pytest.mark.parametrize("position", QUESTIONS)
 def test_each_question_fits_its_budget(lang, position):
     [text] = replies(lang, position, "help")  # help note, then the question
@@ -90,7 +96,7 @@ def test_each_question_fits_its_budget(lang, position):
     check(question, lang, kind)
 
 
-@pytest.mark.parametrize("lang", LANGUAGES)
+@pytest.mark.parametrize("lang", READERS)
 @pytest.mark.parametrize("position", QUESTIONS)
 def test_invalid_answers_and_the_hint_fit_their_budget(lang, position):
     for invalid in (0, 2):  # the first invalid answer, then the third (with the MENU/HELP hint)
@@ -98,7 +104,7 @@ def test_invalid_answers_and_the_hint_fit_their_budget(lang, position):
         check(text, lang, "note and review" if position == "report.review" else "note")
 
 
-@pytest.mark.parametrize("lang", LANGUAGES)
+@pytest.mark.parametrize("lang", READERS)
 def test_notes_before_the_menu_fit(lang):
     for text in (*replies(lang, "menu.main", "2"), *replies(lang, "report.when", "menu")):
         check(text, lang, "note")
@@ -114,3 +120,17 @@ def test_language_menu_budget(languages):
     result = engine.step(None, Inbound("sms", "k", "hello", T0), ctx)
     text = as_text(Renderer(CATALOGS, languages, KEYWORDS).render(None, result.replies[0]))
     assert segments(text).count <= 3, text
+
+
+def test_zawgyi_replies_are_priced_as_sent():
+    """The Zawgyi replies really are converted (so the budgets above price what is sent)."""
+    [unicode] = replies("my", "report.when", "help")
+    [zawgyi] = replies(ZAWGYI, "report.when", "help")
+    assert zawgyi != unicode and zawgyi == __import__("i18n.zawgyi").zawgyi.zawgyi_form(unicode)
+
+
+@pytest.mark.parametrize("text", ["ဇော်ဂျီ", "zawgyi", "UNICODE"])
+def test_switching_encoding_fits(text):
+    for reader in ("my", ZAWGYI):
+        for reply in replies(reader, "report.when", text):
+            check(reply, "my", "note")
