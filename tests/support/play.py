@@ -239,6 +239,7 @@ class Player:
         self.answers = {qualify(name): _moves(qualify(name), answer) for name, answer in table.items()}
         self.used: dict[str, int] = {}
         self.zawgyi_replies = 0  # replies that were written in Zawgyi (read back in Unicode)
+        self.heard = 0  # replies in all
         self.reply: Reply | None = None
         self.position: str | None = None
 
@@ -261,6 +262,7 @@ class Player:
             # written for a Zawgyi phone: read it back as the flow's texts are written
             reply = read_zawgyi(reply)
             self.zawgyi_replies += 1
+        self.heard += 1
         self.reply = reply
         self.position = recognise(reply.text)
         if self.position is None:
