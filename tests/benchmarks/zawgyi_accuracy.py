@@ -116,6 +116,8 @@ def main() -> None:
         sum(after(z) == u for z, u in typed))
     row("  (of which converted at all)", len(typed), sum(before(z) != z for z, _ in typed),
         sum(after(z) != z for z, _ in typed))
+    row("  ... from a sender known to type Zawgyi (no syllable veto)", len(typed), sum(before(z) == u for z, u in typed),
+        sum(to_unicode(z, known_zawgyi=True) == u for z, u in typed))
     for lang, name in (("shn", "Shan"), ("ksw", "S'gaw Karen")):
         texts = catalog_strings(lang)
         row(f"{name} strings damaged", len(texts), sum(before(t) != t for t in texts), sum(after(t) != t for t in texts))
