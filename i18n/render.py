@@ -67,7 +67,8 @@ class Renderer:
         """One paragraph, placeholders filled; `every_language` text gives one line per language.
         `zawgyi`: the Burmese of it as a Zawgyi-font phone draws it (see `render`)."""
         if text.every_language:
-            lines = [self.text(code, Text(text.msgid, text.params, text.context), zawgyi) for code in self.unknown_reader]
+            lines = [self.text(code, Text(text.msgid, text.params, text.context), zawgyi)
+                     for code in self.unknown_reader]
             return "\n".join(dict.fromkeys(lines))
         if zawgyi and lang == ZAWGYI_LANGUAGE:
             return to_zawgyi(self.text(lang, text))

@@ -186,8 +186,9 @@ class _Turn:
             return
         typed = as_typed(text)
         enough = myanmar_letters(typed) >= ENCODING_EVIDENCE
-        if (enough and should_convert(typed)) or (
-                self.state.position is None and match_key(typed) in _zawgyi_greetings(self.ctx.translate, self.ctx.languages)):
+        greeting = self.state.position is None and match_key(typed) in _zawgyi_greetings(self.ctx.translate,
+                                                                                          self.ctx.languages)
+        if (enough and should_convert(typed)) or greeting:
             if self.state.encoding != "zawgyi" and self.state.lang in (None, ZAWGYI_LANGUAGE):  # replies change
                 self.say(N_("Replies are in Zawgyi now. For Unicode, send {unicode}."), unicode=Keyword("unicode"))
             self.state.encoding = "zawgyi"
@@ -359,7 +360,8 @@ def _step(state: State | None, inbound: Inbound, ctx: Context) -> Result:
         turn.say(N_("Ended. This conversation was deleted."))
         turn.effects.append(Ended())
         turn.state = State(lang=state.lang)
-        turn.state.encoding, turn.state.encoding_chosen = state.encoding, state.encoding_chosen  # the phone's, not the chat's
+        # How the phone writes Burmese belongs to the phone, not to the conversation that ended.
+        turn.state.encoding, turn.state.encoding_chosen = state.encoding, state.encoding_chosen
         return turn.result()
 
     if keyword in ("unicode", "zawgyi"):
