@@ -1,8 +1,10 @@
 """Text normalisation before any matching: what a person typed -> a comparable key.
 
 Order matters: a menu number is read first, from the text as typed (a lone `၄` could otherwise
-be taken for Zawgyi and become `၎`); then Zawgyi is converted to Unicode where the detector
-flags it; then NFC, invisible characters removed, case folded, digits of any script made ASCII.
+be taken for Zawgyi and become `၎`); then Zawgyi is converted to Unicode where i18n.zawgyi
+decides it is Zawgyi; then NFC, invisible characters removed, case folded, digits of any script
+made ASCII. `as_typed` is the text tidied but not converted: what the person wrote, kept beside
+the converted text in a report.
 """
 
 from __future__ import annotations
@@ -25,10 +27,17 @@ def _tidy(text: str) -> str:
     return _SPACES.sub(" ", text).strip()
 
 
-def clean(text: str) -> str:
+def as_typed(text: str) -> str:
+    """The text as the person typed it, only tidied: NFC, invisible characters removed,
+    whitespace collapsed; no Zawgyi conversion."""
+    return _tidy(text)
+
+
+def clean(text: str, zawgyi: bool = False) -> str:
     """The text to store or match: NFC, invisible characters removed, whitespace collapsed, and
-    Zawgyi converted to Unicode when the detector is sure it is Zawgyi."""
-    return unicodedata.normalize("NFC", to_unicode(_tidy(text)))
+    Zawgyi converted to Unicode (`i18n.zawgyi.to_unicode`; `zawgyi`: the sender is known to type
+    Zawgyi, so text that is valid in both encodings is read as Zawgyi)."""
+    return unicodedata.normalize("NFC", to_unicode(_tidy(text), known_zawgyi=zawgyi))
 
 
 def _ascii_digits(text: str) -> str:

@@ -9,6 +9,7 @@ from typing import Mapping
 from i18n.catalogs import Catalogs
 from i18n.numbers import native_digits
 from i18n.text import Digits, Keyword, Outbound, Text
+from i18n.zawgyi import LANGUAGE as ZAWGYI_LANGUAGE, to_zawgyi
 
 log = logging.getLogger(__name__)
 
@@ -62,11 +63,15 @@ class Renderer:
             return native_digits(lang, str(value))
         return value
 
-    def text(self, lang: str, text: Text) -> str:
-        """One paragraph, placeholders filled; `every_language` text gives one line per language."""
+    def text(self, lang: str, text: Text, zawgyi: bool = False) -> str:
+        """One paragraph, placeholders filled; `every_language` text gives one line per language.
+        `zawgyi`: the Burmese of it as a Zawgyi-font phone draws it (see `render`)."""
         if text.every_language:
-            lines = [self.text(code, Text(text.msgid, text.params, text.context)) for code in self.unknown_reader]
+            lines = [self.text(code, Text(text.msgid, text.params, text.context), zawgyi)
+                     for code in self.unknown_reader]
             return "\n".join(dict.fromkeys(lines))
+        if zawgyi and lang == ZAWGYI_LANGUAGE:
+            return to_zawgyi(self.text(lang, text))
         template = self.catalogs.translate(lang, text)
         if not text.params:
             return template
@@ -77,8 +82,10 @@ class Renderer:
             log.warning("malformed placeholder in %s catalog; using the English source", lang)
             return text.msgid.format_map(params)
 
-    def render(self, lang: str | None, outbound: Outbound) -> Rendered:
-        """Render in `lang`; with no language chosen yet, in the default language and English."""
+    def render(self, lang: str | None, outbound: Outbound, zawgyi: bool = False) -> Rendered:
+        """Render in `lang`; with no language chosen yet, in the default language and English.
+        `zawgyi`: for a person whose phone writes Burmese in Zawgyi, the Burmese text (never
+        another language's) converted after the catalogs, options too; numbers stay digits."""
         unknown = lang is None
         if unknown:
             lang = self.languages[0]
@@ -86,7 +93,7 @@ class Renderer:
         else:
             parts = list(outbound.parts)
         return Rendered(
-            tuple(self.text(lang, part) for part in parts),
-            tuple((option.number, self.text(lang, option.label)) for option in outbound.options),
+            tuple(self.text(lang, part, zawgyi) for part in parts),
+            tuple((option.number, self.text(lang, option.label, zawgyi)) for option in outbound.options),
             "en" if unknown else lang,  # numbers everyone reads until a language is chosen
         )

@@ -13,20 +13,27 @@ from types import MappingProxyType
 from datetime import timedelta
 from typing import Callable, Mapping
 
-from i18n.normalise import clean, match_key, read_number
-from i18n.zawgyi import zawgyi_form
+from i18n.languages import GREETINGS
+from i18n.normalise import as_typed, clean, match_key, read_number
+from i18n.zawgyi import LANGUAGE as ZAWGYI_LANGUAGE, myanmar_letters, should_convert, zawgyi_form, zawgyi_probability
 from intake.flows import END, FLOWS, KEYWORDS, LANGUAGE, MENU, RESUME, Choice, Flow, Step, find_step, qualified
 from i18n.text import N_, Keyword, Option, Outbound, Text
 from intake.effects import Effect, EraseRegistration, RequestChange, SubmitReport, Wipe, Ended
 from intake.messages import Inbound
 from intake.ports import Directory, FollowUp, Registry
 from intake.prompts import BUILDERS
+from intake.report import AS_TYPED
 from intake.registration import proved_registration
 from intake.state import State
 from intake.validators import VALIDATORS, Invalid
 
 # After this many invalid answers in a row, every re-prompt also points to MENU and HELP.
 INVALID_BEFORE_MENU_HINT = 3
+# How much Myanmar text (letters and marks, not digits) a message needs before it tells how the
+# person's phone writes Burmese: a menu number or a one-word answer says nothing, so it never
+# flips the replies back and forth. Back to Unicode only when the detector is sure of it.
+ENCODING_EVIDENCE = 8
+UNICODE_BELOW = 0.05
 
 
 @dataclass(frozen=True)
@@ -98,6 +105,14 @@ def _accepted(translate, languages: tuple[str, ...], msgid: str, context: str | 
     return frozenset(match_key(word) for word in words if word.strip())
 
 
+@lru_cache(maxsize=64)
+def _zawgyi_greetings(translate, languages: tuple[str, ...]) -> frozenset[str]:
+    """Greetings as only a Zawgyi phone spells them: a first `မဂၤလာပါ` is too short for the
+    detector, but says how the phone writes."""
+    words = {word for lang in languages for word in translate(lang, GREETINGS).split("|") if word.strip()}
+    return frozenset({match_key(zawgyi_form(word)) for word in words} - {match_key(word) for word in words})
+
+
 class _Turn:
     """Builds the result of one inbound message (notes first, then the next prompt)."""
 
@@ -162,6 +177,37 @@ class _Turn:
         self.state.invalid = 0
         self.prompt()
 
+    def follow_encoding(self, text: str) -> None:
+        """Note how the person's phone writes Burmese, from what they typed (unless they chose):
+        Zawgyi when there is enough text and i18n.zawgyi would convert it, or when it greets in
+        Zawgyi spelling; Unicode again only when the detector is sure. The first reply in Zawgyi
+        says how to switch back."""
+        if self.state.encoding_chosen:
+            return
+        typed = as_typed(text)
+        enough = myanmar_letters(typed) >= ENCODING_EVIDENCE
+        greeting = self.state.position is None and match_key(typed) in _zawgyi_greetings(self.ctx.translate,
+                                                                                          self.ctx.languages)
+        if (enough and should_convert(typed)) or greeting:
+            if self.state.encoding != "zawgyi" and self.state.lang in (None, ZAWGYI_LANGUAGE):  # replies change
+                self.say(N_("Replies are in Zawgyi now. For Unicode, send {unicode}."), unicode=Keyword("unicode"))
+            self.state.encoding = "zawgyi"
+        elif enough and zawgyi_probability(typed) < UNICODE_BELOW:
+            self.state.encoding = "unicode"
+
+    def choose_encoding(self, encoding: str) -> None:
+        """UNICODE or ZAWGYI: the replies follow that from now on, whatever the text looks like."""
+        self.state.encoding, self.state.encoding_chosen = encoding, True
+        if encoding == "zawgyi":
+            self.say(N_("Replies are in Zawgyi now. For Unicode, send {unicode}."), unicode=Keyword("unicode"))
+        else:
+            self.say(N_("Replies are in Unicode now. For Zawgyi, send {zawgyi}."), zawgyi=Keyword("zawgyi"))
+
+    def keep_typed(self, typed: str, cleaned: str, value: object) -> None:
+        """Keep what the person typed beside the Unicode it became, when they differ."""
+        if typed != cleaned and isinstance(value, str):
+            self.state.draft.setdefault(AS_TYPED, {})[value] = typed  # see intake.report.sealed_content
+
     def step_at(self, position: str) -> Step:
         return find_step(position, self.ctx.flows)
 
@@ -197,7 +243,8 @@ class _Turn:
             return self.choose(step, choice)
         if step.validator is None:
             return self.invalid(Text(N_("Please reply with one of the numbers below.")))
-        outcome = self.ctx.validators[step.validator](clean(text), self.ctx, MappingProxyType(self.state.draft))
+        cleaned = clean(text, zawgyi=self.state.encoding == "zawgyi")
+        outcome = self.ctx.validators[step.validator](cleaned, self.ctx, MappingProxyType(self.state.draft))
         if isinstance(outcome, Invalid):
             if outcome.goto:  # start that part again (its prompt follows the reason)
                 self.parts.append(outcome.reason)
@@ -205,6 +252,7 @@ class _Turn:
             return self.invalid(outcome.reason)
         self.effects.extend(outcome.effects)
         self.parts.extend(outcome.notes)
+        self.keep_typed(as_typed(text), cleaned, outcome.value)
         if step.append:
             self.state.draft.setdefault(step.store, []).append(outcome.value)
             self.state.invalid = 0
@@ -312,7 +360,14 @@ def _step(state: State | None, inbound: Inbound, ctx: Context) -> Result:
         turn.say(N_("Ended. This conversation was deleted."))
         turn.effects.append(Ended())
         turn.state = State(lang=state.lang)
+        # How the phone writes Burmese belongs to the phone, not to the conversation that ended.
+        turn.state.encoding, turn.state.encoding_chosen = state.encoding, state.encoding_chosen
         return turn.result()
+
+    if keyword in ("unicode", "zawgyi"):
+        turn.choose_encoding(keyword)
+    else:
+        turn.follow_encoding(inbound.text)
 
     if timed_out:
         turn.say(N_("We started again because there was no reply for a while."))
@@ -326,6 +381,8 @@ def _step(state: State | None, inbound: Inbound, ctx: Context) -> Result:
 
     if inbound.media_count:
         turn.say(N_("We can only read text. Please type your answer."))
+        turn.prompt()
+    elif keyword in ("unicode", "zawgyi"):
         turn.prompt()
     elif keyword == "menu":
         turn.enter(MENU)

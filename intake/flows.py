@@ -347,6 +347,9 @@ KEYWORDS: dict[str, Text] = {
     "help": P_("keyword", "help"),
     "language": P_("keyword", "language|lang"),
     "exit": P_("keyword", "exit|quit"),
+    # How replies write Burmese: for phones with a Zawgyi font, or back to Unicode.
+    "unicode": P_("keyword", "unicode"),
+    "zawgyi": P_("keyword", "zawgyi"),
 }
 
 

@@ -19,6 +19,10 @@ CHANNEL = "channel"  # not a question: where the reporter wrote from, filed with
 CHANNEL_WORDS = {"sms": Text("SMS", literal=True), "whatsapp": Text("WhatsApp", literal=True),
                  "telegram": Text("Telegram", literal=True)}
 
+# The sealed content's originals: field name -> the text as the person typed it, for answers that
+# were converted from Zawgyi (the draft keeps them under the same key: Unicode -> as typed).
+AS_TYPED = "as_typed"
+
 # Keys of sealed content filed before the schema (free words, not codes): each is shown as the
 # field it was, in place of that field's clear column, since it says at least as much.
 OLD_KEYS = {"organisation named": "organisation", "place": "where", "safety": "danger"}
@@ -78,12 +82,23 @@ def filed(answers: Mapping[str, object], name: str, fields: tuple[ReportField, .
 def sealed_content(answers: Mapping[str, object], fields: tuple[ReportField, ...] = FIELDS) -> dict:
     """The sealed part of a report: every sealed field that is filed, as the flow stored it (an
     answer sent in several messages is joined into one text). Answers that are no field (the
-    review's own bookkeeping, say) are not filed."""
-    content = {}
+    review's own bookkeeping, say) are not filed. An answer converted from Zawgyi also keeps what
+    the person typed, under `AS_TYPED`, so the focal point can read the original when in doubt."""
+    content, originals = {}, {}
+    typed = answers.get(AS_TYPED) or {}
     for field in fields:
         if field.sealed and filed(answers, field.name, fields):
             value = answers[field.name]
-            content[field.name] = "\n\n".join(value) if field.append and isinstance(value, list) else value
+            joined = "\n\n".join(value) if field.append and isinstance(value, list) else value
+            content[field.name] = joined
+            if isinstance(value, list) and all(isinstance(item, str) for item in value):
+                original = "\n\n".join(typed.get(item, item) for item in value)
+            else:
+                original = typed.get(value) if isinstance(value, str) else None
+            if original is not None and original != joined:
+                originals[field.name] = original
+    if originals:
+        content[AS_TYPED] = originals
     return content
 
 
@@ -95,6 +110,7 @@ class Shown:
     name: str
     label: Text
     value: object
+    typed: str | None = None  # what the person typed, when it was converted from Zawgyi
 
 
 def _in_words(field: ReportField | None, value: object) -> object:
@@ -109,13 +125,15 @@ def shown(content: Mapping[str, object], clear: Mapping[str, object],
     from `clear` (field name -> the column's value, as the portal resolved it), then any content
     key the schema does not know, under its own name, so nothing a reporter said is hidden."""
     content = dict(content)
+    typed = content.pop(AS_TYPED, None) or {}
     for old, name in OLD_KEYS.items():
         if old in content and name not in content:
             content[name] = content.pop(old)
     lines = []
     for field in fields:
         if field.name in content:  # sealed; or, for a clear field, an older report's own words
-            lines.append(Shown(field.name, field.label, _in_words(field, content.pop(field.name))))
+            lines.append(Shown(field.name, field.label, _in_words(field, content.pop(field.name)),
+                               typed.get(field.name)))
         elif not field.sealed:
             lines.append(Shown(field.name, field.label, _in_words(field, clear.get(field.name))))
     for name in sorted(content):

@@ -9,9 +9,13 @@ from datetime import datetime
 @dataclass
 class State:
     """Where one conversation is. `position` is "flow.step"; None means no conversation is open
-    (the next message starts one). `lang` outlives conversations."""
+    (the next message starts one). `lang` outlives conversations, and so does `encoding`: how the
+    person's phone writes Burmese ("zawgyi" or "unicode", None until known), which the replies
+    follow; `encoding_chosen` when the person said so (UNICODE / ZAWGYI), not guessed."""
 
     lang: str | None = None
+    encoding: str | None = None
+    encoding_chosen: bool = False
     position: str | None = None
     history: list[str] = field(default_factory=list)  # positions BACK returns to, newest last
     invalid: int = 0  # invalid answers in a row at the current step

@@ -57,10 +57,12 @@ def in_words(value: object) -> object:
     return value
 
 
-def report_fields(content: dict, report, named=None, township=None) -> list[tuple[str, object]]:
-    """(label, value) for every field of a report once: sealed ones from `content`, clear ones from
-    the report's columns (`named` organisation and `township` looked up by the caller)."""
-    return [(in_words(line.label), in_words(line.value)) for line in shown(content, _clear(report, named, township))]
+def report_fields(content: dict, report, named=None, township=None) -> list[tuple[str, object, str | None]]:
+    """(label, value, as typed) for every field of a report once: sealed ones from `content`, clear
+    ones from the report's columns (`named` organisation and `township` looked up by the caller);
+    "as typed" is the reporter's own text where it was converted from Zawgyi, else None."""
+    return [(in_words(line.label), in_words(line.value), line.typed)
+            for line in shown(content, _clear(report, named, township))]
 
 
 # Stored codes that deserve better than "Preliminary assessment"-style capitalising: the routes,

@@ -38,14 +38,16 @@ def lock_conversation(session: Session, channel: str, sender_key: str, now: date
 def load_state(vault: Vault, conversation: Conversation) -> State:
     """The engine state of a conversation (a fresh one, in the remembered language, if none)."""
     if conversation.state is None:
-        return State(lang=conversation.language)
+        return State(lang=conversation.language, encoding=conversation.encoding,
+                     encoding_chosen=bool(conversation.encoding_chosen))
     return State.from_json(vault.open_json(conversation.state, STATE_PURPOSE))
 
 
 def save_state(vault: Vault, conversation: Conversation, state: State) -> None:
-    """Store the engine state sealed; a closed conversation keeps only its language (not even
-    when it was last active, which would line up with the time of the report it sent)."""
+    """Store the engine state sealed; a closed conversation keeps only its language and encoding
+    (not even when it was last active, which would line up with the time of the report it sent)."""
     conversation.language = state.lang
+    conversation.encoding, conversation.encoding_chosen = state.encoding, state.encoding_chosen
     closed = state.position is None
     conversation.last_active_at = None if closed else state.last_active
     conversation.state = None if closed else vault.seal_json(state.to_json(), STATE_PURPOSE)

@@ -54,6 +54,10 @@ class Conversation(Base):
     sender_key: Mapped[str] = mapped_column(String(64))
     # Remembered across conversations so a returning person is answered in their language.
     language: Mapped[str | None] = mapped_column(String(16))
+    # And how their phone writes Burmese ("zawgyi", "unicode"; NULL until known), so a Zawgyi
+    # phone is answered in Zawgyi from the first reply; `encoding_chosen`: said with a keyword.
+    encoding: Mapped[str | None] = mapped_column(String(16))
+    encoding_chosen: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     # Sealed JSON of intake.state.State (flow, step, draft answers); NULL = no conversation open.
     state: Mapped[bytes | None] = mapped_column(LargeBinary)
     last_active_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)

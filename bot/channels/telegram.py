@@ -128,7 +128,8 @@ def _button(runtime, update: Update) -> None:
         notice = None
         if handled.stale:
             lang = _language(runtime, handled, query.from_user.language_code if query.from_user else None)
-            notice = runtime.renderer.text(lang, Text(N_("That button is from an earlier question.")))
+            notice = runtime.renderer.text(lang, Text(N_("That button is from an earlier question.")),
+                                           zawgyi=getattr(handled.conversation, "encoding", None) == "zawgyi")
         return [_enqueue_answer(session, runtime, query.id, notice), *_after(session, runtime, handled, chat.id, None)]
 
     receive(runtime, inbound, address=str(chat.id), button=tag, then=queue)

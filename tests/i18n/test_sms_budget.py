@@ -12,9 +12,11 @@ split):
 | a note then the review | 3 | 6 |
 
 The first message before a language is chosen is priced in the language of the deployment's
-default (and English); see test_language_menu_budget. In Burmese, every report or check question
-whose length the wording decides fits one segment, and a whole report costs at most 18 reply
-segments (issue 12; tests/benchmarks/sms_cost.py prints each language's figure).
+default (and English); see test_language_menu_budget. Burmese is priced twice: in Unicode, and
+converted for a phone that writes Zawgyi ("my-zawgyi"), as those replies are sent. In Burmese,
+every report or check question whose length the wording decides fits one segment, and a whole
+report costs at most 18 reply segments (issue 12; tests/benchmarks/sms_cost.py prints each
+language's figure).
 """
 
 from __future__ import annotations
@@ -39,6 +41,8 @@ from tests.support.play import WRITERS, Player, Sms
 CATALOGS = Catalogs()
 LANGUAGES = CATALOGS.shipped
 LATIN = {"en", "kac"}
+ZAWGYI = "my-zawgyi"  # Burmese replies for a Zawgyi phone
+READERS = (*LANGUAGES, ZAWGYI)
 T0 = datetime(2026, 11, 24, 9, 0, tzinfo=timezone.utc)
 BUDGET = {"question": (1, 3), "long question": (2, 4), "note": (2, 5), "note and review": (3, 6)}
 LONG_QUESTIONS = {"report.review", "report.emergency"}
@@ -66,11 +70,14 @@ def context() -> Context:
                    language_names={code: code for code in LANGUAGES}, receipt="482109375566")
 
 
-def replies(lang: str, position: str, text: str, invalid: int = 0) -> list[str]:
-    state = State(lang=lang, position=position, draft=dict(DRAFT), invalid=invalid, last_active=T0)
+def replies(reader: str, position: str, text: str, invalid: int = 0) -> list[str]:
+    lang, zawgyi = ("my", True) if reader == ZAWGYI else (reader, False)
+    state = State(lang=lang, position=position, draft=dict(DRAFT), invalid=invalid, last_active=T0,
+                  encoding="zawgyi" if zawgyi else None)
     result = engine.step(state, Inbound("sms", "k", text, T0 + timedelta(minutes=1)), context())
     renderer = Renderer(CATALOGS, LANGUAGES, KEYWORDS)
-    return [as_text(renderer.render(result.state.lang, outbound)) for outbound in result.replies]
+    zawgyi = result.state.encoding == "zawgyi"  # as bot.channels.inbox renders
+    return [as_text(renderer.render(result.state.lang, outbound, zawgyi)) for outbound in result.replies]
 
 
 QUESTIONS = [f"{flow.name}.{step.name}" for flow in FLOWS.values() for step in flow.steps if not step.is_info]
@@ -85,7 +92,7 @@ def check(text: str, lang: str, kind: str) -> None:
     assert cost.count <= budget, f"{lang} {kind}: {cost.count} segments ({cost.units} units) > {budget}: {text!r}"
 
 
-@pytest.mark.parametrize("lang", LANGUAGES)
+@pytest.mark.parametrize("lang", READERS)
 @pytest.mark.parametrize("position", QUESTIONS)
 def test_each_question_fits_its_budget(lang, position):
     [text] = replies(lang, position, "help")  # help note, then the question
@@ -95,7 +102,7 @@ def test_each_question_fits_its_budget(lang, position):
     check(question, lang, kind)
 
 
-@pytest.mark.parametrize("lang", LANGUAGES)
+@pytest.mark.parametrize("lang", READERS)
 @pytest.mark.parametrize("position", QUESTIONS)
 def test_invalid_answers_and_the_hint_fit_their_budget(lang, position):
     for invalid in (0, 2):  # the first invalid answer, then the third (with the MENU/HELP hint)
@@ -103,7 +110,7 @@ def test_invalid_answers_and_the_hint_fit_their_budget(lang, position):
         check(text, lang, "note and review" if position == "report.review" else "note")
 
 
-@pytest.mark.parametrize("lang", LANGUAGES)
+@pytest.mark.parametrize("lang", READERS)
 def test_notes_before_the_menu_fit(lang):
     for text in (*replies(lang, "menu.main", "2"), *replies(lang, "report.when", "menu")):
         check(text, lang, "note")
@@ -157,3 +164,17 @@ def test_a_whole_burmese_report_costs_at_most_18_reply_segments(make_app):
     total = sum(count for count, _ in costs)
     assert total <= BURMESE_REPORT_BUDGET, f"{total} reply segments > {BURMESE_REPORT_BUDGET}:\n" + \
         "\n".join(f"[{count}] {body}" for count, body in costs)
+
+
+def test_zawgyi_replies_are_priced_as_sent():
+    """The Zawgyi replies really are converted (so the budgets above price what is sent)."""
+    [unicode] = replies("my", "report.when", "help")
+    [zawgyi] = replies(ZAWGYI, "report.when", "help")
+    assert zawgyi != unicode and zawgyi == __import__("i18n.zawgyi").zawgyi.zawgyi_form(unicode)
+
+
+@pytest.mark.parametrize("text", ["ဇော်ဂျီ", "zawgyi", "UNICODE"])
+def test_switching_encoding_fits(text):
+    for reader in ("my", ZAWGYI):
+        for reply in replies(reader, "report.when", text):
+            check(reply, "my", "note")

@@ -37,7 +37,7 @@ from typing import Callable, Mapping, Sequence, Union
 from i18n.catalogs import Catalogs
 from i18n.languages import own_name
 from i18n.text import Text
-from i18n.zawgyi import zawgyi_form
+from i18n.zawgyi import _to_unicode, should_convert, zawgyi_form
 from intake.flows import END, FLOWS, LANGUAGE, MENU, REPORT, Step, find_step
 
 ASCII_DIGITS = "0123456789"
@@ -166,6 +166,12 @@ def _prompts() -> tuple[tuple[str, re.Pattern, int], ...]:
     return tuple(found)
 
 
+def read_zawgyi(reply: Reply) -> Reply:
+    """A reply written for a Zawgyi phone, read back in Unicode (ICU's Zawgyi-my on all of it)."""
+    convert = _to_unicode().transliterate
+    return Reply(convert(reply.text), tuple((number, convert(label)) for number, label in reply.options), reply.raw)
+
+
 def recognise(text: str) -> str | None:
     """The position ("report.when") whose question the reply asks last, or None."""
     best = None
@@ -232,6 +238,8 @@ class Player:
             raise KeyError(f"no such step in the flows: {', '.join(unknown)}")
         self.answers = {qualify(name): _moves(qualify(name), answer) for name, answer in table.items()}
         self.used: dict[str, int] = {}
+        self.zawgyi_replies = 0  # replies that were written in Zawgyi (read back in Unicode)
+        self.heard = 0  # replies in all
         self.reply: Reply | None = None
         self.position: str | None = None
 
@@ -250,6 +258,11 @@ class Player:
         return self.position is not None and _terminal(find_step(self.position))
 
     def _heard(self, reply: Reply) -> Reply:
+        if should_convert("\n".join([reply.text, *(label for _, label in reply.options)])):
+            # written for a Zawgyi phone: read it back as the flow's texts are written
+            reply = read_zawgyi(reply)
+            self.zawgyi_replies += 1
+        self.heard += 1
         self.reply = reply
         self.position = recognise(reply.text)
         if self.position is None:
