@@ -140,7 +140,7 @@ def test_switching_to_unicode_and_back(app):
     switched = texts(phone, "unicode")
     assert NOTE_UNICODE in switched and "ZAWGYI" in switched and "အန္တရာယ်" in switched  # the question again
     # Chosen, so Zawgyi typing no longer switches it back by itself.
-    assert "မည်သည့် အဖွဲ့အစည်း" in texts(phone, "၂") and "ကယ်ဆယ်ရေး" not in texts(phone, zawgyi_form("ဒီမို ကယ်ဆယ်ရေး"))
+    assert "ဘယ်အဖွဲ့ကလဲ" in texts(phone, "၂") and "ကယ်ဆယ်ရေး" not in texts(phone, zawgyi_form("ဒီမို ကယ်ဆယ်ရေး"))
     assert NOTE_ZAWGYI in texts(phone, zawgyi_form("ဇော်ဂျီ"))  # the Burmese word, typed in Zawgyi
     # Remembered for the sender beyond the conversation, like the language.
     texts(phone, "exit")
