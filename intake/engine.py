@@ -262,10 +262,12 @@ class _Turn:
             return self.prompt()
         kept = self.state.draft.setdefault(DRAFT_MEDIA, [])
         reasons: list[str] = []
+        taken = 0
         for item in inbound.media:
             if item.kept and len(kept) < MAX_MEDIA_ITEMS:
                 kept.append({"ref": item.ref, "key": item.key, "kind": item.kind,
                              "content_type": item.content_type, "size": item.size})
+                taken += 1
                 continue
             reason = "too_many" if item.kept else item.problem
             if reason not in reasons:
@@ -276,7 +278,7 @@ class _Turn:
             self.state.draft.pop(DRAFT_MEDIA)
         if inbound.text.strip():  # a caption is part of the account
             return self.answer(inbound.text)
-        if len(reasons) < len(inbound.media):  # something was kept
+        if taken:
             self.state.invalid = 0
             return self.prompt(again=True)
         self.state.invalid += 1  # nothing kept: the question again, not "Received"

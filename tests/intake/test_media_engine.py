@@ -74,3 +74,10 @@ def test_elsewhere_a_voice_note_says_where_it_is_taken():
     assert reply.startswith("Please type your answer. You can send a voice note or photo when you tell us what "
                             "happened.")
     assert chat.state.draft == {}
+
+
+def test_two_items_refused_for_one_reason_keep_nothing_and_say_it_once():
+    chat, _ = at_account()
+    reply = chat.send("", media=(Media("photo", problem="too_big"), Media("voice", problem="too_big")))
+    assert reply.startswith("That file is too big. Please send a shorter one.\nWhat happened?")
+    assert reply.count("too big") == 1 and DRAFT_MEDIA not in chat.state.draft
