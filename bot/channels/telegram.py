@@ -40,7 +40,7 @@ COMMANDS = {"/start": "help", "/help": "help", "/menu": "menu", "/language": "la
 MEDIA = ("photo", "voice", "audio", "video", "video_note", "animation", "document", "sticker",
          "location", "venue", "contact", "poll", "dice")
 # Photos sent as a file (uncompressed, with all their metadata) are taken as photos.
-PHOTO_FILE_TYPES = ("image/jpeg", "image/png", "image/webp", "image/heic")
+PHOTO_FILE_TYPES = ("image/jpeg", "image/png", "image/webp")  # what Pillow decodes as shipped
 
 
 def configured(settings: Settings) -> bool:
