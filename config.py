@@ -56,6 +56,8 @@ class Settings:
     simulator_local_only: bool
     conversation_timeout_minutes: int
     max_inbound_chars: int
+    # The largest voice note or photo (bytes) fetched from Telegram or Twilio and kept with a report.
+    max_media_bytes: int
     sms_reply_mode: str
     ack_deadline_hours: int
     urgent_ack_deadline_hours: int
@@ -258,6 +260,7 @@ def load(instance_path: str | os.PathLike, environ: dict | None = None,
         "CONVERSATION_TIMEOUT_MINUTES": _int(
             "CONVERSATION_TIMEOUT_MINUTES", get("CONVERSATION_TIMEOUT_MINUTES"), 30, minimum=1),
         "MAX_INBOUND_CHARS": _int("MAX_INBOUND_CHARS", get("MAX_INBOUND_CHARS"), 1600, minimum=160),
+        "MAX_MEDIA_BYTES": _int("MAX_MEDIA_BYTES", get("MAX_MEDIA_BYTES"), 10 * 1024 * 1024, minimum=1024),
         "SMS_REPLY_MODE": reply_mode,
         "ACK_DEADLINE_HOURS": _int("ACK_DEADLINE_HOURS", get("ACK_DEADLINE_HOURS"), 24, minimum=1),
         "URGENT_ACK_DEADLINE_HOURS": _int("URGENT_ACK_DEADLINE_HOURS", get("URGENT_ACK_DEADLINE_HOURS"), 12,

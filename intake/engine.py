@@ -19,7 +19,7 @@ from i18n.zawgyi import LANGUAGE as ZAWGYI_LANGUAGE, myanmar_letters, should_con
 from intake.flows import END, FLOWS, KEYWORDS, LANGUAGE, MENU, RESUME, Choice, Flow, Step, find_step, qualified
 from i18n.text import N_, Keyword, Option, Outbound, Text
 from intake.effects import Effect, EraseRegistration, RequestChange, SubmitReport, Wipe, Ended
-from intake.messages import Inbound
+from intake.messages import DRAFT_MEDIA, MAX_MEDIA_ITEMS, MEDIA_KINDS, Inbound
 from intake.ports import Directory, FollowUp, Registry
 from intake.prompts import BUILDERS
 from intake.report import AS_TYPED
@@ -34,6 +34,15 @@ INVALID_BEFORE_MENU_HINT = 3
 # flips the replies back and forth. Back to Unicode only when the detector is sure of it.
 ENCODING_EVIDENCE = 8
 UNICODE_BELOW = 0.05
+# Why a voice note or photo was not kept (`intake.messages.Media.problem`, or too many already).
+MEDIA_REFUSED = {
+    "too_big": N_("That file is too big. Please send a shorter one."),
+    "failed": N_("We could not get that file. Please send it again."),
+    "not_fetched": N_("We could not get that file. Please send it again."),
+    "unsupported": N_("We can take text, voice notes and photos only."),
+    "text_only": N_("We can only read text. Please type your answer."),
+    "too_many": N_("We cannot take more files for this report."),
+}
 
 
 @dataclass(frozen=True)
@@ -261,7 +270,8 @@ class _Turn:
         self.enter(outcome.goto or step.goto)
 
     def choose(self, step: Step, choice: Choice) -> None:
-        if choice.requires and not self.state.draft.get(choice.requires):
+        if choice.requires and not self.state.draft.get(choice.requires) \
+                and not (step.media and self.state.draft.get(DRAFT_MEDIA)):
             return self.invalid(choice.missing)
         if step.store and not step.append:  # on a collecting step the choice only ends the collection
             self.state.draft[step.store] = choice.value
@@ -286,6 +296,41 @@ class _Turn:
             if key and key in words:
                 return choice
         return None
+
+    def media(self, inbound: Inbound) -> None:
+        """Voice notes and photos: kept (their descriptors, with the host's handles) at a step
+        that takes them, with any caption as a typed answer; elsewhere, a word on where they are
+        taken. Every item not kept says why, in the person's language."""
+        step = self.step_at(self.state.position)
+        if not step.media:
+            takes = any(item.kind in MEDIA_KINDS and item.problem not in ("unsupported", "text_only")
+                        for item in inbound.media)
+            self.say(N_("Please type your answer. You can send a voice note or photo when you tell us what "
+                        "happened.") if takes else N_("We can only read text. Please type your answer."))
+            return self.prompt()
+        kept = self.state.draft.setdefault(DRAFT_MEDIA, [])
+        reasons: list[str] = []
+        taken = 0
+        for item in inbound.media:
+            if item.kept and len(kept) < MAX_MEDIA_ITEMS:
+                kept.append({"ref": item.ref, "key": item.key, "kind": item.kind,
+                             "content_type": item.content_type, "size": item.size})
+                taken += 1
+                continue
+            reason = "too_many" if item.kept else item.problem
+            if reason not in reasons:
+                reasons.append(reason)
+        for reason in reasons:
+            self.parts.append(Text(MEDIA_REFUSED.get(reason, MEDIA_REFUSED["unsupported"])))
+        if not kept:
+            self.state.draft.pop(DRAFT_MEDIA)
+        if inbound.text.strip():  # a caption is part of the account
+            return self.answer(inbound.text)
+        if taken:
+            self.state.invalid = 0
+            return self.prompt(again=True)
+        self.state.invalid += 1  # nothing kept: the question again, not "Received"
+        self.prompt()
 
     def invalid(self, reason: Text) -> None:
         self.state.invalid += 1
@@ -379,9 +424,8 @@ def _step(state: State | None, inbound: Inbound, ctx: Context) -> Result:
             turn.start(inbound.text)
         return turn.result()
 
-    if inbound.media_count:
-        turn.say(N_("We can only read text. Please type your answer."))
-        turn.prompt()
+    if inbound.media:
+        turn.media(inbound)
     elif keyword in ("unicode", "zawgyi"):
         turn.prompt()
     elif keyword == "menu":

@@ -81,7 +81,9 @@ class Step:
     - params: the name of a builder in `intake.prompts` that fills the prompt's placeholders;
     - edit_label: the step is one of the answers the review lets the person change;
     - field: what the answer is in the filed report (`intake.report` derives the report's schema
-      from these); review: its line in the review before sending.
+      from these); review: its line in the review before sending;
+    - media: voice notes and photos sent at this step are kept with the draft (`draft["media"]`)
+      and count as an answer for the step's choices that require one.
     `action` names a step-level effect of answering (e.g. "set_language").
     """
 
@@ -99,6 +101,7 @@ class Step:
     edit_label: Text | None = None
     field: Field | None = None
     review: Review | None = None
+    media: bool = False
 
     @property
     def is_choice(self) -> bool:
@@ -180,6 +183,7 @@ REPORT = Flow("report", requires="directory", sensitive=True, steps=(
          choices=(Choice("done", P_("report.account", "I have finished"), "report.when", P_("answers", "done|finished"),
                          requires="account", missing=Text(N_("Please tell us what happened first."))),),
          edit_label=Text(N_("Add to what happened")),
+         media=True,
          field=Field(Text(N_("What happened"))),
          review=Review(Text(N_("Messages about what happened: {value}")), "count")),
     Step("when", Text(N_("When did it happen?")), store="when", edit_label=Text(N_("When")), choices=(

@@ -9,6 +9,41 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+# What a person may send besides text, at a step that takes it (`intake.flows.Step.media`).
+MEDIA_KINDS = ("voice", "audio", "photo")
+# Why an item sent is not kept: too big for MAX_MEDIA_BYTES, could not be fetched from the
+# provider, a kind we do not take, a channel that takes only text (MMS on SMS), or not fetched
+# (the conversation was elsewhere).
+MEDIA_PROBLEMS = ("too_big", "failed", "unsupported", "text_only", "not_fetched")
+# Audio types browsers play, as providers name them: a voice note or audio file of another type
+# is not taken, and the portal serves only these (and JPEG, which every photo is stored as).
+AUDIO_TYPES = frozenset({"audio/ogg", "audio/opus", "audio/mpeg", "audio/mp3", "audio/mp4", "audio/m4a",
+                         "audio/x-m4a", "audio/aac", "audio/wav", "audio/x-wav", "audio/wave", "audio/webm",
+                         "audio/amr"})
+PHOTO_TYPE = "image/jpeg"
+# The draft key under which a step that takes media keeps what was sent (a list of descriptors).
+DRAFT_MEDIA = "media"
+# The most items one report keeps: each may be MAX_MEDIA_BYTES, and the database holds them.
+MAX_MEDIA_ITEMS = 10
+
+
+@dataclass(frozen=True)
+class Media:
+    """A voice note, audio file or photo that came with a message, already fetched and sealed by
+    the host (or not, and `problem` says why). The engine never sees the bytes: `ref` and `key` are
+    the host's opaque handles (which stored item, and what opens it), kept in the draft."""
+
+    kind: str
+    content_type: str = ""
+    size: int = 0
+    ref: str | None = None
+    key: str | None = None
+    problem: str | None = None
+
+    @property
+    def kept(self) -> bool:
+        return self.ref is not None and self.problem is None
+
 
 @dataclass(frozen=True)
 class Inbound:
@@ -22,4 +57,4 @@ class Inbound:
     text: str
     received_at: datetime
     provider_id: str | None = None
-    media_count: int = 0
+    media: tuple[Media, ...] = ()

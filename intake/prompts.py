@@ -7,6 +7,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Callable
 
 from i18n.text import N_, Digits, Text
+from intake.messages import DRAFT_MEDIA
 from intake.registration import EDUCATION, OCCUPATION, proved_registration
 from intake.state import State
 
@@ -56,7 +57,9 @@ def _contact(flow: Flow, draft: dict) -> object:
 # How a review line says a step's answer (a step's `review.value` names one): (flow, step, state).
 SUMMARIES: dict[str, Callable[[Flow, Step, State], object]] = {
     "choice": lambda flow, step, state: _label(step, state.draft.get(step.store)),
-    "count": lambda flow, step, state: len(state.draft.get(step.store, [])),
+    # A step that takes media counts its voice notes and photos among its messages.
+    "count": lambda flow, step, state: len(state.draft.get(step.store, []))
+    + (len(state.draft.get(DRAFT_MEDIA, [])) if step.media else 0),
     "place": lambda flow, step, state: _place(state.draft.get(step.store), state.lang),
     "organisation": lambda flow, step, state: _organisation(state.draft),
     "contact": lambda flow, step, state: _contact(flow, state.draft),

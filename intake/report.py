@@ -14,8 +14,14 @@ from typing import Mapping
 
 from i18n.text import N_, Text
 from intake.flows import REPORT, Flow
+from intake.messages import DRAFT_MEDIA
 
 CHANNEL = "channel"  # not a question: where the reporter wrote from, filed with their consent
+# Not a question either: the voice notes and photos sent with the account (`Step.media`), each
+# filed as {ref, key, kind, content_type, size}: the stored item and the key that alone opens it,
+# so only whoever opens the report's content can play or view them (storage.media).
+MEDIA = DRAFT_MEDIA
+MEDIA_WORDS = {"voice": Text(N_("Voice note")), "audio": Text(N_("Audio")), "photo": Text(N_("Photo"))}
 CHANNEL_WORDS = {"sms": Text("SMS", literal=True), "whatsapp": Text("WhatsApp", literal=True),
                  "telegram": Text("Telegram", literal=True)}
 
@@ -57,6 +63,8 @@ def schema(flow: Flow = REPORT) -> tuple[ReportField, ...]:
         fields.append(ReportField(step.store, step.field.label, step.field.column, words, step.field.only_if,
                                   step.append))
     fields.append(ReportField(CHANNEL, Text(N_("Channel")), None, CHANNEL_WORDS, ("contact_how", "this_number")))
+    if any(step.media for step in flow.steps):
+        fields.append(ReportField(MEDIA, Text(N_("Voice notes and photos")), None, MEDIA_WORDS))
     names = [field.name for field in fields]
     for field in fields:
         if names.count(field.name) > 1 or (field.only_if and field.only_if[0] not in names):

@@ -9,14 +9,16 @@ Templates escape every value.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
+from typing import Callable
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_skeleton, get_datetime_format
 
 from i18n.numbers import FORMAT_LOCALE
 from i18n.text import Text
-from intake.report import FIELDS, shown
+from intake.report import FIELDS, MEDIA, shown
 from portal.case_words import code_words
 from portal.i18n import _, current_language, lazy_gettext
 from portal.services import services
@@ -57,12 +59,34 @@ def in_words(value: object) -> object:
     return value
 
 
-def report_fields(content: dict, report, named=None, township=None) -> list[tuple[str, object, str | None]]:
+@dataclass(frozen=True)
+class Playable:
+    """A voice note or photo of a report, as the page shows it: played or viewed from `src` (the
+    route that opens it with the organisation's key), `label` saying what it is."""
+
+    media_kind: str
+    src: str
+    label: str
+    ref: str
+
+
+def _media(items: object, media_url: Callable[[str], str]) -> object:
+    if not isinstance(items, list):
+        return items
+    field = next(field for field in FIELDS if field.name == MEDIA)
+    return [Playable(item["kind"], media_url(item["ref"]), in_words(field.words.get(item["kind"], item["kind"])),
+                     item["ref"]) if isinstance(item, dict) and isinstance(item.get("ref"), str) else item
+            for item in items]
+
+
+def report_fields(content: dict, report, named=None, township=None,
+                  media_url: Callable[[str], str] | None = None) -> list[tuple[str, object, str | None]]:
     """(label, value, as typed) for every field of a report once: sealed ones from `content`, clear
     ones from the report's columns (`named` organisation and `township` looked up by the caller);
-    "as typed" is the reporter's own text where it was converted from Zawgyi, else None."""
-    return [(in_words(line.label), in_words(line.value), line.typed)
-            for line in shown(content, _clear(report, named, township))]
+    voice notes and photos as players, from `media_url(ref)`; "as typed" is the reporter's own
+    text where it was converted from Zawgyi, else None."""
+    return [(in_words(line.label), _media(line.value, media_url) if line.name == MEDIA and media_url
+             else in_words(line.value), line.typed) for line in shown(content, _clear(report, named, township))]
 
 
 # Stored codes that deserve better than "Preliminary assessment"-style capitalising: the routes,

@@ -8,7 +8,7 @@ case reference and a made-up one give the same 404. Every opening is audited.
 
 from __future__ import annotations
 
-from flask import abort, redirect, render_template, request, url_for
+from flask import Response, abort, redirect, render_template, request, url_for
 
 from portal.blueprint import bp
 from portal.case_words import CATEGORY_WORDS, EVENT_WORDS, STATUS_WORDS
@@ -18,7 +18,9 @@ from portal.downloads import csv_download
 from portal.i18n import _, lazy_gettext
 from portal.reporter_contact import reporter_address
 from portal.services import services
-from storage import casework, referral_list, reporter_messages
+from intake.messages import AUDIO_TYPES, PHOTO_TYPE
+from intake.report import MEDIA
+from storage import casework, media, referral_list, reporter_messages
 from storage.audit_log import audit
 from storage.models import Organisation, Report, Township
 from storage.reports import find_referral, read_referral
@@ -103,7 +105,8 @@ def referral_page(found, *, error: str | None = None, drafts: dict | None = None
         content = read_referral(db, found, login.organisation_key)
         named = db.get(Organisation, report.named_organisation_id) if report.named_organisation_id else None
         township = db.get(Township, report.township_pcode) if report.township_pcode else None
-        fields = report_fields(content, report, named=named, township=township)
+        fields = report_fields(content, report, named=named, township=township,
+                               media_url=lambda ref: url_for("portal.referral_media", case_ref=found.case_ref, ref=ref))
         messages = reporter_messages.conversation(db, found, login.organisation_key)
         address = reporter_address(content, report.contact_allowed)
     with transaction():  # the opening is on record before anything is shown
@@ -117,6 +120,43 @@ def referral_page(found, *, error: str | None = None, drafts: dict | None = None
         targets=casework.transfer_targets(db, found), max_note=casework.MAX_NOTE_LENGTH,
         max_message=reporter_messages.MAX_LENGTH, referred_to=casework.referred_to(db, found),
         error=error, drafts=drafts or {}), status
+
+
+# The types a voice note or photo is served as (storage keeps what bot.channels.media allowed);
+# anything else would be a download, never something the browser interprets.
+SERVED_TYPES = {"photo": {PHOTO_TYPE}, "voice": AUDIO_TYPES, "audio": AUDIO_TYPES}
+
+
+@bp.get("/referrals/<case_ref>/media/<ref>")
+@referral_pages
+def referral_media(case_ref: str, ref: str):
+    """A voice note or photo of a referral, opened on the fly with the key this login unlocked:
+    the report's sealed content holds the item's key. Never cached, never sniffed, and each
+    opening audited (a player's later range requests for the rest of the same item are not)."""
+    found, login, db = own_referral(case_ref), current_login(), db_session()
+    if login.organisation_key is None:
+        abort(403, description=_("You cannot open referrals yet"))
+    if found.sealed_key is None:
+        abort(404)
+    items = read_referral(db, found, login.organisation_key).get(MEDIA)
+    item = next((item for item in items if isinstance(item, dict) and item.get("ref") == ref), None) \
+        if isinstance(items, list) else None
+    if item is None:
+        abort(404)
+    try:
+        data = media.open_item(db, found.report_id, item)
+    except media.MediaError:
+        abort(404)
+    if request.headers.get("Range", "bytes=0-").startswith("bytes=0-"):
+        with transaction():
+            audit(db, now=services().clock(), action="open_media", user_id=login.user.id, referral_id=found.id,
+                  detail=str(item.get("kind"))[:16])
+    content_type = item.get("content_type")
+    allowed = content_type in SERVED_TYPES.get(item.get("kind"), ())
+    response = Response(data, mimetype=content_type if allowed else "application/octet-stream")
+    response.headers["Content-Disposition"] = "inline" if allowed else "attachment"
+    response.headers["Cross-Origin-Resource-Policy"] = "same-origin"
+    return response.make_conditional(request, accept_ranges=True, complete_length=len(data))
 
 
 @bp.get("/overview")

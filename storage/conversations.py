@@ -152,3 +152,13 @@ def purge(session: Session, now: datetime, draft_timeout: timedelta,
     undeletable = session.execute(delete(ChatMessage).where(ChatMessage.created_at < now - DELETABLE_FOR)).rowcount
     return {"expired_conversations": drafts, "stored_replies": replies, "handled_messages": handled,
             "undeletable_chat_messages": undeletable}
+
+
+def peek_state(session: Session, vault: Vault, channel: str, sender_key: str) -> State | None:
+    """The saved state of (channel, sender) without locking or creating anything, for a look
+    before the unit of work (whether a message's media are worth fetching); None if none is open."""
+    conversation = session.execute(select(Conversation).where(Conversation.channel == channel,
+                                                              Conversation.sender_key == sender_key)).scalar_one_or_none()
+    if conversation is None or conversation.state is None:
+        return None
+    return load_state(vault, conversation)

@@ -353,6 +353,22 @@ class ReporterMessage(Base):
     sent_out: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
+class MediaItem(Base):
+    """A voice note or photo a reporter sent with their account, encrypted at once with a key of
+    its own (AES-256-GCM, the id and kind as associated data) that is kept only in the
+    conversation's sealed draft and then in the report's sealed content (storage.media): the
+    server alone opens neither. `report_id` is set when the report is sent; an item never
+    linked is purged with the draft's lifetime. Nothing here names a conversation or a sender,
+    and what it is (kind, type, size) is inside the report's content, not in a column."""
+
+    __tablename__ = "media_items"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    report_id: Mapped[int | None] = mapped_column(ForeignKey("reports.id", ondelete="CASCADE"), index=True)
+    body: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+
+
 class ApiToken(Base):
     """A bearer token for the coordinators' API (`/api/v1`); only a digest of it is kept."""
 

@@ -11,9 +11,9 @@ from sqlalchemy.orm import Session
 from bot.casework import notifications
 from intake.engine import SubmitReport
 from intake.prompts import choice_label
-from intake.report import CHANNEL, sealed_content
+from intake.report import CHANNEL, MEDIA, sealed_content
 from intake.routing import ack_deadline, network_of, route
-from storage import reports
+from storage import media, reports
 from storage.directory_lookup import DirectoryLookup
 from storage.sealing import ReceiptSecrets
 
@@ -52,6 +52,8 @@ def file(session: Session, runtime, directory: DirectoryLookup, effect: SubmitRe
         contact_allowed=answers.get("contact") == "yes", receipt=receipt,
         content=_content(answers, address, channel)), now=now,
         ack_deadline=deadline)
+    # The voice notes and photos are the report's now: their keys are in its sealed content.
+    media.link(session, [item["ref"] for item in answers.get(MEDIA) or () if isinstance(item, dict)], report.id)
     receiving = next(o for o in directory.organisations if o.id == decision.organisation_id)
     label = f"{receiving.name} ({receiving.acronym})"
     notifications.notify_referral(session, runtime, decision.notify, organisation=label,

@@ -26,8 +26,9 @@ from intake import engine
 from intake.effects import (
     AddAnswer, Effect, Ended, EraseRegistration, MarkRead, RequestChange, SendCode, SubmitReport, Wipe,
 )
-from intake.messages import Inbound
-from storage import conversations, sealing
+from intake.messages import DRAFT_MEDIA, Inbound
+from intake.state import State
+from storage import conversations, media, sealing
 from storage.directory_lookup import DirectoryLookup
 from storage.followup import FollowUpLookup, ReceiptLimits
 from storage.registry_lookup import RegistryLookup
@@ -96,7 +97,8 @@ def _from_json(data: dict) -> Rendered:
 
 
 def receive(runtime, inbound: Inbound, *, address: str | None = None, button: str | None = None,
-            then: Callable[[Session, Handled], list[int]] | None = None) -> Handled:
+            then: Callable[[Session, Handled], list[int]] | None = None,
+            sealed_media: tuple[media.Sealed, ...] = ()) -> Handled:
     """Process one message in its own transaction and commit it.
 
     `address` (the phone number or chat id) is used for two things only: when the person agrees
@@ -104,12 +106,14 @@ def receive(runtime, inbound: Inbound, *, address: str | None = None, button: st
     SMS number tells "update my details" whether the text comes from the number on record. `button` is the tag of
     the question whose button was pressed, if the message is a button press. `then` is the
     channel's own work in the same transaction (queueing replies); it returns the outbox ids to
-    send at once, which leave as soon as the transaction has committed."""
+    send at once, which leave as soon as the transaction has committed. `sealed_media`: the
+    message's voice notes and photos, fetched and sealed beforehand (bot.channels.media); those
+    the engine keeps in the draft are stored, the others are dropped unstored."""
     receipt, receipts = sealing.new_receipt(), _Receipts(runtime.vault.receipt_pepper)
     while True:
         try:
             with runtime.transaction() as session:
-                handled = _handle(session, runtime, inbound, address, button, receipt, receipts)
+                handled = _handle(session, runtime, inbound, address, button, receipt, receipts, sealed_media)
                 if then is not None:
                     deliver_after_commit(session, runtime, then(session, handled))
             return handled
@@ -149,8 +153,27 @@ APPLIERS: dict[type[Effect], Callable[[_Work, Effect], None]] = {
 }
 
 
+def _media_refs(answers: dict) -> set[str]:
+    items = answers.get(DRAFT_MEDIA)
+    return {item.get("ref") for item in items if isinstance(item, dict)} if isinstance(items, list) else set()
+
+
+def _keep_media(session: Session, old: State, result: engine.Result, sealed: tuple[media.Sealed, ...],
+                now) -> None:
+    """Store the sealed items the engine kept (in the draft, or in a report being sent), before
+    the effects (filing links them); delete those a draft let go of unsent."""
+    kept = _media_refs(result.state.draft)
+    for effect in result.effects:
+        if isinstance(effect, SubmitReport):
+            kept |= _media_refs(effect.answers)
+    for item in sealed:
+        if item.ref in kept:
+            media.store(session, item, now)
+    media.discard(session, _media_refs(old.draft) - kept)
+
+
 def _handle(session: Session, runtime, inbound: Inbound, address: str | None, button: str | None,
-            receipt: str, receipts: _Receipts) -> Handled:
+            receipt: str, receipts: _Receipts, sealed_media: tuple[media.Sealed, ...] = ()) -> Handled:
     conversation = conversations.lock_conversation(session, inbound.channel, inbound.sender_key,
                                                    inbound.received_at)
     if inbound.provider_id:
@@ -177,6 +200,7 @@ def _handle(session: Session, runtime, inbound: Inbound, address: str | None, bu
 
     conversations.save_state(runtime.vault, conversation, result.state)
     conversation.turns += 1
+    _keep_media(session, state, result, sealed_media, inbound.received_at)
     work = _Work(session, runtime, conversation, directory, inbound, address, receipts)
     for effect in result.effects:
         APPLIERS[type(effect)](work, effect)

@@ -15,6 +15,7 @@ import secrets
 from flask import Blueprint, jsonify, request
 from telegram import Update
 
+from bot.channels import media
 from bot.channels.inbox import Handled, button_tag, receive
 from bot.channels.layout import split_body
 from bot.delivery.senders import PermanentError, TransientError
@@ -33,9 +34,13 @@ CHANNEL = "telegram"
 MAX_TEXT = 4096  # Telegram's limit for one message
 # Commands people type out of habit; they map to the keyword that does what they expect.
 COMMANDS = {"/start": "help", "/help": "help", "/menu": "menu", "/language": "language", "/exit": "exit"}
-# Message kinds that carry something other than text; nothing of them is downloaded or kept.
+# Message kinds that carry something other than text. Voice notes, audio and photos (also sent as
+# a file) are fetched and sealed where the conversation takes them (bot.channels.media); nothing
+# of the others is downloaded or kept.
 MEDIA = ("photo", "voice", "audio", "video", "video_note", "animation", "document", "sticker",
          "location", "venue", "contact", "poll", "dice")
+# Photos sent as a file (uncompressed, with all their metadata) are taken as photos.
+PHOTO_FILE_TYPES = ("image/jpeg", "image/png", "image/webp")  # what Pillow decodes as shipped
 
 
 def configured(settings: Settings) -> bool:
@@ -98,20 +103,48 @@ def process_update(runtime, update: Update) -> None:
     command = text.split(maxsplit=1)[0].split("@")[0].lower() if text.startswith("/") else None
     if command in COMMANDS:
         text = COMMANDS[command]
-    media = 1 if message.text is None and any(getattr(message, kind, None) for kind in MEDIA) else 0
-    inbound = _inbound(runtime, message.chat.id, text, update.update_id, media)
+    collected = media.Collected()
+    if message.text is None:
+        text = message.caption if isinstance(message.caption, str) else ""
+        sender_key = runtime.vault.sender_key(CHANNEL, str(message.chat.id))
+        collected = media.collect(runtime, CHANNEL, sender_key, _offered(runtime.settings, message))
+    inbound = _inbound(runtime, message.chat.id, text, update.update_id, collected.media)
 
     def queue(session, handled: Handled) -> list[int]:
         return _after(session, runtime, handled, message.chat.id, message.message_id)
 
-    receive(runtime, inbound, address=str(message.chat.id), then=queue)
+    receive(runtime, inbound, address=str(message.chat.id), then=queue, sealed_media=collected.sealed)
 
 
-def _inbound(runtime, chat_id: int, text: str, update_id: int, media: int = 0) -> Inbound:
+def _offered(settings: Settings, message) -> list[media.Offered]:
+    """The media items of a message, each with how to fetch it if it is a kind we take."""
+    offered = []
+    if message.voice:
+        offered.append(media.Offered("voice", media.audio_type(message.voice.mime_type) or "audio/ogg",
+                                     message.voice.file_size, media.telegram_file(settings, message.voice.file_id)))
+    if message.audio:
+        kind = media.audio_type(message.audio.mime_type)
+        offered.append(media.Offered("audio", kind or "", message.audio.file_size,
+                                     media.telegram_file(settings, message.audio.file_id) if kind else None))
+    if message.photo:
+        largest = message.photo[-1]  # Telegram sends every size it made, smallest first
+        offered.append(media.Offered("photo", media.PHOTO_TYPE, largest.file_size,
+                                     media.telegram_file(settings, largest.file_id)))
+    document = message.document
+    if document and ((document.mime_type or "").lower() in PHOTO_FILE_TYPES or media.audio_type(document.mime_type)):
+        kind = "photo" if (document.mime_type or "").lower() in PHOTO_FILE_TYPES else "audio"
+        offered.append(media.Offered(kind, media.audio_type(document.mime_type) or media.PHOTO_TYPE,
+                                     document.file_size, media.telegram_file(settings, document.file_id)))
+    if not offered:  # a sticker, a place, a video, a file of another kind: not taken
+        offered = [media.Offered(kind, "", None) for kind in MEDIA if getattr(message, kind, None)]
+    return offered
+
+
+def _inbound(runtime, chat_id: int, text: str, update_id: int, items: tuple = ()) -> Inbound:
     # Telegram messages run to 4,096 characters: an account is not cut to the SMS limit.
     return Inbound(channel=CHANNEL, sender_key=runtime.vault.sender_key(CHANNEL, str(chat_id)),
                    text=text[:max(MAX_TEXT, runtime.settings.max_inbound_chars)], received_at=runtime.clock(),
-                   provider_id=str(update_id), media_count=media)
+                   provider_id=str(update_id), media=items)
 
 
 def _button(runtime, update: Update) -> None:

@@ -11,6 +11,7 @@ from flask import Blueprint, Response, request
 from twilio.request_validator import RequestValidator
 from twilio.twiml.messaging_response import MessagingResponse
 
+from bot.channels import media
 from bot.channels.inbox import receive
 from bot.channels.layout import as_text, split_body
 from bot.http import problem
@@ -21,6 +22,8 @@ from storage import outbox
 bp = Blueprint("twilio", __name__)
 # Twilio's ids are two letters and 32 hex digits; anything else (a NUL, a 10 kB string) is refused.
 _MESSAGE_SID = re.compile(r"[A-Za-z0-9]{2,64}")
+# Twilio carries at most 10 media items in one message (WhatsApp: one).
+MAX_MEDIA_PER_MESSAGE = 10
 
 
 def public_url(base_url: str) -> str:
@@ -58,16 +61,13 @@ def webhook():
         return problem(400, "the MessageSid parameter is missing")
     if not _MESSAGE_SID.fullmatch(message_sid):
         return problem(400, "the MessageSid parameter is not a Twilio message id")
-    try:
-        media_count = max(0, int(params.get("NumMedia") or 0))
-    except ValueError:
-        media_count = 0
-
     channel = "whatsapp" if sender.startswith("whatsapp:") else "sms"
+    sender_key = runtime.vault.sender_key(channel, sender)
+    collected = media.collect(runtime, channel, sender_key, _offered(settings, params, channel))
     now = runtime.clock()
-    inbound = Inbound(channel=channel, sender_key=runtime.vault.sender_key(channel, sender),
+    inbound = Inbound(channel=channel, sender_key=sender_key,
                       text=params.get("Body", "")[:settings.max_inbound_chars],
-                      received_at=now, provider_id=message_sid, media_count=media_count)
+                      received_at=now, provider_id=message_sid, media=collected.media)
     inline = settings.sms_reply_mode == "inline"
 
     def queue_replies(session, handled) -> list[int]:
@@ -82,13 +82,34 @@ def webhook():
         session.flush()
         return outbox.queued_ids(session, prefix)
 
-    handled = receive(runtime, inbound, address=sender, then=queue_replies)
+    handled = receive(runtime, inbound, address=sender, then=queue_replies, sealed_media=collected.sealed)
 
     twiml = MessagingResponse()
     if inline:
         for body in _bodies(handled):
             twiml.message(body)
     return Response(str(twiml), mimetype="text/xml")
+
+
+def _offered(settings, params: dict[str, str], channel: str) -> list[media.Offered]:
+    """The message's media (MediaUrl0..N with MediaContentType0..N): on WhatsApp, voice notes,
+    audio and photos are fetched where the conversation takes them; MMS on SMS is not taken."""
+    try:
+        count = min(max(0, int(params.get("NumMedia") or 0)), MAX_MEDIA_PER_MESSAGE)
+    except ValueError:
+        count = 0
+    offered = []
+    for number in range(count):
+        content_type = params.get(f"MediaContentType{number}", "").split(";")[0].strip().lower()
+        url = params.get(f"MediaUrl{number}", "")
+        audio = media.audio_type(content_type)
+        kind = "photo" if content_type.startswith("image/") else "voice" if audio else "file"
+        if channel != "whatsapp":
+            offered.append(media.Offered(kind, content_type, None, problem="text_only"))
+            continue
+        fetch = media.twilio_media(settings, url) if kind in ("photo", "voice") else None
+        offered.append(media.Offered(kind, audio or content_type, None, fetch))
+    return offered
 
 
 def _bodies(handled) -> list[str]:

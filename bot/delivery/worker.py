@@ -20,7 +20,7 @@ from bot.casework.escalation import escalate_overdue
 from bot.delivery.senders import PROVIDER_TIMEOUT_SECONDS, PermanentError, TransientError
 from bot.delivery.telegram_wipe import wipe_abandoned
 from bot.http import describe
-from storage import conversations, outbox, portal_sessions, self_service
+from storage import conversations, media, outbox, portal_sessions, self_service
 from storage.unit_of_work import after_commit
 
 log = logging.getLogger(__name__)
@@ -33,6 +33,10 @@ LEASE = timedelta(seconds=15 * PROVIDER_TIMEOUT_SECONDS)
 BATCH = 20  # messages per run_once, so that a busy queue still lets `run` purge and escalate
 REPLY_RETENTION = timedelta(minutes=15)  # the answers given, for a provider's retry
 OUTBOX_RETENTION = timedelta(days=2)  # finished outbox rows and their attempts
+# A voice note or photo never sent with a report lives as long as a draft could still hold it: a
+# draft ends after the conversation timeout of silence, and a conversation with no such silence
+# for a day is beyond any report (an item dropped by a draft that ended is deleted at once).
+UNSENT_MEDIA_MARGIN = timedelta(hours=24)
 
 
 class OutboxWorker:
@@ -113,7 +117,7 @@ class OutboxWorker:
 
     def purge(self) -> dict[str, int]:
         """Delete expired drafts, old duplicate-detection records, undeletable chat message ids,
-        expired portal sessions, and self-service changes, codes and failed checks past their
+        voice notes and photos no report was sent with, expired portal sessions, and self-service changes, codes and failed checks past their
         lifetimes."""
         runtime = self.runtime
         with runtime.transaction() as session:
@@ -122,6 +126,7 @@ class OutboxWorker:
             counts |= conversations.purge(session, now, runtime.context.timeout, REPLY_RETENTION,
                                           timedelta(days=runtime.settings.replay_window_days))
             counts["finished_outbox_messages"] = outbox.purge_finished(session, now, OUTBOX_RETENTION)
+            counts["unsent_media_items"] = media.purge_unlinked(session, now, runtime.context.timeout + UNSENT_MEDIA_MARGIN)
             counts["expired_portal_sessions"] = portal_sessions.purge_expired(session, now)
             settings = runtime.settings
             counts |= self_service.purge(session, now, pending_days=settings.pending_change_days,

@@ -571,6 +571,7 @@ def test_purge_expires_silent_drafts_and_forgets_old_message_ids(app, phone, clo
     assert OutboxWorker(runtime).purge() == {"abandoned_chats_wiped": 0, "expired_conversations": 2, "stored_replies": 3,
                                              "handled_messages": 1,
                                              "undeletable_chat_messages": 0, "finished_outbox_messages": 0,
+                                             "unsent_media_items": 0,
                                              "expired_portal_sessions": 0, "unanswered_changes": 0,
                                              "rejected_changes": 0, "one_time_codes": 0, "identity_attempts": 0}
 
@@ -593,6 +594,7 @@ def test_purge_expires_silent_drafts_and_forgets_old_message_ids(app, phone, clo
     assert OutboxWorker(runtime).purge() == {"abandoned_chats_wiped": 0, "expired_conversations": 0, "stored_replies": 0,
                                              "handled_messages": 0,
                                              "undeletable_chat_messages": 0, "finished_outbox_messages": 0,
+                                             "unsent_media_items": 0,
                                              "expired_portal_sessions": 0, "unanswered_changes": 0,
                                              "rejected_changes": 0, "one_time_codes": 0, "identity_attempts": 0}
 

@@ -162,12 +162,22 @@ def test_ignored_update_kinds_get_200_and_no_effect(app, person, updates, telegr
     assert telegram.sent_messages() == [] and count(app, Conversation) == 0
 
 
-@pytest.mark.parametrize("media", ["photo", "voice", "sticker", "location", "document"])
+@pytest.mark.parametrize("media", ["sticker", "location", "document"])
 def test_non_text_messages_get_the_text_only_answer(person, updates, media):
     person.say("hello")
     person.say("1")
     [reply] = person.send(getattr(updates, media)(CHAT))
     assert reply["text"].startswith("We can only read text. Please type your answer.")
+
+
+@pytest.mark.parametrize("media", ["photo", "voice"])
+def test_a_voice_note_or_photo_outside_the_account_says_where_they_are_taken(person, updates, telegram, media):
+    person.say("hello")
+    person.say("1")
+    [reply] = person.send(getattr(updates, media)(CHAT))
+    assert reply["text"].startswith("Please type your answer. You can send a voice note or photo when you tell "
+                                    "us what happened.\nCommunity Feedback. What would you like to do?")
+    assert telegram.calls("getFile") == []  # not at the account: nothing is fetched
 
 
 def test_start_command_and_language_change(person):

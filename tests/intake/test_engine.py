@@ -12,7 +12,7 @@ from i18n.text import Text
 from intake import engine
 from intake.engine import Context, Ended
 from intake.flows import FLOWS, KEYWORDS, LANGUAGE, MENU, Choice, Flow, Step
-from intake.messages import Inbound
+from intake.messages import Inbound, Media
 from intake.state import State
 
 T0 = datetime(2026, 11, 24, 9, 0, tzinfo=timezone.utc)
@@ -34,9 +34,9 @@ class Chat:
         self.now = T0
         self.result = None
 
-    def send(self, text: str, media: int = 0, after: timedelta = timedelta(seconds=20)) -> str:
+    def send(self, text: str, media: tuple[Media, ...] = (), after: timedelta = timedelta(seconds=20)) -> str:
         self.now += after
-        inbound = Inbound("sms", "k" * 64, text, self.now, media_count=media)
+        inbound = Inbound("sms", "k" * 64, text, self.now, media=media)
         self.result = engine.step(self.state, inbound, self.ctx)
         self.state = self.result.state
         rendered = [self.renderer.render(self.state.lang, o) for o in self.result.replies]
@@ -216,7 +216,7 @@ def test_back_from_the_language_step_returns_without_changing_language(chat):
 
 def test_media_gets_a_text_only_answer_and_does_not_advance(chat):
     at_menu(chat)
-    reply = chat.send("", media=1)
+    reply = chat.send("", media=(Media("photo", "image/jpeg", problem="unsupported"),))
     assert reply.startswith("We can only read text. Please type your answer.")
     assert chat.state.position == MENU and chat.state.invalid == 0
 

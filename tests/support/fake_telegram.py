@@ -17,6 +17,7 @@ while stopped).
 
 from __future__ import annotations
 
+import hashlib
 import html
 import json
 import re
@@ -169,6 +170,14 @@ class _Handler(BaseHTTPRequestHandler):
         self._serve()
 
     def _serve(self):
+        if self.path.startswith("/file/"):  # a file download, as getFile's file_path names it
+            status, content = self.fake._download(self.path)
+            self.send_response(status)
+            self.send_header("Content-Type", "application/octet-stream" if status == 200 else "application/json")
+            self.send_header("Content-Length", str(len(content)))
+            self.end_headers()
+            self.wfile.write(content)
+            return
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else b""
         content_type = self.headers.get("Content-Type", "")
@@ -196,7 +205,9 @@ class FakeTelegram:
 
     Implemented methods: getMe, sendMessage, answerCallbackQuery, deleteMessage, deleteMessages,
     editMessageText, editMessageReplyMarkup, sendChatAction, setWebhook, deleteWebhook,
-    getWebhookInfo, getUpdates. Any other method answers 404 "Not Found", as Telegram does.
+    getWebhookInfo, getUpdates, getFile. Any other method answers 404 "Not Found", as Telegram does.
+    Files a user sent (`add_file`) are downloaded at `/file/bot<token>/<file_path>`, the path
+    getFile gives; `downloads` lists what was downloaded.
     """
 
     def __init__(self, token: str = DEFAULT_TOKEN, host: str = HOST, port: int | None = None,
@@ -219,6 +230,8 @@ class FakeTelegram:
         self._allowed_updates: list[str] = []  # [] = Telegram's default set
         self._webhook: dict | None = None
         self._polling = 0  # getUpdates calls waiting right now
+        self._files: dict[str, tuple[str, bytes]] = {}  # file_id -> (file_path, content)
+        self._downloads: list[str] = []
         self._down = False
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
@@ -392,6 +405,34 @@ class FakeTelegram:
 
     def __exit__(self, *_exc) -> None:
         self.stop()
+
+    # ---- files users sent -----------------------------------------------------------------------
+
+    def add_file(self, file_id: str, content: bytes, file_path: str | None = None) -> str:
+        """What the file `file_id` (from an update's voice, audio, photo or document) holds;
+        returns its file_path."""
+        kind = "photos" if file_id.startswith("AgAC") else "voice" if file_id.startswith("AwAC") else "documents"
+        path = file_path or f"{kind}/file_{len(self._files)}.{ {'photos': 'jpg', 'voice': 'oga'}.get(kind, 'bin') }"
+        with self._lock:
+            self._files[file_id] = (path, content)
+        return path
+
+    def downloads(self) -> list[str]:
+        """The file paths downloaded, in order."""
+        with self._lock:
+            return list(self._downloads)
+
+    def _download(self, raw_path: str) -> tuple[int, bytes]:
+        match = re.match(r"^/file/bot(?P<token>[^/]+)/(?P<path>.+)$", urlsplit(raw_path).path)
+        if match is None or match["token"] != self.token:
+            return 401, json.dumps({"ok": False, "error_code": 401, "description": "Unauthorized"}).encode()
+        with self._lock:
+            found = next((content for path, content in self._files.values() if path == match["path"]), None)
+            if found is not None:
+                self._downloads.append(match["path"])
+        if found is None:
+            return 404, json.dumps({"ok": False, "error_code": 404, "description": "Not Found"}).encode()
+        return 200, found
 
     # ---- request handling (handler threads) ----------------------------------------------------
 
@@ -615,6 +656,14 @@ class FakeTelegram:
             if self._webhook["allowed_updates"]:
                 info["allowed_updates"] = self._webhook["allowed_updates"]
         return info
+
+    def _m_getFile(self, params: dict) -> dict:
+        file_id = params.get("file_id")
+        if not isinstance(file_id, str) or file_id not in self._files:
+            raise _ApiError(400, "Bad Request: invalid file_id")
+        path, content = self._files[file_id]
+        return {"file_id": file_id, "file_unique_id": hashlib.sha256(file_id.encode()).hexdigest()[:16],
+                "file_size": len(content), "file_path": path}
 
     def _m_getUpdates(self, params: dict) -> list[dict]:
         self._check_no_webhook()

@@ -3,7 +3,8 @@
 Point the app at it with the TWILIO_API_BASE_URL setting; twilio-python then talks to it exactly
 as it talks to api.twilio.com (same URL paths, form-encoded body, HTTP basic auth). It records
 every request, answers like Twilio's "create a Message" (201 + the message JSON, whose "sid"
-twilio-python returns), and can be told to fail: any status with Twilio's error JSON, or no
+twilio-python returns), serves the media of incoming messages (`add_media`: a MediaUrl that
+answers only with the account's basic auth), and can be told to fail: any status with Twilio's error JSON, or no
 server at all (`stop`, then `start` again on the same port).
 """
 
@@ -22,6 +23,7 @@ from urllib.parse import parse_qs
 from tests.support.smtp_sink import HOST, free_port
 
 MESSAGES_PATH = re.compile(r"^/2010-04-01/Accounts/(?P<account>AC\w+)/Messages\.json$")
+MEDIA_PATH = re.compile(r"^/2010-04-01/Accounts/AC\w+/Messages/MM\w+/Media/ME\w+$")
 
 # Twilio's own codes for the failures tests ask for (https://www.twilio.com/docs/api/errors).
 ERROR_CODES = {400: 21211, 401: 20003, 404: 20404, 429: 20429, 500: 20500, 503: 20503}
@@ -89,7 +91,16 @@ class _Handler(BaseHTTPRequestHandler):
         self.wfile.write(body)
 
     def do_GET(self):
-        self.send_error(405)
+        account, password = _basic_auth(self.headers.get("Authorization", ""))
+        status, content_type, body = self.fake._media(self.path, account, password)
+        if status == 405:
+            self.send_error(405)
+            return
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
 
 
 def _basic_auth(header: str) -> tuple[str, str]:
@@ -103,9 +114,13 @@ def _basic_auth(header: str) -> tuple[str, str]:
 class FakeTwilio:
     """The Messages.json endpoint of Twilio's REST API, recording what it is asked to send."""
 
-    def __init__(self, host: str = HOST, port: int | None = None):
+    def __init__(self, host: str = HOST, port: int | None = None, auth_token: str | None = None):
+        """`auth_token`: the account's token, which media downloads must give (basic auth)."""
         self.host = host
         self.port = port or free_port(host)
+        self.auth_token = auth_token
+        self._media_items: dict[str, tuple[str, str, bytes]] = {}  # path -> (account, type, content)
+        self.media_requests: list[tuple[str, str, int]] = []  # (account, path, status)
         self._requests: list[SentRequest] = []
         self._failure: _Failure | None = None
         self._lock = threading.Lock()
@@ -140,6 +155,26 @@ class FakeTwilio:
         """Accept every request again."""
         with self._lock:
             self._failure = None
+
+    def add_media(self, account: str, content: bytes, content_type: str) -> str:
+        """A media item of an incoming message, as Twilio keeps it; returns its MediaUrl."""
+        path = f"/2010-04-01/Accounts/{account}/Messages/MM{uuid.uuid4().hex}/Media/ME{uuid.uuid4().hex}"
+        with self._lock:
+            self._media_items[path] = (account, content_type, content)
+        return f"{self.url}{path}"
+
+    def _media(self, path: str, account: str, password: str) -> tuple[int, str, bytes]:
+        with self._lock:
+            found = self._media_items.get(path)
+            if found is None:
+                status, content_type, body = (404 if MEDIA_PATH.match(path) else 405), "application/json", b"{}"
+            elif account != found[0] or (self.auth_token is not None and password != self.auth_token):
+                status, content_type, body = 401, "application/json", json.dumps(
+                    _error(401, ERROR_CODES[401], ERROR_MESSAGES[401])).encode()
+            else:
+                status, content_type, body = 200, found[1], found[2]
+            self.media_requests.append((account, path, status))
+            return status, content_type, body
 
     def _answer(self, path: str, account: str, password: str, params: dict) -> tuple[int, dict]:
         with self._lock:

@@ -133,8 +133,10 @@ class UpdateFactory:
                  "chat_instance": _chat_instance(chat_id), "data": data}
         return self._update("callback_query", query)
 
-    def photo(self, chat_id: int, caption: str | None = None, *, width: int = 1280, height: int = 960) -> dict:
-        """A photo (Telegram sends every size it made, smallest first), with an optional caption."""
+    def photo(self, chat_id: int, caption: str | None = None, *, width: int = 1280, height: int = 960,
+              content: bytes | None = None) -> dict:
+        """A photo (Telegram sends every size it made, smallest first), with an optional caption;
+        with `content`, the fake Bot API holds it as the largest size."""
         base, sizes = self._file_id("AgACAgIAAxkBAAI"), []
         for side in (90, 320, 800, 1280):
             scale = min(1.0, side / max(width, height))
@@ -143,17 +145,36 @@ class UpdateFactory:
                           "file_size": w * h // 8, "width": w, "height": h})
             if scale == 1.0:
                 break
+        if content is not None:
+            sizes[-1]["file_size"] = len(content)
+            self._hold(sizes[-1]["file_id"], content)
         fields: dict = {"photo": sizes}
         if caption:
             fields["caption"] = caption
         return self._update("message", self._private_message(chat_id, fields))
 
-    def voice(self, chat_id: int, duration: int = 4) -> dict:
-        """A voice note (Opus in Ogg, as Telegram's apps record them)."""
+    def voice(self, chat_id: int, duration: int = 4, content: bytes | None = None,
+              mime_type: str = "audio/ogg") -> dict:
+        """A voice note (Opus in Ogg, as Telegram's apps record them); with `content`, the fake
+        Bot API holds it for getFile and the download."""
         file_id = self._file_id("AwACAgIAAxkBAAI")
-        voice = {"duration": duration, "mime_type": "audio/ogg", "file_id": file_id,
-                 "file_unique_id": _unique(file_id), "file_size": 4_000 * duration}
+        voice = {"duration": duration, "mime_type": mime_type, "file_id": file_id,
+                 "file_unique_id": _unique(file_id), "file_size": len(content) if content else 4_000 * duration}
+        self._hold(file_id, content)
         return self._update("message", self._private_message(chat_id, {"voice": voice}))
+
+    def audio(self, chat_id: int, content: bytes | None = None, *, mime_type: str = "audio/wav",
+              duration: int = 1, file_name: str = "recording.wav") -> dict:
+        """An audio file (sent from the phone's files or recorder app)."""
+        file_id = self._file_id("CQACAgIAAxkBAAI")
+        audio = {"duration": duration, "mime_type": mime_type, "file_name": file_name, "file_id": file_id,
+                 "file_unique_id": _unique(file_id), "file_size": len(content) if content else 16_000}
+        self._hold(file_id, content)
+        return self._update("message", self._private_message(chat_id, {"audio": audio}))
+
+    def _hold(self, file_id: str, content: bytes | None) -> None:
+        if content is not None and self.telegram is not None:
+            self.telegram.add_file(file_id, content)
 
     def sticker(self, chat_id: int, emoji: str = "👍", set_name: str = "HotCherry") -> dict:
         """A (static, regular) sticker from a sticker set."""
