@@ -62,6 +62,10 @@ _DEPENDENT = re.compile(r"[\u102b-\u1030\u1032-\u103a\u103c-\u103e\u105e-\u1060\
                         r"\u1071-\u1074\u1082-\u108d\u108f\u109a-\u109d]")
 
 
+# Three or more of the same Latin letter, as when a key is held down ("nooo", "yesss"): one.
+_STRETCHED = re.compile(r"([a-z])\1{2,}")
+
+
 class AnswerDataError(ValueError):
     """A data file is malformed or contradicts itself; the message names the file and the entry."""
 
@@ -307,8 +311,28 @@ class Answers:
         if not key:
             return frozenset()
         before, after = self._fillers(languages)
+        stretched = _STRETCHED.sub(r"\1", key)
+        if stretched != key:  # "yesss", "nooo": a letter held down
+            key = stretched
         # Longest first, so "thank you" goes before "you" could ever be looked at.
         return frozenset(strip_affixes(key, sorted(before, key=len, reverse=True), sorted(after, key=len, reverse=True)))
+
+    def parts(self, text: str, languages: tuple[str, ...], most: int = 3) -> list[tuple[frozenset[str], ...]]:
+        """The ways to read a reply as two or three whole answers said one after the other ("yes,
+        sure", "no, don't call me"), each part as `forms` gives it. Only where words are separated
+        by spaces (Latin letters; Burmese is written without them), and only short replies."""
+        tokens = answer_key(text).split(" ")
+        if not 2 <= len(tokens) <= 8:
+            return []
+        before, after = self._fillers(languages)
+        splits = []
+        for count in range(2, most + 1):
+            for cuts in _cuts(len(tokens), count):
+                pieces = [" ".join(tokens[a:b]) for a, b in zip((0, *cuts), (*cuts, len(tokens)))]
+                if any(piece in before or piece in after for piece in pieces):
+                    continue  # a filler is not an answer ("yes" + "please" is the form "yes")
+                splits.append(tuple(self.forms(piece, languages) for piece in pieces))
+        return splits
 
     def negated_key(self, key: str) -> bool:
         """The key contains a negation of any language ("not", "မ" + verb, "ဘူး", "ဢမ်ႇ")."""
@@ -355,6 +379,14 @@ class Answers:
     def drafts(self) -> tuple[str, ...]:
         """Languages whose lists are careful drafts still waiting for a native speaker's review."""
         return tuple(code for code, data in self.by_language.items() if data.draft)
+
+
+def _cuts(length: int, count: int) -> list[tuple[int, ...]]:
+    """Where to cut `length` tokens into `count` non-empty runs."""
+    if count == 1:
+        return [()]
+    return [(first, *(first + cut for cut in rest)) for first in range(1, length - count + 2)
+            for rest in _cuts(length - first, count - 1)]
 
 
 def load(directory: Path = ANSWERS_DIR) -> Answers:

@@ -267,16 +267,23 @@ class _Turn:
         if not forms:
             return None
         position = self.state.position or qualified(step.name, self.ctx.flows)
-        picked = []
+        words = {}
         for _, choice in options:
             texts = tuple((t.msgid, t.context, t.literal) for t in (choice.label, choice.answers) if t is not None)
-            words = _choice_words(answers, self.ctx.translate, self.ctx.languages, position, choice.value, texts,
-                                  step.choices_from == "languages")
-            if forms & words:
-                picked.append(choice)
-        if len({choice.value for choice in picked}) != 1:
+            words[choice.value] = _choice_words(answers, self.ctx.translate, self.ctx.languages, position,
+                                                choice.value, texts, step.choices_from == "languages")
+        picked = {value for value, keys in words.items() if forms & keys}
+        if not picked and answers is not None:
+            # Two or three whole answers in a row ("yes, sure", "no, don't call me"): each part must
+            # pick the same one choice, else nothing is read.
+            for parts in answers.parts(text, self.ctx.languages):
+                readings = [{value for value, keys in words.items() if part & keys} for part in parts]
+                if all(len(reading) == 1 for reading in readings) and len(set().union(*readings)) == 1:
+                    picked |= readings[0]
+        if len(picked) != 1:
             return None
-        choice = picked[0]
+        value = picked.pop()
+        choice = next(choice for _, choice in options if choice.value == value)
         if answers is not None and choice.value in AFFIRMATIVE and answers.negated(text):
             return None  # a negated reply never says yes, whatever a list says
         return choice
