@@ -47,6 +47,7 @@ REPO = Path(__file__).resolve().parents[2]
 ANSWER_SET = REPO / "tests" / "data" / "answer_set.tsv"
 DEMO = REPO / "storage" / "demo"
 REFUSE = "refuse"
+YES_NO = ("report.danger", "report.child", "report.contact")
 T0 = datetime(2026, 11, 24, 9, 0, tzinfo=timezone.utc)
 # Organisations people name by a Burmese name or acronym, beside the demo directory's.
 EXTRA_ORGANISATIONS = [
@@ -288,9 +289,15 @@ def main(argv: list[str] | None = None) -> int:
     entries = read_set(args.set)
     after = evaluate(entries, natural=not args.before)
     before = evaluate(entries, natural=False) if args.compare else None
-    for title, by in (("By language", lambda e: e.language), ("By question", lambda e: e.question)):
-        print(render(title, tallies(after, by), tallies(before, by) if before else None, args.markdown))
-        print()
+    yes_no = lambda outcomes: [o for o in outcomes if o.entry.question in YES_NO]  # noqa: E731
+    tables = (("By language", lambda e: e.language, lambda outcomes: outcomes),
+              ("By question", lambda e: e.question, lambda outcomes: outcomes),
+              ("The yes/no questions (danger, under 18, contact), by language", lambda e: e.language, yes_no))
+    for title, by, which in tables:
+        if which(after):
+            print(render(title, tallies(which(after), by), tallies(which(before), by) if before else None,
+                         args.markdown))
+            print()
     if args.show:
         for outcome in after:
             if not outcome.correct:
