@@ -53,8 +53,8 @@ _APOSTROPHES = dict.fromkeys(map(ord, "'\u2019\u2018`\u02bc"))
 _SEPARATORS = re.compile(r"[\s,.;:!?\"()\[\]{}\u2026/\\|+*&_=~\u104a\u104b-]+")
 # Burmese is written without spaces between words: a space between two Myanmar letters says nothing.
 # (Digits count as Burmese here: "၁၈ နှစ်အောက်" is "18နှစ်အောက်".)
-_MYANMAR_SPACE = re.compile(r"(?<=[\u1000-\u109f\uaa60-\uaa7f\ua9e0-\ua9ff0-9])\s+(?=[\u1000-\u109f\uaa60-\uaa7f\ua9e0-\ua9ff])"
-                            r"|(?<=[\u1000-\u109f\uaa60-\uaa7f\ua9e0-\ua9ff])\s+(?=[0-9])")
+_LETTERS = "\u1000-\u109f\uaa60-\uaa7f\ua9e0-\ua9ff"
+_MYANMAR_SPACE = re.compile(rf"(?<=[{_LETTERS}0-9])\s+(?=[{_LETTERS}])|(?<=[{_LETTERS}])\s+(?=[0-9])")
 # A Myanmar-script affix may only be taken off at a syllable boundary: not before a stacked
 # consonant (virama) nor, at the start, before a sign that belongs to the syllable.
 _VIRAMA = "\u1039"
@@ -165,9 +165,12 @@ def parse(code: str, data: Mapping, source: str = "") -> LanguageAnswers:
     source = source or f"{code}.toml"
     unknown = sorted(set(data) - _TABLES)
     if unknown:
-        raise AnswerDataError(f"{source}: unknown table(s) {', '.join(unknown)} (expected {', '.join(sorted(_TABLES))})")
-    lists = {name: _words(f"{source} [lists] {name}", words) for name, words in _table(f"{source} [lists]", data.get("lists", {})).items()}
-    raw_any = {value: _words(f"{source} [any] {value}", words) for value, words in _table(f"{source} [any]", data.get("any", {})).items()}
+        raise AnswerDataError(f"{source}: unknown table(s) {', '.join(unknown)} "
+                              f"(expected {', '.join(sorted(_TABLES))})")
+    lists = {name: _words(f"{source} [lists] {name}", words)
+             for name, words in _table(f"{source} [lists]", data.get("lists", {})).items()}
+    raw_any = {value: _words(f"{source} [any] {value}", words)
+               for value, words in _table(f"{source} [any]", data.get("any", {})).items()}
 
     def resolve(where: str, words: tuple[str, ...], seen: tuple[str, ...] = ()) -> tuple[str, ...]:
         out: list[str] = []
@@ -198,7 +201,8 @@ def parse(code: str, data: Mapping, source: str = "") -> LanguageAnswers:
         try:
             patterns.append(re.compile(pattern))
         except re.error as error:
-            raise AnswerDataError(f"{source} [negation] patterns: {pattern!r} is not a regular expression ({error})") from None
+            raise AnswerDataError(f"{source} [negation] patterns: {pattern!r} is not a regular expression "
+                                  f"({error})") from None
     affixes = {}
     for kind in _AFFIX_KINDS:
         table = _table(f"{source} [{kind}]", data.get(kind, {}))
@@ -241,7 +245,8 @@ class Answers:
                         raise AnswerDataError(f"{code}.toml {where}: {word!r} is negated, so it can never mean yes")
             for word in (*data.fillers_before, *data.fillers_after):
                 if self.negated_key(answer_key(word)):
-                    raise AnswerDataError(f"{code}.toml [fillers]: {word!r} is negated; a filler must not change the meaning")
+                    raise AnswerDataError(f"{code}.toml [fillers]: {word!r} is negated; a filler must not "
+                                          "change the meaning")
             for position, table in data.steps.items():
                 self._check_distinct(f"{code}.toml [steps.\"{position}\"]",
                                      {value: (*data.any.get(value, ()), *words) for value, words in table.items()})
@@ -315,7 +320,8 @@ class Answers:
         if stretched != key:  # "yesss", "nooo": a letter held down
             key = stretched
         # Longest first, so "thank you" goes before "you" could ever be looked at.
-        return frozenset(strip_affixes(key, sorted(before, key=len, reverse=True), sorted(after, key=len, reverse=True)))
+        return frozenset(strip_affixes(key, sorted(before, key=len, reverse=True),
+                                       sorted(after, key=len, reverse=True)))
 
     def parts(self, text: str, languages: tuple[str, ...], most: int = 3) -> list[tuple[frozenset[str], ...]]:
         """The ways to read a reply as two or three whole answers said one after the other ("yes,
