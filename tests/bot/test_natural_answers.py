@@ -138,3 +138,16 @@ def test_no_organisation_from_a_letter_or_a_common_word(app, phone, typed):
     player = Player(Sms(phone), answers={"organisation": Typed(typed)})
     player.play(until="organisation")
     assert "We could not find that organisation." in player.move().text
+
+
+def test_the_gazetteer_command_takes_the_aliases_column(make_app, tmp_path):
+    app = d.with_directory(make_app())
+    path = tmp_path / "townships.csv"
+    path.write_text("pcode,state_pcode,state_name_en,name_en,name_my,aliases\n"
+                    "MMR017001,MMR017,Ayeyarwady,Pathein,ပုသိမ်,Bassein;Pusein\n", encoding="utf-8")
+    result = app.test_cli_runner().invoke(args=["gazetteer", "import", str(path)])
+    assert result.exit_code == 0, result.output
+    assert "townships: 1 new" in result.stdout
+    player = Player(Sms(Phone(app.test_client(), "+959450777124")), answers={"where": Typed("Bassein")})
+    player.play()
+    assert report_row(app).township_pcode == "MMR017001"
