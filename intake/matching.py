@@ -59,6 +59,7 @@ def shipped_rules(kind: str) -> Rules:
     return Rules(before, after, answers.letter_names())
 
 
+@lru_cache(maxsize=65536)  # the directory's names come back with every message
 def _key(text: str) -> str:
     """The comparison form: case, Zawgyi, punctuation and the spaces inside Burmese do not count."""
     return answer_key(text)
