@@ -14,6 +14,7 @@ from datetime import timedelta
 from typing import Callable, Mapping
 
 from i18n.languages import GREETINGS
+from i18n.natural_answers import AFFIRMATIVE, Answers, answer_key, shipped as shipped_answers
 from i18n.normalise import as_typed, clean, match_key, read_number
 from i18n.zawgyi import LANGUAGE as ZAWGYI_LANGUAGE, myanmar_letters, should_convert, zawgyi_form, zawgyi_probability
 from intake.flows import END, FLOWS, KEYWORDS, LANGUAGE, MENU, RESUME, Choice, Flow, Step, find_step, qualified
@@ -74,6 +75,10 @@ class Context:
     keywords: Mapping[str, Text] = field(default_factory=lambda: KEYWORDS)
     validators: Mapping[str, Callable] = field(default_factory=lambda: VALIDATORS)
     builders: Mapping[str, Callable] = field(default_factory=lambda: BUILDERS)
+    # The natural answers people give at a choice, beside its number and label ("ok", "yes please",
+    # "ဟုတ်ပါတယ်", "don't contact me"): i18n/answers, the shipped lists unless a host gives its own.
+    # None: only numbers, labels and the catalogs' answer words (how the engine read replies before).
+    answers: Answers | None = field(default_factory=shipped_answers)
 
     @property
     def default_language(self) -> str:
@@ -120,6 +125,23 @@ def _zawgyi_greetings(translate, languages: tuple[str, ...]) -> frozenset[str]:
     detector, but says how the phone writes."""
     words = {word for lang in languages for word in translate(lang, GREETINGS).split("|") if word.strip()}
     return frozenset({match_key(zawgyi_form(word)) for word in words} - {match_key(word) for word in words})
+
+
+@lru_cache(maxsize=4096)
+def _choice_words(answers: Answers | None, translate, languages: tuple[str, ...], position: str, value: str,
+                  texts: tuple[tuple[str, str | None, bool], ...], languages_step: bool) -> frozenset[str]:
+    """Every key that picks one choice: its value, its label and answer words in every offered
+    language (and their Zawgyi spelling), and the natural answers listed for it (by value, and for
+    this step); for the language question, the names people type for the language."""
+    keys = {match_key(value)}
+    for msgid, context, literal in texts:
+        keys |= _accepted(translate, languages, msgid, context, literal)
+    if answers is None:
+        return frozenset(keys)
+    words = {answer_key(key) for key in keys} | answers.words(languages, position, value)
+    if languages_step:
+        words |= answers.language_names(languages, value)
+    return frozenset(word for word in words if word)
 
 
 class _Turn:
@@ -286,16 +308,43 @@ class _Turn:
         self.enter(choice.goto)
 
     def match_choice(self, step: Step, text: str) -> Choice | None:
-        number, key = read_number(text), match_key(text)
-        for option, choice in self.options_of(step):
+        """The choice a reply picks: its number, or exactly one of its words (never part of a
+        word, so "ဟုတ်" cannot be read inside "မဟုတ်ပါဘူး"); None when no choice, or more than one,
+        fits (better to ask again than to guess)."""
+        options = self.options_of(step)
+        number = read_number(text)
+        for option, choice in options:
             if number == option.number:
                 return choice
-            words = self.answers(choice.label) | {match_key(choice.value)}
-            if choice.answers is not None:
-                words |= self.answers(choice.answers)
-            if key and key in words:
-                return choice
-        return None
+        answers = self.ctx.answers
+        if answers is None:
+            key = match_key(text)
+            forms = frozenset({key} if key else ())
+        else:
+            forms = answers.forms(text, self.ctx.languages)
+        if not forms:
+            return None
+        position = self.state.position or qualified(step.name, self.ctx.flows)
+        words = {}
+        for _, choice in options:
+            texts = tuple((t.msgid, t.context, t.literal) for t in (choice.label, choice.answers) if t is not None)
+            words[choice.value] = _choice_words(answers, self.ctx.translate, self.ctx.languages, position,
+                                                choice.value, texts, step.choices_from == "languages")
+        picked = {value for value, keys in words.items() if forms & keys}
+        if not picked and answers is not None:
+            # Two or three whole answers in a row ("yes, sure", "no, don't call me"): each part must
+            # pick the same one choice, else nothing is read.
+            for parts in answers.parts(text, self.ctx.languages):
+                readings = [{value for value, keys in words.items() if part & keys} for part in parts]
+                if all(len(reading) == 1 for reading in readings) and len(set().union(*readings)) == 1:
+                    picked |= readings[0]
+        if len(picked) != 1:
+            return None
+        value = picked.pop()
+        choice = next(choice for _, choice in options if choice.value == value)
+        if answers is not None and choice.value in AFFIRMATIVE and answers.negated(text):
+            return None  # a negated reply never says yes, whatever a list says
+        return choice
 
     def media(self, inbound: Inbound) -> None:
         """Voice notes and photos: kept (their descriptors, with the host's handles) at a step

@@ -56,17 +56,22 @@ class Row:
     values: dict[str, str]  # column -> value, surrounding spaces removed
 
 
-def read_rows(data: bytes | str, header: tuple[str, ...]) -> tuple[list[Row], list[Problem]]:
+def read_rows(data: bytes | str, header: tuple[str, ...],
+              optional: tuple[str, ...] = ()) -> tuple[list[Row], list[Problem]]:
     """The data rows of a UTF-8 CSV file (a byte-order mark is allowed) whose first line must be
-    exactly `header`. Blank lines are skipped. Raises ImportRejected when the file cannot be read
-    at all (not UTF-8, broken quoting, wrong header); row-level problems are returned."""
+    exactly `header`, optionally followed by some of the `optional` columns in their order (a row's
+    values then hold only the columns the file has). Blank lines are skipped. Raises
+    ImportRejected when the file cannot be read at all (not UTF-8, broken quoting, wrong header);
+    row-level problems are returned."""
     text = _decode(data)
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     rows: list[Row] = []
     problems: list[Problem] = []
     try:
         found = next(reader, None)
-        _check_header(found, header)
+        given = _optional_columns(found, header, optional)
+        _check_header(found if not given else found[:len(header)], header)
+        header = (*header, *given)
         end_of_previous = reader.line_num
         for record in reader:
             start, end_of_previous = end_of_previous + 1, reader.line_num
@@ -91,6 +96,21 @@ def _decode(data: bytes | str) -> str:
     except UnicodeDecodeError as error:
         line = data[:error.start].count(b"\n") + 1
         raise ImportRejected([Problem(line, "file", "not UTF-8 text (save it as \"CSV UTF-8\")")]) from None
+
+
+def _optional_columns(found: list[str] | None, header: tuple[str, ...], optional: tuple[str, ...]) -> tuple[str, ...]:
+    """The optional columns the file's header adds after the required ones, when it adds only
+    those, in their order; () otherwise (the required header is then checked as usual)."""
+    if not found or not optional:
+        return ()
+    names = tuple(name.strip() for name in found)
+    extra = names[len(header):]
+    if names[:len(header)] != header or not extra:
+        return ()
+    if tuple(name for name in optional if name in extra) != extra:
+        raise ImportRejected([Problem(1, "header", f"expected {','.join(header)} then optionally "
+                                      f"{','.join(optional)} (found {','.join(names)})")])
+    return extra
 
 
 def _check_header(found: list[str] | None, header: tuple[str, ...]) -> None:

@@ -9,7 +9,7 @@ from functools import cached_property
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from intake.matching import Candidate, best_match
+from intake.matching import Candidate, best_match, shipped_rules
 from intake.routing import DirectoryContact, DirectoryOrganisation
 from i18n.zawgyi import zawgyi_form
 from storage.models import Contact, EmergencyContact, Organisation, Township
@@ -52,8 +52,8 @@ class DirectoryLookup:
     def match_organisation(self, text: str) -> dict | None:
         """{"id", "name"} of the organisation the text names, or None."""
         by_id = {o.id: o for o in self.organisations}
-        key = best_match(text, [Candidate(o.id, _with_zawgyi(o.name, o.acronym, *o.aliases))
-                                for o in self.organisations])
+        key = best_match(text, [Candidate(o.id, _with_zawgyi(o.name, o.acronym, *o.aliases), acronyms=(o.acronym,))
+                                for o in self.organisations], shipped_rules("organisations"))
         if key is None:
             return None
         organisation = by_id[key]
@@ -64,9 +64,10 @@ class DirectoryLookup:
         return list(self.session.execute(select(Township)).scalars())
 
     def match_township(self, text: str) -> dict | None:
-        """{"pcode", "state_pcode", "name_en", "name_my"} of the place the text names, or None."""
-        key = best_match(text, [Candidate(t.pcode, _with_zawgyi(t.name_en, t.name_my, t.pcode))
-                                for t in self._townships])
+        """{"pcode", "state_pcode", "name_en", "name_my"} of the place the text names (by its names,
+        its P-code or one of the gazetteer's aliases: old names, other spellings), or None."""
+        key = best_match(text, [Candidate(t.pcode, _with_zawgyi(t.name_en, t.name_my, t.pcode, *_split(t.aliases)))
+                                for t in self._townships], shipped_rules("places"))
         if key is None:
             return None
         township = next(t for t in self._townships if t.pcode == key)

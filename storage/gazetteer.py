@@ -5,8 +5,11 @@ MIMU's place codes may not be shipped or served without MIMU's permission, so th
 only a small demo gazetteer (storage/demo/townships.csv) and this importer for the operator's own
 licensed copy, converted to the columns below.
 
-Townships CSV: `pcode,state_pcode,state_name_en,name_en,name_my`. Matched by P-code and updated in
-place; townships missing from a later file are kept (old reports still name them).
+Townships CSV: `pcode,state_pcode,state_name_en,name_en,name_my`, and optionally `aliases`: other
+names and spellings people type for the place (old names such as Moulmein, romanisations, Burmese
+spelling variants), `;`-separated; the bot matches a typed place on them too. Matched by P-code
+and updated in place; townships missing from a later file are kept (old reports still name them).
+A file without the `aliases` column leaves the aliases already imported alone.
 
 Emergency contacts CSV: `area,language,text`, where area is `*` (anywhere) or a state or township
 P-code from the gazetteer. The file gives the complete list for each area it mentions: lines of
@@ -27,6 +30,8 @@ from storage.csv_import import ALL, ImportRejected, Problem, Row, check
 from storage.models import EmergencyContact, Township
 
 TOWNSHIP_HEADER = ("pcode", "state_pcode", "state_name_en", "name_en", "name_my")
+TOWNSHIP_OPTIONAL = ("aliases",)
+ALIAS_LENGTH = 100
 EMERGENCY_HEADER = ("area", "language", "text")
 
 
@@ -46,7 +51,7 @@ class EmergencyImport:
 
 def import_townships(session: Session, data: bytes | str) -> TownshipImport:
     """Create or update townships from the file; ImportRejected (nothing written) on any problem."""
-    rows, problems = csv_import.read_rows(data, TOWNSHIP_HEADER)
+    rows, problems = csv_import.read_rows(data, TOWNSHIP_HEADER, TOWNSHIP_OPTIONAL)
     townships: dict[str, dict] = {}
     lines: dict[str, int] = {}
     state_names: dict[str, tuple[str, int]] = {}
@@ -95,6 +100,8 @@ def _township(row: Row, problems: list[Problem]) -> dict | None:
         "name_en": check(problems, row, "name_en", csv_import.text(100)),
         "name_my": check(problems, row, "name_my", csv_import.text(100, required=False)),
     }
+    if "aliases" in row.values:  # a file without the column leaves the aliases imported before
+        values["aliases"] = check(problems, row, "aliases", _aliases)
     if len(problems) > before:
         return None
     # Routing treats a state's P-code as covering every township whose code starts with it.
@@ -103,6 +110,16 @@ def _township(row: Row, problems: list[Problem]) -> dict | None:
                                 f"P-code {values['state_pcode']}"))
         return None
     return values
+
+
+def _aliases(value: str) -> str:
+    """Other names for a place, `;`-separated, each at most ALIAS_LENGTH characters (stored
+    joined by `;`, duplicates dropped)."""
+    aliases = csv_import.split_list(value)
+    long = [alias for alias in aliases if len(alias) > ALIAS_LENGTH]
+    if long:
+        raise csv_import.Invalid(f"an alias is longer than {ALIAS_LENGTH} characters: {long[0][:20]}…")
+    return ";".join(dict.fromkeys(aliases))
 
 
 def import_emergency_contacts(session: Session, data: bytes | str) -> EmergencyImport:
