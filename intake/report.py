@@ -16,6 +16,9 @@ from i18n.text import N_, Text
 from intake.flows import REPORT, Flow
 
 CHANNEL = "channel"  # not a question: where the reporter wrote from, filed with their consent
+# Not a question of its own: an organisation the directory does not know, as the reporter typed it
+# (at report.organisation), filed when they chose to send it so (report.organisation_unlisted).
+TYPED_ORGANISATION = "organisation_typed"
 CHANNEL_WORDS = {"sms": Text("SMS", literal=True), "whatsapp": Text("WhatsApp", literal=True),
                  "telegram": Text("Telegram", literal=True)}
 
@@ -52,6 +55,9 @@ def schema(flow: Flow = REPORT) -> tuple[ReportField, ...]:
         words.update(step.field.words)
         fields.append(ReportField(step.store, step.field.label, step.field.column, words, step.field.only_if,
                                   step.append))
+    if any(step.store == "organisation" for step in flow.steps):
+        fields.insert(next(i for i, f in enumerate(fields) if f.name == "organisation") + 1, ReportField(
+            TYPED_ORGANISATION, Text(N_("Organisation as typed")), None, {}, ("organisation", "typed")))
     fields.append(ReportField(CHANNEL, Text(N_("Channel")), None, CHANNEL_WORDS, ("contact_how", "this_number")))
     names = [field.name for field in fields]
     for field in fields:

@@ -172,7 +172,7 @@ def _handle(session: Session, runtime, inbound: Inbound, address: str | None, bu
                                secrets_for=receipts.secrets_for)
     result = engine.step(state, inbound, replace(runtime.context, directory=directory, registry=registry,
                                                  followup=follow_up, receipt=receipt))
-    replies = [runtime.renderer.render(result.state.lang, outbound) for outbound in result.replies]
+    replies = [runtime.renderer.render(result.lang, outbound) for outbound in result.replies]
 
     conversations.save_state(runtime.vault, conversation, result.state)
     conversation.turns += 1

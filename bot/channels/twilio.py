@@ -65,8 +65,9 @@ def webhook():
 
     channel = "whatsapp" if sender.startswith("whatsapp:") else "sms"
     now = runtime.clock()
+    body = params.get("Body", "")
     inbound = Inbound(channel=channel, sender_key=runtime.vault.sender_key(channel, sender),
-                      text=params.get("Body", "")[:settings.max_inbound_chars],
+                      text=body[:settings.max_inbound_chars], cut=max(0, len(body) - settings.max_inbound_chars),
                       received_at=now, provider_id=message_sid, media_count=media_count)
     inline = settings.sms_reply_mode == "inline"
 
