@@ -240,9 +240,8 @@ REPORT = Flow("report", requires="directory", sensitive=True, steps=(
         Choice("no", Text(N_("No, go back")), "report.review", P_("answers", "no|n")),
     )),
     Step("change", Text(N_("Which answer do you want to change?")), choices_from="editable"),
-    Step("sent", Text(N_("Thank you, it was sent. Your receipt number is {receipt}. Keep it safe. The people "
-                         "handling it will read it soon. To check on it, send {menu}, choose \"{check}\" and "
-                         "type this number.")), params="receipt", goto=END),
+    Step("sent", Text(N_("Thank you, it was sent. Receipt number: {receipt}. Keep it safe. It will be read soon. "
+                         "To check on it, send {menu} and choose \"{check}\".")), params="receipt", goto=END),
     Step("cancelled", Text(N_("Cancelled. Nothing was sent.")), goto=END),
 ))
 

@@ -78,11 +78,10 @@ def test_a_full_report_in_english_reaches_the_focal_point(app, phone, smtp_sink)
                       "When: This month\nWhere: Botahtaung\nWho was affected: Me\nAnyone under 18: No\n"
                       "Contact: No\n1. Send\n2. Change an answer\n3. Cancel")
     sent = player.play().text
-    assert sent.startswith("Thank you, it was sent. Your receipt number is ")
+    assert sent.startswith("Thank you, it was sent. Receipt number: ")
     # what happens next, and how to check with the receipt (the menu's own words for it)
-    assert sent.endswith('Keep it safe. The people handling it will read it soon. To check on it, send MENU, '
-                         'choose "Check a report" and type this number.')
-    receipt = sent.split("is ")[1].split(".")[0].replace(" ", "")
+    assert sent.endswith('Keep it safe. It will be read soon. To check on it, send MENU and choose "Check a report".')
+    receipt = sent.split("number: ")[1].split(".")[0].replace(" ", "")
     assert len(receipt) == 12 and receipt.isdigit() and receipt == player.receipt
 
     [report] = the(app, Report)

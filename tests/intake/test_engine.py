@@ -295,7 +295,7 @@ def test_report_turns_are_marked_sensitive_and_ending_wipes():
         assert not any(isinstance(e, Wipe) for e in chat.result.effects)
     assert chat.state.position == "report.review"
     reply = chat.send("1")
-    assert reply.startswith("Thank you, it was sent. Your receipt number is 4821 0937 5566.")
+    assert reply.startswith("Thank you, it was sent. Receipt number: 4821 0937 5566.")
     assert chat.result.inbound_sensitive and not chat.result.replies_sensitive  # the receipt stays
     kinds = [type(e) for e in chat.result.effects]
     assert kinds == [SubmitReport, Wipe]

@@ -35,7 +35,7 @@ def play_report(phone: Phone, **contact) -> None:
                     where="botahtaung", affected="other", child="yes", **contact)
     assert player.play(until="organisation").text.startswith("If you need help now")  # the emergency lines
     assert player.play(until="organisation_confirm").text.startswith("Is it Demo Relief Agency (DRA)?")
-    assert player.play().text.startswith("Thank you, it was sent. Your receipt number is ")
+    assert player.play().text.startswith("Thank you, it was sent. Receipt number: ")
 
 
 def open_the_referral(app) -> str:
