@@ -52,12 +52,22 @@ def browser_installed():
 @pytest.fixture
 def live_server(browser_installed, make_app):
     """The app on a free loopback port, served by a threaded werkzeug server; yields its URL."""
+    yield from _serve(make_app)
+
+
+@pytest.fixture
+def live_server_with_directory(browser_installed, make_app):
+    """The same, with the test directory seeded (so that a report can be started)."""
+    yield from _serve(make_app, d.with_directory)
+
+
+def _serve(make_app, prepare=lambda app: app):
     served = {}
     server = make_server("127.0.0.1", 0, lambda environ, start: served["app"](environ, start), threaded=True)
     try:
         base_url = f"http://127.0.0.1:{server.server_port}"
         # The public URL is the one the browser uses, so the session cookie is not marked Secure.
-        served["app"] = d.with_directory(make_app(PUBLIC_BASE_URL=base_url))
+        served["app"] = prepare(make_app(PUBLIC_BASE_URL=base_url))
         thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
         thread.start()
         try:
@@ -164,8 +174,8 @@ def severe_console_messages(driver) -> list[str]:
 
 
 @pytest.mark.browser
-def test_a_conversation_as_sms_then_with_telegram_buttons(live_server, driver, tmp_path):
-    page = SimulatorPage(driver, live_server).open()
+def test_a_conversation_as_sms_then_with_telegram_buttons(live_server_with_directory, driver, tmp_path):
+    page = SimulatorPage(driver, live_server_with_directory).open()
     assert "simulator" in driver.title
 
     languages = page.send("hello")
