@@ -21,6 +21,9 @@ from storage import outbox
 bp = Blueprint("twilio", __name__)
 # Twilio's ids are two letters and 32 hex digits; anything else (a NUL, a 10 kB string) is refused.
 _MESSAGE_SID = re.compile(r"[A-Za-z0-9]{2,64}")
+# A WhatsApp message runs to 4,096 characters (an SMS through Twilio to 1,600): like Telegram's, an
+# account written in one is kept whole, not cut to the SMS limit.
+WHATSAPP_MAX_TEXT = 4096
 
 
 def public_url(base_url: str) -> str:
@@ -66,8 +69,9 @@ def webhook():
     channel = "whatsapp" if sender.startswith("whatsapp:") else "sms"
     now = runtime.clock()
     body = params.get("Body", "")
+    limit = max(WHATSAPP_MAX_TEXT, settings.max_inbound_chars) if channel == "whatsapp" else settings.max_inbound_chars
     inbound = Inbound(channel=channel, sender_key=runtime.vault.sender_key(channel, sender),
-                      text=body[:settings.max_inbound_chars], cut=max(0, len(body) - settings.max_inbound_chars),
+                      text=body[:limit], cut=max(0, len(body) - limit),
                       received_at=now, provider_id=message_sid, media_count=media_count)
     inline = settings.sms_reply_mode == "inline"
 
