@@ -80,7 +80,8 @@ class DirectoryLookup:
     def area_emergency_contacts(self, lang: str | None, areas: tuple[str | None, ...]) -> str:
         """The lines of each area in turn (a township's P-code, then its state's), each area's in
         the person's language where written, else the fallback; "" when none has any."""
-        found = [self._lines(self._emergency_rows(area), lang) for area in dict.fromkeys(areas) if area and area != "*"]
+        found = [self._lines(self._emergency_rows(area), lang)
+                 for area in dict.fromkeys(areas) if area and area != "*"]
         return "\n".join(lines for lines in found if lines)
 
     def _emergency_rows(self, area: str) -> list[EmergencyContact]:

@@ -69,7 +69,9 @@ def webhook():
     channel = "whatsapp" if sender.startswith("whatsapp:") else "sms"
     now = runtime.clock()
     body = params.get("Body", "")
-    limit = max(WHATSAPP_MAX_TEXT, settings.max_inbound_chars) if channel == "whatsapp" else settings.max_inbound_chars
+    limit = settings.max_inbound_chars
+    if channel == "whatsapp":
+        limit = max(WHATSAPP_MAX_TEXT, limit)
     inbound = Inbound(channel=channel, sender_key=runtime.vault.sender_key(channel, sender),
                       text=body[:limit], cut=max(0, len(body) - limit),
                       received_at=now, provider_id=message_sid, media_count=media_count)
