@@ -46,7 +46,7 @@ _TABLES = {"draft", "any", "steps", "lists", "fillers", "negation", "languages",
 _AFFIX_KINDS = ("places", "organisations")
 # Choices that say yes to something: no word that picks one may be negated, and a negated reply
 # never picks one (at any step).
-AFFIRMATIVE = ("yes", "send", "erase", "this_number")
+AFFIRMATIVE = ("yes", "send", "erase", "this_number", "typed")
 _MYANMAR = re.compile(r"[\u1000-\u109f\uaa60-\uaa7f\ua9e0-\ua9ff]")
 # Inside a reply, punctuation separates words like a space does; apostrophes join ("don't" = "dont").
 _APOSTROPHES = dict.fromkeys(map(ord, "'\u2019\u2018`\u02bc"))

@@ -18,7 +18,7 @@ from i18n.natural_answers import AFFIRMATIVE, Answers, answer_key, shipped as sh
 from i18n.normalise import as_typed, clean, match_key, read_number
 from i18n.zawgyi import LANGUAGE as ZAWGYI_LANGUAGE, myanmar_letters, should_convert, zawgyi_form, zawgyi_probability
 from intake.flows import END, FLOWS, KEYWORDS, LANGUAGE, MENU, RESUME, Choice, Flow, Step, find_step, qualified
-from i18n.text import N_, Keyword, Option, Outbound, Text
+from i18n.text import N_, Digits, Keyword, Option, Outbound, Text
 from intake.effects import Effect, EraseRegistration, RequestChange, SubmitReport, Wipe, Ended
 from intake.messages import DRAFT_MEDIA, MAX_MEDIA_ITEMS, MEDIA_KINDS, Inbound
 from intake.ports import Directory, FollowUp, Registry
@@ -66,6 +66,9 @@ class Context:
     followup: FollowUp | None = None
     # A fresh receipt number the host drew for this message, used if a report is sent now.
     receipt: str | None = None
+    # What the channel of this message carries (intake.messages.Inbound.carries: "number",
+    # "chat"); a choice with `when` is offered only where its channel carries that.
+    carries: frozenset[str] = frozenset()
     # first message -> the language it is probably written in (among those offered), or None.
     guess_language: Callable[[str], str | None] | None = None
     # The conversation itself, as data: the flows, the global keywords, the validators that read
@@ -97,6 +100,12 @@ class Result:
     effects: tuple[Effect, ...] = ()
     inbound_sensitive: bool = False
     replies_sensitive: bool = False
+    reply_lang: str | None = None  # the replies' language when not the new state's (after EXIT)
+
+    @property
+    def lang(self) -> str | None:
+        """The language to render the replies in."""
+        return self.reply_lang or self.state.lang
 
 
 def _sensitive(state: State | None, flows: Mapping[str, Flow]) -> bool:
@@ -153,6 +162,7 @@ class _Turn:
         self.parts: list[Text] = []
         self.options: tuple[Option, ...] = ()
         self.effects: list[Effect] = []
+        self.cut = 0  # characters the channel dropped from this message (Inbound.cut)
 
     @property
     def lang(self) -> str:
@@ -173,7 +183,7 @@ class _Turn:
             flow = self.ctx.flows[self.state.position.partition(".")[0]]
             choices = [Choice(s.name, s.edit_label, f"{flow.name}.{s.name}") for s in flow.steps if s.edit_label]
         else:
-            choices = list(step.choices)
+            choices = [choice for choice in step.choices if choice.when is None or choice.when in self.ctx.carries]
         return [(Option(n, c.value, c.label), c) for n, c in enumerate(choices, start=1)]
 
     def enter(self, target: str, remember: bool = True) -> None:
@@ -247,7 +257,11 @@ class _Turn:
         text = step.again if again and step.again else step.prompt
         params = {"service": self.ctx.service_name}
         if step.params:
-            params.update(self.ctx.builders[step.params](self.state, self.ctx))
+            built = self.ctx.builders[step.params](self.state, self.ctx)
+            if built is None and step.is_info:  # nothing to say here: straight on
+                self.enter(step.goto, remember=False)
+                return
+            params.update(built)
         self.parts.append(replace(text, params={**params, **text.params}))
         if step.is_info:
             self.enter(step.goto, remember=False)
@@ -284,11 +298,14 @@ class _Turn:
         self.effects.extend(outcome.effects)
         self.parts.extend(outcome.notes)
         self.keep_typed(as_typed(text), cleaned, outcome.value)
+        if self.cut:  # the channel kept only the start of a long message: never cut without a word
+            self.say(N_("Your message was too long. We kept the first {kept} characters. Please send the rest in "
+                        "another message."), kept=Digits(str(len(text))))
         if step.append:
             self.state.draft.setdefault(step.store, []).append(outcome.value)
             self.state.invalid = 0
             return self.prompt(again=True)
-        self.state.draft[step.store] = outcome.value
+        self.state.draft[outcome.store or step.store] = outcome.value
         self.enter(outcome.goto or step.goto)
 
     def choose(self, step: Step, choice: Choice) -> None:
@@ -442,21 +459,25 @@ def step(state: State | None, inbound: Inbound, ctx: Context) -> Result:
 
 def _step(state: State | None, inbound: Inbound, ctx: Context) -> Result:
     state = State.from_json(state.to_json()) if state else State()  # never mutate the caller's
+    ctx = replace(ctx, carries=inbound.carries)
     if state.lang is not None and state.lang not in ctx.languages:
         state.lang, state.position = None, None  # withdrawn by the operator: start again
     turn = _Turn(state, ctx)
+    turn.cut = inbound.cut
     now = inbound.received_at
     timed_out = bool(state.position and state.last_active and now - state.last_active > ctx.timeout)
     state.last_active = now
 
     keyword = turn.keyword(inbound.text)
     if keyword == "exit":
+        # Forget everything kept for the sender, the language too: the next person holding the
+        # phone is answered as a first contact. This answer is still in the language it ended in.
         turn.say(N_("Ended. This conversation was deleted."))
         turn.effects.append(Ended())
-        turn.state = State(lang=state.lang)
+        turn.state = State()
         # How the phone writes Burmese belongs to the phone, not to the conversation that ended.
         turn.state.encoding, turn.state.encoding_chosen = state.encoding, state.encoding_chosen
-        return turn.result()
+        return replace(turn.result(), reply_lang=state.lang)
 
     if keyword in ("unicode", "zawgyi"):
         turn.choose_encoding(keyword)

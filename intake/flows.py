@@ -30,7 +30,9 @@ class Choice:
     """One option of a choice step. `answers` are extra words (per language) that select it.
 
     `action` names a domain action taken when it is chosen ("submit"); `requires` names a draft
-    field that must be filled first, else `missing` is said and the question repeats."""
+    field that must be filled first, else `missing` is said and the question repeats. `when`
+    names what the message's channel must carry for the option to be offered
+    (`intake.messages.CARRIES`: "number", "chat")."""
 
     value: str
     label: Text
@@ -39,6 +41,7 @@ class Choice:
     action: str | None = None
     requires: str | None = None
     missing: Text | None = None
+    when: str | None = None
 
 
 @dataclass(frozen=True)
@@ -165,18 +168,29 @@ REPORT = Flow("report", requires="directory", sensitive=True, steps=(
     Step("organisation", Text(N_("Which organisation does the person you are reporting work for? "
                                  "Type its name.")),
          validator="organisation", store="organisation", goto="report.organisation_confirm",
-         choices=(Choice("unknown", P_("report.organisation", "I don't know"), "report.account",
+         choices=(Choice("unknown", P_("report.organisation", "I don't know"), "report.privacy",
                          P_("answers", "don't know|dont know")),),
          edit_label=Text(N_("Organisation")),
          field=Field(Text(N_("Organisation named")), column="named_organisation_id"),
          review=Review(Text(N_("Organisation: {value}")), "organisation")),
     Step("organisation_confirm", Text(N_("Is it {organisation}?")), params="organisation", store="send_to_them",
-         choices=(Choice("yes", P_("report.organisation_confirm", "Yes"), "report.account", P_("answers", "yes|y")),
-                  Choice("avoid", Text(N_("Yes, but do not send this to them")), "report.account"),
+         choices=(Choice("yes", P_("report.organisation_confirm", "Yes"), "report.privacy", P_("answers", "yes|y")),
+                  Choice("avoid", Text(N_("Yes, but do not send this to them")), "report.privacy"),
                   Choice("retype", Text(N_("No, I will type it again")), "report.organisation")),
          field=Field(Text(N_("May it be sent to that organisation")), words={
              "yes": Text(N_("Yes")),
              "avoid": Text(N_("No: the reporter asked that it not be sent to them"))})),
+    # A name the directory does not know is kept as typed, if the person wants (sealed, filed as
+    # intake.report's "organisation_typed"); the report then goes to the PSEA Network.
+    Step("organisation_unlisted", Text(N_("We could not find {organisation} in our list. Send the name as you "
+                                          "typed it?")), params="organisation_typed", store="organisation",
+         choices=(Choice("typed", Text(N_("Yes, send it as I typed it")), "report.privacy", P_("answers", "yes|y")),
+                  Choice("retype", Text(N_("No, I will type it again")), "report.organisation"),
+                  Choice("unknown", P_("report.organisation_unlisted", "I don't know"), "report.privacy",
+                         P_("answers", "don't know|dont know")))),
+    # Who can read the account, said in the same reply as its question.
+    Step("privacy", Text(N_("Only the people handling your report can read what you write.")),
+         goto="report.account"),
     Step("account", Text(N_("What happened? Write it in your own words. You can send several messages.")),
          validator="free_text", store="account", append=True,
          again=Text(N_("Received. Send more, or choose below when you have finished.")),
@@ -195,10 +209,14 @@ REPORT = Flow("report", requires="directory", sensitive=True, steps=(
     ), field=Field(Text(N_("When it happened")), column="incident_period"),
         review=Review(Text(N_("When: {value}")))),
     Step("where", Text(N_("Where did it happen? Type the township or town.")),
-         validator="township", store="where", goto="report.affected", edit_label=Text(N_("Where")),
+         validator="township", store="where", goto="report.area_emergency", edit_label=Text(N_("Where")),
          choices=(Choice("skip", P_("report.where", "Skip this question"), "report.affected", P_("answers", "skip")),),
          field=Field(Text(N_("Where it happened")), column="township_pcode"),
          review=Review(Text(N_("Where: {value}")), "place")),
+    # Someone in danger who named the place: that area's emergency lines, if they add any (the
+    # builder has nothing to say otherwise, and the step is passed over).
+    Step("area_emergency", Text(N_("If you need help now, contact:\n{contacts}")), params="area_emergency",
+         goto="report.affected"),
     Step("affected", Text(N_("Who was affected?")), store="affected", edit_label=Text(N_("Who was affected")),
          choices=(Choice("self", Text(N_("Me")), "report.child"),
                   Choice("other", Text(N_("Someone else")), "report.child")),
@@ -216,7 +234,8 @@ REPORT = Flow("report", requires="directory", sensitive=True, steps=(
          field=Field(Text(N_("May the organisation make contact")), column="contact_allowed"),
          review=Review(Text(N_("Contact: {value}")), "contact")),
     Step("contact_how", Text(N_("How may they contact you?")), store="contact_how", choices=(
-        Choice("this_number", Text(N_("On this number")), "report.review"),
+        Choice("this_number", Text(N_("On this number")), "report.review", when="number"),
+        Choice("this_number", Text(N_("In this chat")), "report.review", when="chat"),
         Choice("other_number", Text(N_("On another number")), "report.contact_number"),
         Choice("receipt_only", Text(N_("Only through my receipt number")), "report.review"),
     ), field=Field(Text(N_("How to make contact")), only_if=("contact", "yes"), words={
@@ -229,11 +248,15 @@ REPORT = Flow("report", requires="directory", sensitive=True, steps=(
     Step("review", Text(N_("Please check:\n{summary}")), params="review", choices=(
         Choice("send", Text(N_("Send")), "report.sent", P_("answers", "send"), action="submit"),
         Choice("change", Text(N_("Change an answer")), "report.change", P_("answers", "change")),
-        Choice("cancel", Text(N_("Cancel")), "report.cancelled", P_("answers", "cancel")),
+        Choice("cancel", Text(N_("Cancel")), "report.cancel_confirm", P_("answers", "cancel")),
+    )),
+    Step("cancel_confirm", Text(N_("Cancel and delete this report?")), choices=(
+        Choice("yes", Text(N_("Yes, delete it")), "report.cancelled", P_("answers", "yes|y")),
+        Choice("no", Text(N_("No, go back")), "report.review", P_("answers", "no|n")),
     )),
     Step("change", Text(N_("Which answer do you want to change?")), choices_from="editable"),
-    Step("sent", Text(N_("Sent. Your receipt number is {receipt}. Write it down and keep it safe: "
-                         "you need it to check on this report.")), params="receipt", goto=END),
+    Step("sent", Text(N_("Thank you, it was sent. Receipt number: {receipt}. Keep it safe. It will be read soon. "
+                         "To check on it, send {menu} and choose \"{check}\".")), params="receipt", goto=END),
     Step("cancelled", Text(N_("Cancelled. Nothing was sent.")), goto=END),
 ))
 

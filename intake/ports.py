@@ -27,7 +27,11 @@ class Directory(Protocol):
         """{"pcode", "state_pcode", "name_en", "name_my"} of the place the text names, or None."""
 
     def emergency_contacts(self, lang: str | None) -> str:
-        """The emergency lines to show someone in danger, in their language where written."""
+        """The general emergency lines to show someone in danger, in their language where written."""
+
+    def area_emergency_contacts(self, lang: str | None, areas: tuple[str | None, ...]) -> str:
+        """The emergency lines of these areas (P-codes: a township, then its state), in that
+        order, in the person's language where written; "" when they have none."""
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import TYPE_CHECKING, Callable
 
-from i18n.text import N_, Digits, Text
+from i18n.text import N_, Digits, Keyword, Text
 from intake.messages import DRAFT_MEDIA
 from intake.registration import EDUCATION, OCCUPATION, proved_registration
 from intake.state import State
@@ -39,6 +39,8 @@ def _place(where, lang: str | None) -> object:
 
 def _organisation(draft: dict) -> object:
     organisation = draft.get("organisation")
+    if organisation == "typed" and draft.get("organisation_typed"):
+        return Text(N_("{organisation} (not in our list)"), {"organisation": draft["organisation_typed"]})
     if not isinstance(organisation, dict):
         return Text(N_("I don't know"))
     if draft.get("send_to_them") == "avoid":
@@ -66,9 +68,18 @@ SUMMARIES: dict[str, Callable[[Flow, Step, State], object]] = {
 }
 
 
+def offered(flow: Flow, ctx) -> Flow:
+    """The flow with only the options this message's channel offers (`Choice.when`), so that an
+    answer is said with the label the person was shown ("In this chat", not "On this number")."""
+    carries = getattr(ctx, "carries", frozenset())
+    return replace(flow, steps=tuple(
+        replace(step, choices=tuple(c for c in step.choices if c.when is None or c.when in carries))
+        for step in flow.steps))
+
+
 def review(state: State, ctx) -> dict:
     """The review before sending: one line for each step of the flow that declares one."""
-    flow = ctx.flows[state.position.partition(".")[0]] if state.position else ctx.flows["report"]
+    flow = offered(ctx.flows[state.position.partition(".")[0]] if state.position else ctx.flows["report"], ctx)
     lines = tuple(replace(step.review.line, params={"value": SUMMARIES[step.review.value](flow, step, state)})
                   for step in flow.steps if step.review)
     return {"summary": lines}
@@ -98,10 +109,39 @@ def on_record(state: State, ctx) -> dict:
     return {"record": lines}
 
 
-BUILDERS: dict[str, Callable[[State, object], dict]] = {
-    "emergency": lambda state, ctx: {"contacts": ctx.directory.emergency_contacts(state.lang)},
+def emergency(state: State, ctx) -> dict | None:
+    """The general emergency lines (None when the directory lists none)."""
+    contacts = ctx.directory.emergency_contacts(state.lang)
+    return {"contacts": contacts} if contacts else None
+
+
+def area_emergency(state: State, ctx) -> dict | None:
+    """For someone who said they are in danger, once they named the place: that township's and
+    its state's emergency lines, those not already shown with the general ones. None (nothing to
+    say) otherwise."""
+    where = state.draft.get("where")
+    if state.draft.get("danger") != "yes" or not isinstance(where, dict):
+        return None
+    seen = set(ctx.directory.emergency_contacts(state.lang).splitlines())
+    lines = [line for line in ctx.directory.area_emergency_contacts(
+        state.lang, (where.get("pcode"), where.get("state_pcode"))).splitlines() if line and line not in seen]
+    return {"contacts": "\n".join(dict.fromkeys(lines))} if lines else None
+
+
+def sent(state: State, ctx) -> dict:
+    """The receipt, and how to check on the report with it (the main menu's option, as shown)."""
+    return {"receipt": Digits(format_receipt(ctx.receipt)), "menu": Keyword("menu"),
+            "check": Text(N_("Check a report"))}
+
+
+# A builder returns the prompt's parameters; an information step's builder may return None, when
+# it has nothing to say, and the step is then passed over.
+BUILDERS: dict[str, Callable[[State, object], dict | None]] = {
+    "emergency": emergency,
+    "area_emergency": area_emergency,
     "organisation": lambda state, ctx: {"organisation": state.draft["organisation"]["name"]},
+    "organisation_typed": lambda state, ctx: {"organisation": state.draft["organisation_typed"]},
     "review": review,
-    "receipt": lambda state, ctx: {"receipt": Digits(format_receipt(ctx.receipt))},
+    "receipt": sent,
     "record": on_record,
 }

@@ -22,6 +22,9 @@ CHANNEL = "channel"  # not a question: where the reporter wrote from, filed with
 # so only whoever opens the report's content can play or view them (storage.media).
 MEDIA = DRAFT_MEDIA
 MEDIA_WORDS = {"voice": Text(N_("Voice note")), "audio": Text(N_("Audio")), "photo": Text(N_("Photo"))}
+# Not a question of its own: an organisation the directory does not know, as the reporter typed it
+# (at report.organisation), filed when they chose to send it so (report.organisation_unlisted).
+TYPED_ORGANISATION = "organisation_typed"
 CHANNEL_WORDS = {"sms": Text("SMS", literal=True), "whatsapp": Text("WhatsApp", literal=True),
                  "telegram": Text("Telegram", literal=True)}
 
@@ -62,6 +65,9 @@ def schema(flow: Flow = REPORT) -> tuple[ReportField, ...]:
         words.update(step.field.words)
         fields.append(ReportField(step.store, step.field.label, step.field.column, words, step.field.only_if,
                                   step.append))
+    if any(step.store == "organisation" for step in flow.steps):
+        fields.insert(next(i for i, f in enumerate(fields) if f.name == "organisation") + 1, ReportField(
+            TYPED_ORGANISATION, Text(N_("Organisation as typed")), None, {}, ("organisation", "typed")))
     fields.append(ReportField(CHANNEL, Text(N_("Channel")), None, CHANNEL_WORDS, ("contact_how", "this_number")))
     if any(step.media for step in flow.steps):
         fields.append(ReportField(MEDIA, Text(N_("Voice notes and photos")), None, MEDIA_WORDS))

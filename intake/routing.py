@@ -3,9 +3,11 @@
 * A named organisation with focal points: its focal points covering the report's township (a
   focal point covers a township by its P-code, by its state's P-code, or with "*"), else all of
   them.
-* Unknown organisation, a named organisation without focal points, or "do not send it to them"
-  (the Reporting Framework's alternate channel): the PSEA Network's coordinators.
-* A child involved: urgent, with the shorter acknowledgement deadline.
+* Unknown organisation, one the directory does not list (its name as typed is in the sealed
+  report), a named organisation without focal points, or "do not send it to them" (the Reporting
+  Framework's alternate channel): the PSEA Network's coordinators.
+* A child involved, or the reporter in danger when reporting: urgent, with the shorter
+  acknowledgement deadline (the notification says urgent; the referral page says why).
 * The coordinators also get a non-identifying summary of every report, whoever receives it.
 """
 
@@ -16,6 +18,7 @@ from datetime import datetime, timedelta
 
 NAMED = "named"
 UNKNOWN_ORGANISATION = "unknown_organisation"
+UNLISTED_ORGANISATION = "unlisted_organisation"
 NO_FOCAL_POINT = "no_focal_point"
 ALTERNATE_CHANNEL = "alternate_channel"
 
@@ -76,10 +79,12 @@ def notified(organisation: DirectoryOrganisation, township_pcode: str | None) ->
 
 
 def route(organisations: tuple[DirectoryOrganisation, ...], *, named_id: int | None,
-          avoid_named: bool, township_pcode: str | None, child_involved: str) -> Route:
-    """Decide which organisation receives the referral and which of its people are notified."""
+          avoid_named: bool, township_pcode: str | None, child_involved: str, danger: str = "no",
+          typed_organisation: bool = False) -> Route:
+    """Decide which organisation receives the referral and which of its people are notified.
+    `typed_organisation`: the reporter named an organisation the directory does not list."""
     network = network_of(organisations)
-    urgent = child_involved == "yes"
+    urgent = child_involved == "yes" or danger == "yes"
     named = next((o for o in organisations if o.id == named_id), None)
     if named is not None and not avoid_named and not named.is_network:
         if named.members("focal_point"):
@@ -90,7 +95,7 @@ def route(organisations: tuple[DirectoryOrganisation, ...], *, named_id: int | N
     elif named is not None:  # the person named the network itself
         reason = NAMED
     else:
-        reason = UNKNOWN_ORGANISATION
+        reason = UNLISTED_ORGANISATION if typed_organisation else UNKNOWN_ORGANISATION
     return Route(network.id, reason, network.members("coordinator"), urgent)
 
 

@@ -33,6 +33,7 @@ class Valid:
     goto: str | None = None
     effects: tuple = ()
     notes: tuple[Text, ...] = ()
+    store: str | None = None  # the draft field it fills, when not the step's own
 
 
 @dataclass(frozen=True)
@@ -54,12 +55,22 @@ def free_text(text: str, ctx=None, draft=None) -> Valid | Invalid:
     return Valid(stripped)
 
 
+TYPED_ORGANISATION_LIMIT = 200
+
+
 def organisation(text: str, ctx, draft=None) -> Valid | Invalid:
-    """An organisation of the directory, by name, acronym or alias, typos forgiven."""
-    match = ctx.directory.match_organisation(text) if _has_words(text) else None
-    if match is None:
+    """An organisation of the directory, by name, acronym or alias, typos forgiven. A name it
+    does not know is kept as typed (`organisation_typed`), and the person is asked whether to send
+    it so (the report then goes to the PSEA Network)."""
+    if not _has_words(text):
         return Invalid(Text(N_("We could not find that organisation. Check the name and type it again, "
                                "or choose below.")))
+    match = ctx.directory.match_organisation(text)
+    if match is None:
+        typed = " ".join(text.split())
+        if len(typed) > TYPED_ORGANISATION_LIMIT:
+            return _shorter(TYPED_ORGANISATION_LIMIT)
+        return Valid(typed, store="organisation_typed", goto="report.organisation_unlisted")
     return Valid(match)
 
 

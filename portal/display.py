@@ -94,6 +94,7 @@ def report_fields(content: dict, report, named=None, township=None,
 WORDS = {
     "named": lazy_gettext("Sent to the organisation named in the report"),
     "unknown_organisation": lazy_gettext("Organisation not recognised: sent to the PSEA Network"),
+    "unlisted_organisation": lazy_gettext("Organisation not in the directory: sent to the PSEA Network"),
     "no_focal_point": lazy_gettext("No focal point for that organisation: sent to the PSEA Network"),
     "alternate_channel": lazy_gettext("Reporter asked not to send it to them: sent to the PSEA Network"),
     "focal_point": lazy_gettext("Focal point"),

@@ -101,8 +101,10 @@ def referral_page(found, *, error: str | None = None, drafts: dict | None = None
     now = services().clock()
     report = db.get(Report, found.report_id)
     fields = messages = address = None
+    in_danger = False
     if found.sealed_key is not None:  # still handling it, or kept access after referring it on
         content = read_referral(db, found, login.organisation_key)
+        in_danger = content.get("danger", content.get("safety")) == "yes"
         named = db.get(Organisation, report.named_organisation_id) if report.named_organisation_id else None
         township = db.get(Township, report.township_pcode) if report.township_pcode else None
         fields = report_fields(content, report, named=named, township=township,
@@ -114,6 +116,7 @@ def referral_page(found, *, error: str | None = None, drafts: dict | None = None
     colleagues = casework.colleagues(db, found.organisation_id)
     return render_template(
         "portal/referral.html", referral=found, report=report, now=now, fields=fields, messages=messages,
+        in_danger=in_danger,
         can_send_out=address is not None, timeline=casework.timeline(db, found, login.organisation_key),
         statuses={code: STATUS_WORDS[code] for code in casework.SETTABLE_STATUSES}, categories=CATEGORY_WORDS,
         events=EVENT_WORDS, colleagues=colleagues, authors={user.id: user.email for user in colleagues},

@@ -76,8 +76,20 @@ class DirectoryLookup:
 
     def emergency_contacts(self, lang: str | None) -> str:
         """The general emergency lines, in the person's language where written, else the fallback."""
-        rows = self.session.execute(select(EmergencyContact).where(EmergencyContact.area == "*")
-                                    .order_by(EmergencyContact.id)).scalars().all()
+        return self._lines(self._emergency_rows("*"), lang)
+
+    def area_emergency_contacts(self, lang: str | None, areas: tuple[str | None, ...]) -> str:
+        """The lines of each area in turn (a township's P-code, then its state's), each area's in
+        the person's language where written, else the fallback; "" when none has any."""
+        found = [self._lines(self._emergency_rows(area), lang)
+                 for area in dict.fromkeys(areas) if area and area != "*"]
+        return "\n".join(lines for lines in found if lines)
+
+    def _emergency_rows(self, area: str) -> list[EmergencyContact]:
+        return list(self.session.execute(select(EmergencyContact).where(EmergencyContact.area == area)
+                                         .order_by(EmergencyContact.id)).scalars())
+
+    def _lines(self, rows: list[EmergencyContact], lang: str | None) -> str:
         for language in (lang, self.fallback_language):
             lines = [row.text for row in rows if row.language == language]
             if lines:

@@ -31,7 +31,7 @@ def test_report_by_sms_to_acknowledgement_in_the_portal(make_app):
 
         phone = Phone(app.test_client(), "+959450111222")
         receipt = play_report(Sms(phone), organisation="DRA", account=ACCOUNT, where="Botahtaung").reply.text
-        assert receipt.startswith("Sent. Your receipt number is ")
+        assert receipt.startswith("Thank you, it was sent. Receipt number: ")
 
         assert OutboxWorker(runtime).run_once() == 2  # the worker runs every 2 s under make run
         mail = {m.rcpt_tos[0]: m for m in sink.messages}

@@ -100,7 +100,7 @@ def test_a_sent_report_leaves_no_account_text_or_number_in_the_database(make_app
     account = "The guard Zq7-private-words took my ration card and ဇော်ဇော်ကိုယ်တိုင် saw it"
     player = play_report(Sms(Phone(app.test_client(), NUMBER)), organisation="DRA", account=account,
                          contact="yes", contact_how="this_number")
-    assert player.reply.text.startswith("Sent. Your receipt number is ")
+    assert player.reply.text.startswith("Thank you, it was sent. Receipt number: ")
     stored = database_bytes(app)
     for fragment in (account, "Zq7-private-words", "ဇော်ဇော်ကိုယ်တိုင်", "ration card"):
         assert fragment.encode() not in stored

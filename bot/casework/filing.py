@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from bot.casework import notifications
 from intake.engine import SubmitReport
 from intake.prompts import choice_label
-from intake.report import CHANNEL, MEDIA, sealed_content
+from intake.report import CHANNEL, MEDIA, TYPED_ORGANISATION, filed, sealed_content
 from intake.routing import ack_deadline, network_of, route
 from storage import media, reports
 from storage.directory_lookup import DirectoryLookup
@@ -40,7 +40,9 @@ def file(session: Session, runtime, directory: DirectoryLookup, effect: SubmitRe
     child = answers.get("child", "unknown")
     decision = route(directory.organisations, named_id=organisation["id"] if organisation else None,
                      avoid_named=answers.get("send_to_them") == "avoid",
-                     township_pcode=where["pcode"] if where else None, child_involved=child)
+                     township_pcode=where["pcode"] if where else None, child_involved=child,
+                     danger=answers.get("danger", "no"),
+                     typed_organisation=organisation is None and filed(answers, TYPED_ORGANISATION))
     settings = runtime.settings
     deadline = ack_deadline(now, decision.urgent, settings.ack_deadline_hours, settings.urgent_ack_deadline_hours)
     report, referral = reports.file_report(session, reports.NewReport(

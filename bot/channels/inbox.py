@@ -196,7 +196,7 @@ def _handle(session: Session, runtime, inbound: Inbound, address: str | None, bu
     result = engine.step(state, inbound, replace(runtime.context, directory=directory, registry=registry,
                                                  followup=follow_up, receipt=receipt))
     zawgyi = result.state.encoding == "zawgyi"  # the person's phone writes Burmese in Zawgyi
-    replies = [runtime.renderer.render(result.state.lang, outbound, zawgyi) for outbound in result.replies]
+    replies = [runtime.renderer.render(result.lang, outbound, zawgyi) for outbound in result.replies]
 
     conversations.save_state(runtime.vault, conversation, result.state)
     conversation.turns += 1

@@ -11,10 +11,11 @@ import secrets
 
 from flask import Blueprint, abort, jsonify, render_template, request, session
 
-from bot.channels.inbox import receive
+from bot.channels.inbox import button_tag, receive
 from bot.channels.layout import as_text
 from bot.http import json_body, problem
 from bot.runtime import current_runtime
+from i18n.text import N_, Text
 from intake.messages import Inbound
 
 bp = Blueprint("simulator", __name__, template_folder="templates", static_folder="static",
@@ -24,6 +25,10 @@ PAGE_POLICY = ("default-src 'self'; img-src 'self' data:; object-src 'none'; bas
                "form-action 'self'; frame-ancestors 'none'")
 CHANNEL = "simulator"
 STYLES = ("sms", "telegram")
+# What the simulated sender's address carries (intake.messages.CARRIES): in SMS style it stands for
+# a phone number, as on a phone (the simulated report keeps no number: there is none); in Telegram
+# style for nothing, since no organisation can write to the simulator's chat.
+CARRIES = {"sms": frozenset({"number"}), "telegram": frozenset()}
 
 
 # Headers a reverse proxy adds: a request that came through one is not from this machine.
@@ -78,15 +83,32 @@ def message():
     style = data.get("style", "sms")
     if style not in STYLES:
         return problem(400, f"style must be one of {', '.join(STYLES)}")
+    # A button press carries its question's tag, as the Telegram webhook's callback data does
+    # ("<tag>:<number>"), so a press on an old button does not answer the current question.
+    button = data.get("button")
+    if button is not None and (not isinstance(button, str) or style != "telegram"):
+        return problem(400, "button must be the data of a button the simulator showed in Telegram style")
+    tag, number = (button.partition(":")[::2]) if button is not None else (None, None)
+    if button is not None and not (number.isdecimal() and len(number) <= 3):
+        return problem(400, "button must be the data of a button the simulator showed (tag:number)")
     runtime = current_runtime()
+    text = number if button is not None else data.get("text", "")
+    limit = runtime.settings.max_inbound_chars
     inbound = Inbound(channel=CHANNEL, sender_key=runtime.vault.sender_key(CHANNEL, _sender()),
-                      text=data.get("text", "")[:runtime.settings.max_inbound_chars],
-                      received_at=runtime.clock())
-    handled = receive(runtime, inbound)
+                      text=text[:limit], cut=max(0, len(text) - limit), received_at=runtime.clock(),
+                      address_carries=CARRIES[style])
+    handled = receive(runtime, inbound, button=tag)
+    if handled.stale:
+        lang = handled.conversation.language if handled.conversation is not None else None
+        notice = runtime.renderer.text(lang or runtime.context.default_language,
+                                       Text(N_("That button is from an earlier question.")))
+        return jsonify({"replies": [{"text": notice, "buttons": [], "stale": True}]})
     if style == "sms":
         replies = [{"text": as_text(reply), "buttons": []} for reply in handled.replies]
-    else:
-        replies = [{"text": "\n".join(reply.paragraphs), "buttons": [list(o) for o in reply.options]}
+    else:  # numbered like the Telegram webhook's buttons, so "reply with one of the numbers" fits
+        tag = button_tag(handled.position)
+        replies = [{"text": "\n".join(reply.paragraphs),
+                    "buttons": [[f"{tag}:{n}", f"{reply.number(n)}. {label}"] for n, label in reply.options]}
                    for reply in handled.replies]
     return jsonify({"replies": replies})
 

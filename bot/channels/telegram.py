@@ -141,9 +141,11 @@ def _offered(settings: Settings, message) -> list[media.Offered]:
 
 
 def _inbound(runtime, chat_id: int, text: str, update_id: int, items: tuple = ()) -> Inbound:
-    # Telegram messages run to 4,096 characters: an account is not cut to the SMS limit.
+    # Telegram messages run to 4,096 characters: an account is not cut to the SMS limit (and what
+    # is cut, never by Telegram's own, is said).
+    limit = max(MAX_TEXT, runtime.settings.max_inbound_chars)
     return Inbound(channel=CHANNEL, sender_key=runtime.vault.sender_key(CHANNEL, str(chat_id)),
-                   text=text[:max(MAX_TEXT, runtime.settings.max_inbound_chars)], received_at=runtime.clock(),
+                   text=text[:limit], cut=max(0, len(text) - limit), received_at=runtime.clock(),
                    provider_id=str(update_id), media=items)
 
 

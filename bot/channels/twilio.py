@@ -24,6 +24,9 @@ bp = Blueprint("twilio", __name__)
 _MESSAGE_SID = re.compile(r"[A-Za-z0-9]{2,64}")
 # Twilio carries at most 10 media items in one message (WhatsApp: one).
 MAX_MEDIA_PER_MESSAGE = 10
+# A WhatsApp message runs to 4,096 characters (an SMS through Twilio to 1,600): like Telegram's, an
+# account written in one is kept whole, not cut to the SMS limit.
+WHATSAPP_MAX_TEXT = 4096
 
 
 def public_url(base_url: str) -> str:
@@ -65,8 +68,11 @@ def webhook():
     sender_key = runtime.vault.sender_key(channel, sender)
     collected = media.collect(runtime, channel, sender_key, _offered(settings, params, channel))
     now = runtime.clock()
-    inbound = Inbound(channel=channel, sender_key=sender_key,
-                      text=params.get("Body", "")[:settings.max_inbound_chars],
+    body = params.get("Body", "")
+    limit = settings.max_inbound_chars
+    if channel == "whatsapp":
+        limit = max(WHATSAPP_MAX_TEXT, limit)
+    inbound = Inbound(channel=channel, sender_key=sender_key, text=body[:limit], cut=max(0, len(body) - limit),
                       received_at=now, provider_id=message_sid, media=collected.media)
     inline = settings.sms_reply_mode == "inline"
 

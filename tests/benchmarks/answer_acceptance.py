@@ -208,7 +208,7 @@ def ask(entry: Entry, natural: bool = True) -> str:
     step = engine.find_step(entry.question, ctx.flows)
     if step.choices_from == "languages":  # the language question sets it; "update my details" stores it
         return (result.state.draft.get(step.store) if step.store else result.state.lang) or REFUSE
-    if value == "typed":
+    if value == "typed" and step.validator:  # a typed answer the validator read (not a choice "typed")
         answer = result.state.draft.get(step.store)
         return answer.get("pcode") or answer.get("id") if isinstance(answer, dict) else REFUSE
     return value

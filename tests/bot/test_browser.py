@@ -20,6 +20,8 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select, WebDriverWait
 from werkzeug.serving import make_server
 
+from tests.support import directory as d
+
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")
 WAIT_SECONDS = 15
@@ -50,12 +52,22 @@ def browser_installed():
 @pytest.fixture
 def live_server(browser_installed, make_app):
     """The app on a free loopback port, served by a threaded werkzeug server; yields its URL."""
+    yield from _serve(make_app)
+
+
+@pytest.fixture
+def live_server_with_directory(browser_installed, make_app):
+    """The same, with the test directory seeded (so that a report can be started)."""
+    yield from _serve(make_app, d.with_directory)
+
+
+def _serve(make_app, prepare=lambda app: app):
     served = {}
     server = make_server("127.0.0.1", 0, lambda environ, start: served["app"](environ, start), threaded=True)
     try:
         base_url = f"http://127.0.0.1:{server.server_port}"
         # The public URL is the one the browser uses, so the session cookie is not marked Secure.
-        served["app"] = make_app(PUBLIC_BASE_URL=base_url)
+        served["app"] = prepare(make_app(PUBLIC_BASE_URL=base_url))
         thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
         thread.start()
         try:
@@ -150,6 +162,11 @@ def button_labels(bubble) -> list[str]:
     return [button.text for button in bubble.find_elements(By.CSS_SELECTOR, ".buttons button")]
 
 
+def message_text(bubble) -> str:
+    """A bot bubble's text without its buttons' labels."""
+    return bubble.parent.execute_script("return arguments[0].firstChild.textContent;", bubble)
+
+
 def severe_console_messages(driver) -> list[str]:
     """Script errors and failed loads the page logged (the favicon the page never declares aside)."""
     return [entry["message"] for entry in driver.get_log("browser")
@@ -157,8 +174,8 @@ def severe_console_messages(driver) -> list[str]:
 
 
 @pytest.mark.browser
-def test_a_conversation_as_sms_then_with_telegram_buttons(live_server, driver, tmp_path):
-    page = SimulatorPage(driver, live_server).open()
+def test_a_conversation_as_sms_then_with_telegram_buttons(live_server_with_directory, driver, tmp_path):
+    page = SimulatorPage(driver, live_server_with_directory).open()
     assert "simulator" in driver.title
 
     languages = page.send("hello")
@@ -173,15 +190,25 @@ def test_a_conversation_as_sms_then_with_telegram_buttons(live_server, driver, t
 
     page.channel("telegram")
     menu = page.send("menu")
-    assert "What would you like to do?" in menu.text
-    assert "1. Report a concern" not in menu.text
-    assert button_labels(menu) == ["Report a concern", "Update my details", "Check a report", "Change language"]
+    assert "What would you like to do?" in message_text(menu)
+    assert "1. Report a concern" not in message_text(menu)
+    # numbered as the Telegram webhook's buttons, so "reply with one of the numbers" can be followed
+    assert button_labels(menu) == ["1. Report a concern", "2. Update my details", "3. Check a report",
+                                   "4. Change language"]
+    wrong = page.send("something else")
+    assert message_text(wrong).startswith("Please reply with one of the numbers below.")
+    assert button_labels(wrong) == button_labels(menu)
 
-    languages = page.press(menu, "Change language")
-    assert "Choose your language:" in languages.text
-    assert button_labels(languages) == ["English", "မြန်မာ"]
+    languages = page.press(wrong, "4. Change language")
+    assert "Choose your language:" in message_text(languages)
+    assert button_labels(languages) == ["1. English", "2. မြန်မာ"]
 
-    burmese_menu = page.press(languages, "မြန်မာ")
+    stale = page.press(menu, "1. Report a concern")  # the menu's button, after the menu was answered
+    assert stale.text == "That button is from an earlier question."
+    assert "Choose your language:" in message_text(page.send("help"))  # the language question still waits
+    languages = page.bot_bubbles()[-1]
+
+    burmese_menu = page.press(languages, "2. မြန်မာ")
     assert "ဘာလုပ်လိုပါသလဲ" in burmese_menu.text
     assert len(button_labels(burmese_menu)) == 4
 

@@ -18,7 +18,7 @@ from tests.support.telegram_updates import UpdateFactory
 
 LANGUAGES = ["en", "my", "kac", "ksw", "shn"]
 # A word of the "Sent" message in each language.
-SENT_WORD = {"en": "receipt", "my": "ကုဒ်နံပါတ်", "my-zawgyi": "ကုဒ်နံပါတ်", "kac": "nambat", "ksw": "ဆှၢ",
+SENT_WORD = {"en": "Receipt number", "my": "ကုဒ်နံပါတ်", "my-zawgyi": "ကုဒ်နံပါတ်", "kac": "nambat", "ksw": "ဆှၢ",
              "shn": "မၢႆဝႂ်ႁပ်ႉ"}
 
 

@@ -66,7 +66,9 @@ def test_a_full_report_in_english_reaches_the_focal_point(app, phone, smtp_sink)
     assert player.reply.raw == ["Are you in danger right now?\n1. Yes\n2. No"]
     assert player.play(until="organisation_confirm").raw == [
         "Is it Demo Relief Agency (DRA)?\n1. Yes\n2. Yes, but do not send this to them\n3. No, I will type it again"]
-    assert player.play(until="account").text.startswith("What happened? Write it in your own words.")
+    assert player.play(until="account").raw == [  # who can read it, said with the question
+        "Only the people handling your report can read what you write.\n"
+        "What happened? Write it in your own words. You can send several messages.\n1. I have finished"]
     assert player.move().text.startswith("Please tell us what happened first.")  # nothing written yet
     assert player.play(until="when").text.startswith("When did it happen?")
     assert player.play(until="where").text.startswith("Where did it happen?")
@@ -76,8 +78,10 @@ def test_a_full_report_in_english_reaches_the_focal_point(app, phone, smtp_sink)
                       "When: This month\nWhere: Botahtaung\nWho was affected: Me\nAnyone under 18: No\n"
                       "Contact: No\n1. Send\n2. Change an answer\n3. Cancel")
     sent = player.play().text
-    assert sent.startswith("Sent. Your receipt number is ")
-    receipt = sent.split("is ")[1].split(".")[0].replace(" ", "")
+    assert sent.startswith("Thank you, it was sent. Receipt number: ")
+    # what happens next, and how to check with the receipt (the menu's own words for it)
+    assert sent.endswith('Keep it safe. It will be read soon. To check on it, send MENU and choose "Check a report".')
+    receipt = sent.split("number: ")[1].split(".")[0].replace(" ", "")
     assert len(receipt) == 12 and receipt.isdigit() and receipt == player.receipt
 
     [report] = the(app, Report)
@@ -199,11 +203,13 @@ def test_change_an_answer_returns_to_the_review(app, phone):
     assert referral.organisation_id == app.seeded.ehp.id
 
 
-@pytest.mark.parametrize("ending, reply", [("3", "Cancelled. Nothing was sent."),
-                                           ("exit", "Ended. This conversation was deleted.")])
-def test_cancel_or_quick_exit_discard_the_draft(app, phone, ending, reply):
+@pytest.mark.parametrize("endings, reply", [(["3", "1"], "Cancelled. Nothing was sent."),
+                                            (["exit"], "Ended. This conversation was deleted.")])
+def test_cancel_or_quick_exit_discard_the_draft(app, phone, endings, reply):
     reporter(phone, organisation="unknown", where="skip").play(until="review")
-    assert phone.say(ending) == [reply]
+    for ending in endings[:-1]:
+        phone.say(ending)
+    assert phone.say(endings[-1]) == [reply]
     assert the(app, Report) == [] and the(app, OutboxMessage) == []
     [conversation] = the(app, Conversation)
     assert conversation.state is None
@@ -232,7 +238,7 @@ def test_a_retried_send_files_one_report_and_repeats_no_receipt(app, phone):
     reporter(phone, organisation="unknown", where="skip").play(until="review")
     first = phone.send("1", sid="SMsend00000000000000000000000000001")
     again = phone.send("1", sid="SMsend00000000000000000000000000001")
-    assert b"receipt number" in first.data
+    assert b"Receipt number: " in first.data
     assert again.status_code == 200 and twiml_messages(again) == []
     with app.extensions["intake"].sessions() as session:
         assert session.execute(select(func.count()).select_from(Report)).scalar_one() == 1

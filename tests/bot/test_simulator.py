@@ -6,10 +6,11 @@ from __future__ import annotations
 
 import pytest
 
+from tests.support import directory as d
+
 LANGUAGE_PROMPT = "Choose your language:"
 MENU_PROMPT = "Community Feedback. What would you like to do?"
-ENGLISH_MENU = [[1, "Report a concern"], [2, "Update my details"], [3, "Check a report"],
-                [4, "Change language"]]
+ENGLISH_MENU = ["1. Report a concern", "2. Update my details", "3. Check a report", "4. Change language"]
 
 
 def say(client, text, style: str = "sms") -> list[dict]:
@@ -26,8 +27,17 @@ def only(replies: list[dict]) -> dict:
     return replies[0]
 
 
-def numbered(buttons) -> list[str]:
-    return [f"{number}. {label}" for number, label in buttons]
+def labels(buttons) -> list[str]:
+    """The buttons' labels, numbered as the Telegram webhook's are ("1. English")."""
+    return [label for _, label in buttons]
+
+
+def press(client, reply: dict, label: str) -> list[dict]:
+    """Press the button `label` under `reply`, as the page does: its data, not a typed number."""
+    [data] = [data for data, shown in reply["buttons"] if shown == label]
+    response = client.post("/simulator/messages", json={"button": data, "style": "telegram"})
+    assert response.status_code == 200, response.get_data(as_text=True)
+    return response.get_json()["replies"]
 
 
 def assert_problem(response, status: int) -> str:
@@ -48,28 +58,58 @@ def test_first_message_asks_for_the_language_then_1_gives_the_english_menu(clien
 
     menu = only(say(client, "1"))
     assert menu["buttons"] == []
-    assert menu["text"].split("\n") == [MENU_PROMPT, *numbered(ENGLISH_MENU)]
+    assert menu["text"].split("\n") == [MENU_PROMPT, *ENGLISH_MENU]
 
 
-def test_telegram_style_gives_buttons_and_text_without_the_numbered_lines(client):
+def test_telegram_style_gives_numbered_buttons_and_text_without_the_numbered_lines(client):
     first = only(say(client, "hello", style="telegram"))
-    assert first["buttons"] == [[1, "English"], [2, "မြန်မာ"]]
+    assert labels(first["buttons"]) == ["1. English", "2. မြန်မာ"]  # numbered, as the webhook's
     assert LANGUAGE_PROMPT in first["text"].split("\n")
     assert "1. English" not in first["text"]
 
-    english = dict((label, number) for number, label in first["buttons"])["English"]
-    menu = only(say(client, str(english), style="telegram"))  # pressing a button sends its number
-    assert menu == {"text": MENU_PROMPT, "buttons": ENGLISH_MENU}
+    menu = only(press(client, first, "1. English"))
+    assert menu["text"] == MENU_PROMPT and labels(menu["buttons"]) == ENGLISH_MENU
 
 
-def test_pressing_a_button_is_sending_its_number(client):
+def test_pressing_a_button_answers_its_question(client):
     say(client, "hello", style="telegram")
-    menu = only(say(client, "1", style="telegram"))
-    change_language = next(number for number, label in menu["buttons"] if label == "Change language")
-
-    again = only(say(client, str(change_language), style="telegram"))
+    menu = only(say(client, "1", style="telegram"))  # typing the number works too
+    again = only(press(client, menu, "4. Change language"))
     assert LANGUAGE_PROMPT in again["text"]
-    assert [label for _, label in again["buttons"]] == ["English", "မြန်မာ"]
+    assert labels(again["buttons"]) == ["1. English", "2. မြန်မာ"]
+
+
+def test_an_old_button_does_not_answer_the_current_question(make_app):
+    """Like the Telegram webhook: a button carries its question's tag, and a press on one from an
+    earlier question is refused with a word, not taken as an answer to the question now asked."""
+    client = d.with_directory(make_app()).test_client()
+    first = only(say(client, "hello", style="telegram"))
+    menu = only(press(client, first, "1. English"))
+    report = only(press(client, menu, "1. Report a concern"))
+    assert report["text"] == "Are you in danger right now?"
+    stale = only(press(client, menu, "3. Check a report"))  # the menu's button, pressed again
+    assert stale == {"text": "That button is from an earlier question.", "buttons": [], "stale": True}
+    still = only(press(client, report, "2. No"))  # the danger question was still waiting
+    assert still["text"].startswith("Which organisation does the person you are reporting work for?")
+    assert only(press(client, first, "2. မြန်မာ"))["stale"]  # the language question's, long gone
+
+
+def test_a_button_that_is_not_one_the_simulator_showed_is_refused(client):
+    say(client, "hello", style="telegram")
+    for body in ({"button": "1", "style": "telegram"}, {"button": "abc:x", "style": "telegram"},
+                 {"button": 1, "style": "telegram"}, {"button": "abc:1", "style": "sms"}):
+        assert "button" in assert_problem(client.post("/simulator/messages", json=body), 400)
+
+
+def test_telegram_style_never_asks_for_numbers_it_does_not_show(client):
+    """A wrong answer gets "Please reply with one of the numbers below." over buttons that carry
+    those numbers."""
+    first = only(say(client, "hello", style="telegram"))
+    menu = only(press(client, first, "1. English"))
+    wrong = only(say(client, "not a number", style="telegram"))
+    assert wrong["text"].startswith("Please reply with one of the numbers below.")
+    assert labels(wrong["buttons"]) == ENGLISH_MENU and all(
+        label.split(". ", 1)[0].isdigit() for label in labels(wrong["buttons"]))
 
 
 def test_sms_text_is_the_telegram_text_plus_one_numbered_line_per_button(make_app):
@@ -80,13 +120,13 @@ def test_sms_text_is_the_telegram_text_plus_one_numbered_line_per_button(make_ap
         telegram_reply = only(say(telegram, text, style="telegram"))
         assert telegram_reply["buttons"], text
         assert sms_reply["buttons"] == []
-        assert sms_reply["text"] == "\n".join([telegram_reply["text"], *numbered(telegram_reply["buttons"])])
+        assert sms_reply["text"] == "\n".join([telegram_reply["text"], *labels(telegram_reply["buttons"])])
 
 
 def test_switching_style_mid_conversation_keeps_the_conversation(client):
     say(client, "hello", style="sms")
     menu = only(say(client, "1", style="telegram"))
-    assert menu == {"text": MENU_PROMPT, "buttons": ENGLISH_MENU}
+    assert menu["text"] == MENU_PROMPT and labels(menu["buttons"]) == ENGLISH_MENU
 
 
 def test_the_page_offers_both_channels(client):

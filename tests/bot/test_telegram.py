@@ -206,7 +206,7 @@ def play_report(person: Person) -> list[dict]:
 
 def test_a_whole_report_and_its_messages_are_wiped_from_the_chat(app, person, telegram):
     [receipt] = play_report(person)
-    assert receipt["text"].startswith("Sent. Your receipt number is ")
+    assert receipt["text"].startswith("Thank you, it was sent. Receipt number: ")
     assert count(app, Referral) == 1
     deleted = set(telegram.deleted().get(CHAT, []))
     remaining = {m["message_id"]: m.get("text", "") for m in telegram.chat_messages(CHAT)}
@@ -214,7 +214,7 @@ def test_a_whole_report_and_its_messages_are_wiped_from_the_chat(app, person, te
     assert not any(ACCOUNT in text for text in remaining.values())
     assert not any(text.startswith("Please check:") for text in remaining.values())
     assert not any(text == "Sittwe" for text in remaining.values())
-    assert any(text.startswith("Sent. Your receipt number is ") for text in remaining.values())
+    assert any(text.startswith("Thank you, it was sent. Receipt number: ") for text in remaining.values())
     assert any(text.startswith("Community Feedback. What would you like to do?") for text in remaining.values())
     assert len(deleted) >= 12
     assert count(app, ChatMessage) == 0  # nothing about the chat is kept after the wipe
@@ -306,7 +306,7 @@ def test_a_thief_with_the_database_and_both_secrets_finds_no_receipt_and_no_link
     from tests.support.thief import links_to, steal
 
     [sent] = play_report(person)
-    receipt = sent["text"].split("is ")[1].split(".")[0]
+    receipt = sent["text"].split("number: ")[1].split(".")[0]
     runtime = app.extensions["intake"]
     loot = steal(runtime)
     everything = loot.everything()

@@ -26,7 +26,7 @@ def test_a_thief_with_the_database_and_both_secrets_finds_no_receipt_and_no_link
     sms = Sms(Phone(app.test_client(), NUMBER), twilio=fake_twilio)  # replies inline or through the outbox
     player = play_report(sms, organisation="DRA", account=ACCOUNT, where="skip")
     answers = [line for line in sms.transcript if line.startswith("< ")]
-    [receipt] = [answer.split("is ")[1].split(".")[0] for answer in answers if "receipt number is" in answer]
+    [receipt] = [answer.split("number: ")[1].split(".")[0] for answer in answers if "Receipt number: " in answer]
     assert receipt.replace(" ", "") == player.receipt
     sids = sms.sids
 

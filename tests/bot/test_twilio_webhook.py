@@ -37,7 +37,8 @@ def test_whole_conversation_in_english(phone):
     assert phone.say("2") == ["This is not available yet. Please try again later.\n" + MENU_EN]
     assert phone.say("help")[0].startswith("MENU: main menu. BACK: go back.")
     assert phone.say("exit") == ["Ended. This conversation was deleted."]
-    assert phone.say("hi") == [MENU_EN]  # language remembered for the next conversation
+    # the language is forgotten with the rest: the next person holding the phone gets a first contact
+    assert phone.say("hi") == ["Choose your language:\n1. English\n2. မြန်မာ"]
 
 
 def test_whole_conversation_in_burmese(phone):

@@ -49,7 +49,8 @@ LONG_QUESTIONS = {"report.review", "report.emergency"}
 DRAFT = {"organisation": {"id": 1, "name": "Demo Relief Agency (DRA)"}, "send_to_them": "avoid",
          "account": ["a", "b", "c"], "when": "this_month", "affected": "other", "child": "unknown",
          "where": {"pcode": "MMR012001", "state_pcode": "MMR012", "name_en": "Sittwe", "name_my": "စစ်တွေ"},
-         "contact": "yes", "contact_how": "other_number", "contact_number": "+959450001111"}
+         "contact": "yes", "contact_how": "other_number", "contact_number": "+959450001111",
+         "organisation_typed": "Rakhine Women's Union", "danger": "yes"}
 
 
 class Directory:
@@ -57,6 +58,9 @@ class Directory:
 
     def emergency_contacts(self, lang):
         return "Police (demo): 199\nWomen's helpline (demo): 09 000 000 000"
+
+    def area_emergency_contacts(self, lang, areas):
+        return "Rakhine women's protection line (demo): 0000-12"
 
     def match_organisation(self, text):
         return None

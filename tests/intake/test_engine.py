@@ -39,7 +39,7 @@ class Chat:
         inbound = Inbound("sms", "k" * 64, text, self.now, media=media)
         self.result = engine.step(self.state, inbound, self.ctx)
         self.state = self.result.state
-        rendered = [self.renderer.render(self.state.lang, o) for o in self.result.replies]
+        rendered = [self.renderer.render(self.result.lang, o) for o in self.result.replies]
         return "\n".join("\n".join(r.paragraphs + tuple(f"{n}. {l}" for n, l in r.options)) for r in rendered)
 
 
@@ -140,15 +140,16 @@ def test_help_names_the_keywords_and_repeats_the_question(chat):
     assert reply.endswith("4. Change language")
 
 
-def test_quick_exit_ends_at_once_discards_the_draft_and_keeps_only_the_language(chat):
+def test_quick_exit_ends_at_once_and_forgets_the_draft_and_the_language(chat):
     at_menu(chat, "2")
     chat.state.draft = {"what": "something private"}
     reply = chat.send("exit")
-    assert reply == "ပြီးပါပြီ။ ဒီမှာ ပြောထားတာတွေကို ဖျက်လိုက်ပါပြီ။"
+    assert reply == "ပြီးပါပြီ။ ဒီမှာ ပြောထားတာတွေကို ဖျက်လိုက်ပါပြီ။"  # still said in their language
     assert chat.state.position is None and chat.state.draft == {} and chat.state.history == []
-    assert chat.state.lang == "my"
+    assert chat.state.lang is None  # the next person holding the phone cannot tell which it was
+    assert chat.state == engine.State(last_active=None)
     assert any(isinstance(effect, Ended) for effect in chat.result.effects)
-    assert "ဘာလုပ်လိုပါသလဲ" in chat.send("hello")  # next message: a fresh start in their language
+    assert chat.send("hello").startswith("Choose your language:")  # next message: a first contact
 
 
 def test_quick_exit_works_before_any_conversation(chat):
@@ -268,6 +269,9 @@ class FakeDirectory:
     def emergency_contacts(self, lang):
         return "Police: 199"
 
+    def area_emergency_contacts(self, lang, areas):
+        return "Police: 199\nRakhine line: 0000-12" if "MMR012" in areas else ""
+
 
 def report_chat() -> Chat:
     chat = at_menu(Chat(make_context(directory=FakeDirectory(), receipt="482109375566")))
@@ -291,7 +295,7 @@ def test_report_turns_are_marked_sensitive_and_ending_wipes():
         assert not any(isinstance(e, Wipe) for e in chat.result.effects)
     assert chat.state.position == "report.review"
     reply = chat.send("1")
-    assert reply.startswith("Sent. Your receipt number is 4821 0937 5566.")
+    assert reply.startswith("Thank you, it was sent. Receipt number: 4821 0937 5566.")
     assert chat.result.inbound_sensitive and not chat.result.replies_sensitive  # the receipt stays
     kinds = [type(e) for e in chat.result.effects]
     assert kinds == [SubmitReport, Wipe]

@@ -4,6 +4,8 @@ languages, nothing negated can say yes, and the loader refuses data that would b
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from i18n.catalogs import Catalogs
@@ -31,8 +33,10 @@ def choice_steps():
                 yield f"{flow.name}.{step.name}", step
 
 
-def options(ctx: Context, position: str, step) -> list[Choice]:
-    turn = engine._Turn(State(lang=ctx.languages[0], position=position), ctx)
+def options(ctx: Context, position: str, step, carries: frozenset[str] = frozenset({"number"})) -> list[Choice]:
+    """The choices offered at `position` on a channel that carries `carries` (by default, as SMS:
+    a phone number)."""
+    turn = engine._Turn(State(lang=ctx.languages[0], position=position), replace(ctx, carries=carries))
     return [choice for _, choice in turn.options_of(step)]
 
 

@@ -6,7 +6,7 @@ from datetime import datetime, timezone
 
 import pytest
 
-from intake.routing import (ALTERNATE_CHANNEL, NAMED, NO_FOCAL_POINT, UNKNOWN_ORGANISATION,
+from intake.routing import (ALTERNATE_CHANNEL, NAMED, NO_FOCAL_POINT, UNKNOWN_ORGANISATION, UNLISTED_ORGANISATION,
                             DirectoryContact as C, DirectoryOrganisation as O, RoutingError,
                             ack_deadline, route)
 
@@ -40,6 +40,20 @@ def test_route(named, avoid, township, child, org, reason, notified, urgent):
     assert (decision.organisation_id, decision.reason) == (org, reason)
     assert {contact.id for contact in decision.notify} == notified
     assert decision.urgent is urgent
+
+
+@pytest.mark.parametrize("named, typed, danger, child, org, reason, urgent", [
+    (2, False, "yes", "no", 2, NAMED, True),  # in danger when reporting: urgent
+    (2, False, "no", "no", 2, NAMED, False),
+    (None, True, "no", "no", 1, UNLISTED_ORGANISATION, False),  # a name the directory lacks: the network
+    (None, True, "yes", "unknown", 1, UNLISTED_ORGANISATION, True),
+    (None, False, "yes", "no", 1, UNKNOWN_ORGANISATION, True),
+    (2, True, "no", "no", 2, NAMED, False),  # a listed organisation wins over a stale typed name
+])
+def test_danger_and_an_unlisted_organisation(named, typed, danger, child, org, reason, urgent):
+    decision = route(DIRECTORY, named_id=named, avoid_named=False, township_pcode="MMR013017",
+                     child_involved=child, danger=danger, typed_organisation=typed)
+    assert (decision.organisation_id, decision.reason, decision.urgent) == (org, reason, urgent)
 
 
 def test_no_network_is_an_error():

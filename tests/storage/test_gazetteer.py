@@ -135,3 +135,21 @@ def test_the_demo_files_import_cleanly(session):
     assert set(directory.recovery_keys) == {"PSEAN", "DRA", "EHP"}
     names_my = [t.name_my for t in session.execute(select(Township)).scalars()]
     assert all(name and all("\u1000" <= ch <= "\u109f" for ch in name) for name in names_my)  # Unicode Burmese
+
+
+def test_an_areas_lines_township_first_then_state_in_the_persons_language(session):
+    from storage.directory_lookup import DirectoryLookup
+
+    session.add_all([EmergencyContact(area=area, language=language, text=text) for area, language, text in (
+        ("*", "en", "Police 199"), ("MMR013", "en", "Yangon line 0000-1"), ("MMR013", "my", "ရန်ကုန် ဖုန်း ၀၀၀၀-၁"),
+        ("MMR013017", "en", "Botahtaung shelter 0000-13"))])
+    session.flush()
+    lookup = DirectoryLookup(session)
+    assert lookup.emergency_contacts("en") == "Police 199"  # the general lines only
+    assert lookup.area_emergency_contacts("en", ("MMR013017", "MMR013")) == \
+        "Botahtaung shelter 0000-13\nYangon line 0000-1"
+    # Burmese where the area has it, else the fallback language's line
+    assert lookup.area_emergency_contacts("my", ("MMR013017", "MMR013")) == \
+        "Botahtaung shelter 0000-13\nရန်ကုန် ဖုန်း ၀၀၀၀-၁"
+    assert lookup.area_emergency_contacts("en", ("MMR012001", "MMR012")) == ""  # none for that area
+    assert lookup.area_emergency_contacts("en", (None, None)) == ""

@@ -61,6 +61,7 @@ REPORT_ANSWERS: dict[str, Answer] = {
     "danger": "no",
     "organisation": "Demo Relief Agency",
     "organisation_confirm": "yes",
+    "organisation_unlisted": "typed",
     "account": "Someone from the distribution asked me for money.",
     "when": "this_month",
     "where": "Sittwe",
@@ -70,6 +71,7 @@ REPORT_ANSWERS: dict[str, Answer] = {
     "contact_how": "this_number",
     "contact_number": "09 4501 2345",
     "review": "send",
+    "cancel_confirm": "yes",
 }
 
 

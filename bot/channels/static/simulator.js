@@ -27,23 +27,25 @@
 
   const sendButton = document.getElementById("send");
 
-  // `shown` is what the person sees they sent (a button's label); `text` is what goes to the engine.
-  async function send(text, shown) {
+  // `shown` is what the person sees they sent (a button's label); `text` is what goes to the engine;
+  // `button` is a pressed button's data ("<question tag>:<number>"), checked like Telegram's.
+  async function send(text, shown, button) {
     if (sendButton.disabled) return;  // one message at a time keeps answers in order
     sendButton.disabled = true;
     bubble(shown || (text === "" ? "(empty message)" : text), "me");
     try {
-      const data = await post(urls.message, {text: text, style: style.value});
+      const body = button ? {button: button, style: "telegram"} : {text: text, style: style.value};
+      const data = await post(urls.message, body);
       for (const reply of data.replies) {
         const div = bubble(reply.text, "bot");
         if (reply.buttons.length) {
           const row = document.createElement("div");
           row.className = "buttons";
-          for (const [number, label] of reply.buttons) {
+          for (const [data, label] of reply.buttons) {
             const button = document.createElement("button");
             button.type = "button";
             button.textContent = label;
-            button.addEventListener("click", () => send(String(number), label));
+            button.addEventListener("click", () => send("", label, data));
             row.appendChild(button);
           }
           div.appendChild(row);
