@@ -5,9 +5,14 @@ from __future__ import annotations
 
 import pytest
 
+from tests.support import directory as d
 from tests.support.fake_telegram import FakeTelegram
 from tests.support.fake_twilio import FakeTwilio
 from tests.support.smtp_sink import SmtpSink
+from tests.support.telegram_chat import SECRET, Person, telegram_settings
+from tests.support.telegram_updates import UpdateFactory
+
+EVERY_LANGUAGE = ["en", "my", "kac", "ksw", "shn"]
 
 
 @pytest.fixture
@@ -43,3 +48,32 @@ def make_outbox_app(make_app, smtp_sink, fake_twilio):
         return make_app(**config)
 
     return factory
+
+
+@pytest.fixture
+def telegram_app(make_app, telegram):
+    """An app with the demo directory whose Telegram channel talks to the fake Bot API."""
+    return d.with_directory(make_app(**telegram_settings(telegram)))
+
+
+@pytest.fixture
+def updates(telegram, clock):
+    """Telegram updates as the Bot API would post them, on the test's clock."""
+    return UpdateFactory(telegram, clock=clock)
+
+
+@pytest.fixture
+def person(app, telegram, updates):
+    """Someone writing to the bot on Telegram, through the module's `app`."""
+    return Person(app.test_client(), telegram, updates)
+
+
+@pytest.fixture
+def every_language_app(make_app):
+    """An app offering every shipped language (English first), with the demo directory and its own
+    fake Bot API (`app.telegram`)."""
+    with FakeTelegram() as telegram:
+        application = make_app(LANGUAGES=EVERY_LANGUAGE, TELEGRAM_BOT_TOKEN=telegram.token,
+                               TELEGRAM_WEBHOOK_SECRET=SECRET, TELEGRAM_API_BASE_URL=telegram.url)
+        application.telegram = telegram
+        yield d.with_directory(application)

@@ -11,26 +11,18 @@ from intake.flows import LANGUAGE
 from storage.models import Conversation
 from tests.conftest import Phone
 from tests.support import directory as d
-from tests.support.fake_telegram import FakeTelegram
 from tests.support.play import WRITERS, Player, Sms, Telegram
-from tests.support.telegram_chat import SECRET, Person
+from tests.support.telegram_chat import Person
 from tests.support.telegram_updates import UpdateFactory
 
-LANGUAGES = ["en", "my", "kac", "ksw", "shn"]
 # A word of the "Sent" message in each language.
 SENT_WORD = {"en": "Receipt number", "my": "ကုဒ်နံပါတ်", "my-zawgyi": "ကုဒ်နံပါတ်", "kac": "nambat", "ksw": "ဆှၢ",
              "shn": "မၢႆဝႂ်ႁပ်ႉ"}
 
 
 @pytest.fixture
-def app(make_app):
-    telegram = FakeTelegram()
-    telegram.start()
-    application = make_app(LANGUAGES=LANGUAGES, TELEGRAM_BOT_TOKEN=telegram.token,
-                           TELEGRAM_WEBHOOK_SECRET=SECRET, TELEGRAM_API_BASE_URL=telegram.url)
-    application.telegram = telegram
-    yield d.with_directory(application)
-    telegram.stop()
+def app(every_language_app):
+    return every_language_app
 
 
 def sealed_account(app) -> str:

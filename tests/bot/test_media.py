@@ -28,7 +28,6 @@ from tests.support.fake_twilio import FakeTwilio
 from tests.support.play import Player, Sms, Telegram
 from tests.support.portal import PortalUser
 from tests.support.telegram_chat import CHAT, Person, telegram_settings
-from tests.support.telegram_updates import UpdateFactory
 
 PASSWORD = "a long password!"
 RECEIVED = "Received. Send more, or choose below when you have finished."
@@ -90,18 +89,8 @@ def media_src(page: str) -> str:
 # ---- Telegram -------------------------------------------------------------------------------
 
 @pytest.fixture
-def app(make_app, telegram):
-    return d.with_directory(make_app(**telegram_settings(telegram)))
-
-
-@pytest.fixture
-def updates(telegram, clock):
-    return UpdateFactory(telegram, clock=clock)
-
-
-@pytest.fixture
-def person(app, telegram, updates):
-    return Person(app.test_client(), telegram, updates)
+def app(telegram_app):
+    return telegram_app
 
 
 def to_the_account(person: Person, language: str = "en", **answers) -> Player:

@@ -129,7 +129,8 @@ def test_organisations_as_people_type_them(app, phone, typed):
 def test_no_organisation_from_a_letter_or_a_common_word(app, phone, typed):
     player = Player(Sms(phone), answers={"organisation": Typed(typed)})
     player.play(until="organisation")
-    assert "We could not find that organisation." in player.move().text
+    # Not taken for any organisation: asked whether to send the name as typed (to the Network).
+    assert f"We could not find {typed} in our list." in player.move().text
 
 
 def test_the_gazetteer_command_takes_the_aliases_column(make_app, tmp_path):

@@ -164,7 +164,7 @@ def test_after_the_quick_exit_the_next_hello_is_a_first_contact(app, phone):
     player.play(until="language.choose")
     player.move()  # Burmese chosen
     player.play(until="account")
-    assert phone.say("exit") == ["ပြီးပါပြီ။ ဤစကားဝိုင်းကို ဖျက်လိုက်ပါပြီ။"]  # said in their language
+    assert phone.say("exit") == ["ပြီးပါပြီ။ ဒီမှာ ပြောထားတာတွေကို ဖျက်လိုက်ပါပြီ။"]  # said in their language
     conversation = max(the(app, Conversation), key=lambda c: c.turns)  # the newcomer's had one turn
     assert conversation.language is None and conversation.state is None and conversation.last_active_at is None
     assert phone.say("hello") == newcomer  # as to someone who never wrote

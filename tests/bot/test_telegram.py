@@ -11,24 +11,13 @@ from storage.models import ChatMessage, Conversation, InboundMessage, OutboxMess
 from tests.support import directory as d
 from tests.support.play import Player, Telegram
 from tests.support.telegram_chat import CHAT, SECRET, Person, buttons, telegram_settings
-from tests.support.telegram_updates import UpdateFactory
 
 ACCOUNT = "The driver Qx4-secret said he would stop our food if I refused him."
 
 
 @pytest.fixture
-def app(make_app, telegram):
-    return d.with_directory(make_app(**telegram_settings(telegram)))
-
-
-@pytest.fixture
-def updates(telegram, clock):
-    return UpdateFactory(telegram, clock=clock)
-
-
-@pytest.fixture
-def person(app, telegram, updates):
-    return Person(app.test_client(), telegram, updates)
+def app(telegram_app):
+    return telegram_app
 
 
 def count(app, model) -> int:

@@ -16,13 +16,11 @@ from intake.report import AS_TYPED
 from storage.models import Referral
 from tests.conftest import Phone
 from tests.support import directory as d
-from tests.support.fake_telegram import FakeTelegram
 from tests.support.play import WRITERS, Player, Sms, Telegram, twiml_bodies
 from tests.support.portal import PortalUser
-from tests.support.telegram_chat import SECRET, Person
+from tests.support.telegram_chat import Person
 from tests.support.telegram_updates import UpdateFactory
 
-LANGUAGES = ["en", "my", "kac", "ksw", "shn"]
 # An account with a date and a sum in it, and ရွာ ("village"): what the focal point must read.
 ACCOUNT = "၄ ရက်နေ့က ရွာကို လာပြီး စာရင်းမှာ ဆက်ရှိဖို့ ငွေ ၅၀၀၀ တောင်းတယ်။"
 TYPED = zawgyi_form(ACCOUNT)
@@ -32,14 +30,8 @@ NOTE_UNICODE = "ယူနီကုဒ်နဲ့ ပြန်ဖြေပါမ
 
 
 @pytest.fixture
-def app(make_app):
-    telegram = FakeTelegram()
-    telegram.start()
-    application = make_app(LANGUAGES=LANGUAGES, TELEGRAM_BOT_TOKEN=telegram.token,
-                           TELEGRAM_WEBHOOK_SECRET=SECRET, TELEGRAM_API_BASE_URL=telegram.url)
-    application.telegram = telegram
-    yield d.with_directory(application)
-    telegram.stop()
+def app(every_language_app):
+    return every_language_app
 
 
 def channel(app, kind: str, digits: str):
