@@ -16,7 +16,7 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 WORKERS ?= 4
 
-.PHONY: run serve test translations check-python icu clean
+.PHONY: run serve test audit translations check-python icu clean
 
 run: $(VENV)/.installed
 	$(BIN)/flask --app app db upgrade
@@ -33,6 +33,14 @@ serve: $(VENV)/.installed
 
 test: $(VENV)/.installed-dev
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# `make audit` (run by CI before the tests): bandit's security rules through ruff (`S`), on the
+# service's code (tests may assert, spawn processes and hold fake secrets), every finding fixed or
+# justified where it is (`# noqa: S... reason`); then pip-audit, the runtime requirements against
+# PyPI's advisory data (a dependency whose version PyPI does not know is listed, not audited).
+audit: $(VENV)/.installed-dev
+	$(BIN)/ruff check --no-cache --select S --exclude tests --exclude .venv --output-format concise .
+	$(BIN)/pip-audit --requirement requirements.txt --progress-spinner off
 
 # Extract every message id (prompts, choices, accepted answers, keywords), update each catalog,
 # then compile them all to prove they are valid (the service itself reads the .po files).

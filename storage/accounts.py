@@ -38,7 +38,7 @@ MIN_PASSWORD_LENGTH = 12
 MAX_PASSWORD_LENGTH = 1024
 
 # No 0/O or 1/l/I: generated passwords are read off a screen or a terminal and typed.
-_PASSWORD_ALPHABET = "abcdefghijkmnpqrstuvwxyz23456789"
+_PASSWORD_ALPHABET = "abcdefghijkmnpqrstuvwxyz23456789"  # noqa: S105 the letters passwords are drawn from, not one
 
 # argon2-cffi's defaults are RFC 9106's low-memory profile (64 MiB, 3 passes, 4 lanes).
 password_hasher = PasswordHasher()
