@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, exists, select, update
 from sqlalchemy.orm import Session, aliased
 
-from storage import audit_log, conversations, media, outbox, portal_sessions, self_service
+from storage import audit_log, conversations, followup, media, outbox, portal_sessions, self_service
 from storage.models import (
     ApiToken, ChatMessage, Conversation, InboundMessage, MediaItem, Referral, ReferralEvent, Report,
     ReporterMessage,
@@ -43,6 +43,7 @@ class Lifetimes:
     pending_change_days: int
     rejected_change_days: int
     identity_lockout_minutes: int
+    receipt_check_minutes: int
 
     @classmethod
     def from_settings(cls, settings) -> Lifetimes:
@@ -56,7 +57,8 @@ class Lifetimes:
                    api_token=timedelta(days=settings.api_token_days),
                    pending_change_days=settings.pending_change_days,
                    rejected_change_days=settings.rejected_change_days,
-                   identity_lockout_minutes=settings.identity_lockout_minutes)
+                   identity_lockout_minutes=settings.identity_lockout_minutes,
+                   receipt_check_minutes=settings.receipt_check_lockout_minutes)
 
 
 def years_before(moment: datetime, years: int) -> datetime:
@@ -79,7 +81,10 @@ def purge(session: Session, now: datetime, lifetimes: Lifetimes) -> dict[str, in
         ApiToken.created_at <= now - lifetimes.api_token)).rowcount
     counts |= self_service.purge(session, now, pending_days=lifetimes.pending_change_days,
                                  rejected_days=lifetimes.rejected_change_days,
-                                 lockout_minutes=lifetimes.identity_lockout_minutes)
+                                 lockout_minutes=lifetimes.identity_lockout_minutes,
+                                 windows=dict.fromkeys((followup.SENDER, followup.EVERYONE),
+                                                       max(lifetimes.receipt_check_minutes,
+                                                           lifetimes.identity_lockout_minutes)))
     counts |= purge_closed_cases(session, years_before(now, lifetimes.closed_case_years))
     counts["audit_entries"] = audit_log.purge_before(session, years_before(now, lifetimes.audit_years))
     return counts

@@ -17,7 +17,7 @@ from bot.delivery.worker import OutboxWorker
 from storage import audit_log, self_service
 from storage.lifetimes import years_before
 from storage.models import (
-    ApiToken, AuditEntry, AuditHead, Conversation, DeliveryAttempt, MediaItem, OutboxMessage, Referral,
+    ApiToken, AuditEntry, AuditHead, Conversation, DeliveryAttempt, IdentityAttempt, MediaItem, OutboxMessage, Referral,
     ReferralEvent, Registration, RegistrationChange, RegistrationHistory, Report, ReporterMessage,
 )
 from tests.support.directory import with_directory
@@ -254,3 +254,22 @@ def test_an_erased_record_keeps_only_what_its_erasure_left(make_app, clock):
         assert (left[0].old_value, left[0].new_value, left[0].reply_to) == (None, None, None)
         history = session.execute(select(RegistrationHistory)).scalars().all()
         assert [(entry.field, entry.old_value, entry.new_value) for entry in history] == [("education", None, None)]
+
+
+def test_the_receipt_throttle_outlives_a_longer_window_than_the_identity_lockout(make_app, clock):
+    """The receipt check counts wrong receipts per window of RECEIPT_CHECK_LOCKOUT_MINUTES, on the
+    identity lockout's table: a row lives that long after its last failure, not the (shorter)
+    identity lockout, or a purge in the middle of a window would forgive the failures so far."""
+    from storage import followup
+
+    app = make_app(IDENTITY_LOCKOUT_MINUTES="30", RECEIPT_CHECK_LOCKOUT_MINUTES="60")
+    runtime = app.extensions["intake"]
+    with runtime.transaction() as session:
+        for digest, age in ((b"inside", 59), (b"past", 61)):
+            when = clock() - timedelta(minutes=age)
+            rows = self_service.lock_attempts(session, [(followup.SENDER, digest), ("sender", digest)], when)
+            self_service.count_failure(rows, when, self_service.Lockout(5, 60))
+    assert OutboxWorker(runtime).purge()["identity_attempts"] == 3
+    with runtime.sessions() as session:
+        left = session.execute(select(IdentityAttempt.subject, IdentityAttempt.digest)).all()
+    assert left == [(followup.SENDER, b"inside")]
