@@ -101,6 +101,15 @@ class Settings:
     # How long an unanswered self-service change waits, and a rejected one is kept, before the purge.
     pending_change_days: int
     rejected_change_days: int
+    # Lifetimes (storage.lifetimes, the worker's purge and `flask purge`): a case once its last
+    # referral closed, the audit log's entries, a conversation's pseudonym and remembered language,
+    # finished outbox rows, the answers kept for a provider's retry, an API token.
+    closed_case_retention_years: int
+    audit_retention_years: int
+    conversation_retention_days: int
+    outbox_retention_days: int
+    stored_reply_minutes: int
+    api_token_days: int
     # Counts below this are shown as "<N" on aggregate pages and in their CSVs.
     dashboard_min_cell: int
     # Only for tests and embedders: the service's clock (None: the real one).
@@ -294,6 +303,14 @@ def load(instance_path: str | os.PathLike, environ: dict | None = None,
                                               30, minimum=1),
         "PENDING_CHANGE_DAYS": _int("PENDING_CHANGE_DAYS", get("PENDING_CHANGE_DAYS"), 180, minimum=1),
         "REJECTED_CHANGE_DAYS": _int("REJECTED_CHANGE_DAYS", get("REJECTED_CHANGE_DAYS"), 30, minimum=1),
+        "CLOSED_CASE_RETENTION_YEARS": _int("CLOSED_CASE_RETENTION_YEARS", get("CLOSED_CASE_RETENTION_YEARS"), 7,
+                                            minimum=1),
+        "AUDIT_RETENTION_YEARS": _int("AUDIT_RETENTION_YEARS", get("AUDIT_RETENTION_YEARS"), 10, minimum=1),
+        "CONVERSATION_RETENTION_DAYS": _int("CONVERSATION_RETENTION_DAYS", get("CONVERSATION_RETENTION_DAYS"), 365,
+                                            minimum=1),
+        "OUTBOX_RETENTION_DAYS": _int("OUTBOX_RETENTION_DAYS", get("OUTBOX_RETENTION_DAYS"), 2, minimum=1),
+        "STORED_REPLY_MINUTES": _int("STORED_REPLY_MINUTES", get("STORED_REPLY_MINUTES"), 15, minimum=1),
+        "API_TOKEN_DAYS": _int("API_TOKEN_DAYS", get("API_TOKEN_DAYS"), 365, minimum=1),
         "DASHBOARD_MIN_CELL": _int("DASHBOARD_MIN_CELL", get("DASHBOARD_MIN_CELL"), 3, minimum=1),
         "CLOCK": overrides.get("CLOCK"),
     }

@@ -16,7 +16,7 @@ import json
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from storage.db import insert_ignoring_duplicates
@@ -73,23 +73,63 @@ class Verdict:
     head: bytes
     broken_at: int | None = None  # the first entry whose hash does not hold
     head_mismatch: bool = False  # every entry holds, but the head names another end
+    anchor_forged: bool = False  # the chain's recorded start (after a purge) is not the server's
+    purged: int = 0  # entries purged from the start after their lifetime
+    anchor_id: int | None = None  # the last of them: the chain goes on from its hash
 
     @property
     def intact(self) -> bool:
-        return self.broken_at is None and not self.head_mismatch
+        return self.broken_at is None and not self.head_mismatch and not self.anchor_forged
+
+
+def _anchor_mac(key: bytes, anchor_id: int, anchor_chain: bytes, purged: int) -> bytes:
+    fields = json.dumps(["anchor", anchor_id, anchor_chain.hex(), purged])
+    return hmac.new(key, fields.encode(), hashlib.sha256).digest()
 
 
 def verify(session: Session) -> Verdict:
+    """Check the chain from its start (the genesis, or the anchor a purge left) to the head."""
     key = session.info[_KEY]
-    previous, count = GENESIS, 0
-    for entry in session.execute(select(AuditEntry).order_by(AuditEntry.id).execution_options(yield_per=1000)).scalars():
-        if entry.chain is None or not hmac.compare_digest(entry.chain, _mac(key, previous, entry)):
-            return Verdict(count, previous, broken_at=entry.id)
-        previous, count = entry.chain, count + 1
     head = session.get(AuditHead, 1)
+    previous, count, purged, anchor_id = GENESIS, 0, 0, None
+    if head is not None and head.anchor_id is not None:
+        anchor_id, purged = head.anchor_id, head.purged
+        expected = _anchor_mac(key, head.anchor_id, head.anchor_chain or b"", head.purged)
+        if head.anchor_chain is None or not hmac.compare_digest(head.anchor_mac or b"", expected):
+            return Verdict(0, GENESIS, anchor_forged=True, purged=purged, anchor_id=anchor_id)
+        previous = head.anchor_chain
+    for entry in session.execute(select(AuditEntry).order_by(AuditEntry.id).execution_options(yield_per=1000)).scalars():
+        if (anchor_id is not None and entry.id <= anchor_id) or entry.chain is None \
+                or not hmac.compare_digest(entry.chain, _mac(key, previous, entry)):
+            return Verdict(count, previous, broken_at=entry.id, purged=purged, anchor_id=anchor_id)
+        previous, count = entry.chain, count + 1
     last = session.execute(select(func.max(AuditEntry.id))).scalar()
+    if last is None:
+        last = anchor_id
     agrees = head is not None and head.last_id == last and head.entries == count and (head.chain or GENESIS) == previous
-    return Verdict(count, previous, head_mismatch=not agrees)
+    return Verdict(count, previous, head_mismatch=not agrees, purged=purged, anchor_id=anchor_id)
+
+
+def purge_before(session: Session, cutoff: datetime) -> int:
+    """Delete the oldest entries, those written before `cutoff`, from the chain's start (never
+    from its middle: an entry is kept while an older-numbered one is), and move the anchor to
+    the last one deleted, so that the chain still verifies. Returns how many went."""
+    key = session.info[_KEY]
+    head = _locked_head(session)
+    if head.last_id is None:  # entries not chained yet: the next entry chains them first
+        return 0
+    first_kept = session.execute(select(func.min(AuditEntry.id)).where(AuditEntry.at >= cutoff)).scalar()
+    older = select(AuditEntry.id, AuditEntry.chain)
+    if first_kept is not None:
+        older = older.where(AuditEntry.id < first_kept)
+    last = session.execute(older.order_by(AuditEntry.id.desc()).limit(1)).first()
+    if last is None or last.chain is None:
+        return 0
+    count = session.execute(delete(AuditEntry).where(AuditEntry.id <= last.id)).rowcount
+    head.anchor_id, head.anchor_chain = last.id, last.chain
+    head.purged, head.entries = (head.purged or 0) + count, head.entries - count
+    head.anchor_mac = _anchor_mac(key, head.anchor_id, head.anchor_chain, head.purged)
+    return count
 
 
 # --- reading it -------------------------------------------------------------------------------

@@ -24,14 +24,19 @@ def lock_conversation(session: Session, channel: str, sender_key: str, now: date
     Row lock on PostgreSQL (`FOR UPDATE`); on SQLite the transaction already holds the database
     write lock (`BEGIN IMMEDIATE`, see storage.db). Either way, two messages from one sender are
     processed one after the other. A new conversation records only the day it began: a first
-    message minutes before a report would otherwise date that report's sender.
+    message minutes before a report would otherwise date that report's sender. (The purge may
+    delete an idle row between the insert and the lock: then it is made again.)
     """
-    insert_ignoring_duplicates(session, Conversation, channel=channel, sender_key=sender_key,
-                               turns=0, created_at=now.replace(hour=0, minute=0, second=0, microsecond=0))
     statement = (select(Conversation)
                  .where(Conversation.channel == channel, Conversation.sender_key == sender_key)
                  .with_for_update()
                  .execution_options(populate_existing=True))
+    for _ in range(2):
+        insert_ignoring_duplicates(session, Conversation, channel=channel, sender_key=sender_key,
+                                   turns=0, created_at=now.replace(hour=0, minute=0, second=0, microsecond=0))
+        conversation = session.execute(statement).scalar_one_or_none()
+        if conversation is not None:
+            return conversation
     return session.execute(statement).scalar_one()
 
 

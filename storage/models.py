@@ -391,7 +391,9 @@ class AuditEntry(Base):
     at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
     action: Mapped[str] = mapped_column(String(32))  # login, login_failed, open_referral, acknowledge…
-    referral_id: Mapped[int | None] = mapped_column(ForeignKey("referrals.id"), index=True)
+    # The referral's id, not a link to it: an entry outlives the case it names when the case's
+    # lifetime ends (storage.lifetimes), and it is part of what is chained, so it cannot be cleared.
+    referral_id: Mapped[int | None] = mapped_column(Integer, index=True)
     detail: Mapped[str | None] = mapped_column(String(255))
     # HMAC of the previous entry's chain and this entry's fields (storage.audit_log).
     chain: Mapped[bytes | None] = mapped_column(LargeBinary(32))
@@ -406,6 +408,13 @@ class AuditHead(Base):
     last_id: Mapped[int | None] = mapped_column(Integer)
     chain: Mapped[bytes | None] = mapped_column(LargeBinary(32))
     entries: Mapped[int] = mapped_column(Integer, default=0)
+    # Where the chain starts once the oldest entries are purged (their lifetime ended): the last
+    # purged entry's id and hash, how many were purged in all, and an HMAC of the three, so that
+    # nobody without the key can move the start to hide entries deleted from the beginning.
+    anchor_id: Mapped[int | None] = mapped_column(Integer)
+    anchor_chain: Mapped[bytes | None] = mapped_column(LargeBinary(32))
+    anchor_mac: Mapped[bytes | None] = mapped_column(LargeBinary(32))
+    purged: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class HealthProbe(Base):

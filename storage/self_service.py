@@ -8,7 +8,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import and_, delete, or_, select, true, update
 from sqlalchemy.orm import Session
 
 from storage.crypto import Vault
@@ -115,8 +115,11 @@ def erase(session: Session, registration: Registration, now: datetime) -> None:
 # --- lifetimes -----------------------------------------------------------------------------------
 
 def purge(session: Session, now: datetime, *, pending_days: int, rejected_days: int,
-          lockout_minutes: int) -> dict[str, int]:
-    """Delete what has outlived its purpose; returns counts by kind."""
+          lockout_minutes: int, windows: dict[str, int] | None = None) -> dict[str, int]:
+    """Delete what has outlived its purpose; returns counts by kind. `windows` gives the rows of
+    other subjects on the same table (the receipt throttle's) their own lifetime in minutes: a row
+    counts the failures of a window that long, so it must outlive the last of them by as much."""
+    windows = windows or {}
     counts = {}
     counts["unanswered_changes"] = session.execute(delete(RegistrationChange).where(
         RegistrationChange.status == "pending",
@@ -126,7 +129,10 @@ def purge(session: Session, now: datetime, *, pending_days: int, rejected_days: 
         RegistrationChange.decided_at < now - timedelta(days=rejected_days))).rowcount
     counts["one_time_codes"] = session.execute(delete(OneTimeCode).where(
         or_(OneTimeCode.expires_at <= now, OneTimeCode.used_at.is_not(None)))).rowcount
+    quiet = [and_(IdentityAttempt.subject.not_in(tuple(windows)) if windows else true(),
+                  IdentityAttempt.last_failed_at < now - timedelta(minutes=lockout_minutes))]
+    quiet += [and_(IdentityAttempt.subject == subject, IdentityAttempt.last_failed_at < now - timedelta(minutes=minutes))
+              for subject, minutes in windows.items()]
     counts["identity_attempts"] = session.execute(delete(IdentityAttempt).where(
-        or_(IdentityAttempt.locked_until.is_(None), IdentityAttempt.locked_until <= now),
-        IdentityAttempt.last_failed_at < now - timedelta(minutes=lockout_minutes))).rowcount
+        or_(IdentityAttempt.locked_until.is_(None), IdentityAttempt.locked_until <= now), or_(*quiet))).rowcount
     return counts

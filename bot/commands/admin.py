@@ -215,6 +215,10 @@ def audit_verify() -> None:
     """Check the audit log's hash chain: exit 0 when intact, else 1 naming the first broken entry."""
     with current_runtime().transaction() as session:
         verdict = audit_log.verify(session)
+    if verdict.anchor_forged:
+        click.echo(f"audit log broken at its start: the record of where it begins after {verdict.purged} purged "
+                   "entries was not written by this server (entries may have been deleted from the start)", err=True)
+        raise SystemExit(1)
     if verdict.broken_at is not None:
         click.echo(f"audit log broken at entry {verdict.broken_at}: it, or one just before it, was edited, "
                    f"deleted or moved ({verdict.entries} entries before it hold)", err=True)
@@ -223,7 +227,9 @@ def audit_verify() -> None:
         click.echo(f"audit log broken at its end: all {verdict.entries} entries hold, but the newest ones "
                    "were removed (the head names another last entry)", err=True)
         raise SystemExit(1)
-    click.echo(f"audit log intact: {verdict.entries} entries; head {verdict.head.hex()} "
+    purged = (f" (after {verdict.purged} older entries purged at the end of their lifetime, up to entry "
+              f"{verdict.anchor_id})" if verdict.anchor_id is not None else "")
+    click.echo(f"audit log intact: {verdict.entries} entries{purged}; head {verdict.head.hex()} "
                "(note it elsewhere: a later check must extend it)")
 
 

@@ -1,4 +1,4 @@
-"""Flask CLI commands: `db upgrade`, `outbox work`, `chat` (the README lists them); the operator's
+"""Flask CLI commands: `db upgrade`, `outbox work`, `chat`, `purge` (the README lists them); the operator's
 directory, gazetteer, account and demo commands are in `bot.commands.admin`."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ import threading
 
 import click
 from flask import Flask
-from flask.cli import AppGroup
+from flask.cli import AppGroup, with_appcontext
 
 from bot.channels.console import chat_command
 from bot.commands import admin, outbox_admin
@@ -46,12 +46,25 @@ def outbox_work(once: bool) -> None:
     worker.run(stop)
 
 
+@click.command("purge")
+@with_appcontext
+def purge_command() -> None:
+    """Delete every record past its lifetime now (the worker does it every minute), print how
+    many of each kind went, and write the counts to the audit log."""
+    counts = OutboxWorker(current_runtime()).purge(record_always=True)
+    width = max(len(name) for name in counts)
+    for name, count in counts.items():
+        click.echo(f"{name:<{width}}  {count}")
+    click.echo(f"purged {sum(counts.values())} record(s) in all; the audit log has the counts")
+
+
 def register(app: Flask) -> None:
     for command in outbox_admin.COMMANDS:
         outbox_group.add_command(command)
     app.cli.add_command(db_group)
     app.cli.add_command(outbox_group)
     app.cli.add_command(chat_command)
+    app.cli.add_command(purge_command)
     app.cli.add_command(telegram_group)
     app.cli.add_command(registrations_group)
     app.cli.add_command(tokens_group)

@@ -7,6 +7,8 @@ its number, never its name, which may name a person).
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import click
 from flask.cli import AppGroup
 
@@ -40,12 +42,15 @@ def tokens_create(name: str) -> None:
 
 @tokens_group.command("list")
 def tokens_list() -> None:
-    """Every token: its number, name, when it was made, last used and revoked."""
+    """Every token: its number, name, when it was made, last used and revoked, and when it expires
+    (API_TOKEN_DAYS after it was made: the purge then deletes it)."""
     runtime = current_runtime()
+    lifetime = timedelta(days=runtime.settings.api_token_days)  # then the purge deletes it
     with runtime.transaction() as session:
         rows = api_tokens.all_tokens(session)
         lines = [f"{row.id}\t{row.name}\tcreated {_when(row.created_at)}\tlast used {_when(row.last_used_at)}\t"
-                 + (f"revoked {_when(row.revoked_at)}" if row.revoked_at else "live") for row in rows]
+                 + (f"revoked {_when(row.revoked_at)}" if row.revoked_at else "live")
+                 + f"\texpires {_when(row.created_at + lifetime)}" for row in rows]
     click.echo("\n".join(lines) if lines else "No tokens.")
 
 

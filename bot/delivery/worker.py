@@ -20,7 +20,7 @@ from bot.casework.escalation import escalate_overdue
 from bot.delivery.senders import PROVIDER_TIMEOUT_SECONDS, PermanentError, TransientError
 from bot.delivery.telegram_wipe import wipe_abandoned
 from bot.http import describe
-from storage import conversations, media, outbox, portal_sessions, self_service
+from storage import lifetimes, outbox
 from storage.unit_of_work import after_commit
 
 log = logging.getLogger(__name__)
@@ -31,12 +31,6 @@ log = logging.getLogger(__name__)
 # e-mail's stable Message-ID then makes the copy recognisable.
 LEASE = timedelta(seconds=15 * PROVIDER_TIMEOUT_SECONDS)
 BATCH = 20  # messages per run_once, so that a busy queue still lets `run` purge and escalate
-REPLY_RETENTION = timedelta(minutes=15)  # the answers given, for a provider's retry
-OUTBOX_RETENTION = timedelta(days=2)  # finished outbox rows and their attempts
-# A voice note or photo never sent with a report lives as long as a draft could still hold it: a
-# draft ends after the conversation timeout of silence, and a conversation with no such silence
-# for a day is beyond any report (an item dropped by a draft that ended is deleted at once).
-UNSENT_MEDIA_MARGIN = timedelta(hours=24)
 
 
 class OutboxWorker:
@@ -115,25 +109,18 @@ class OutboxWorker:
             count = escalate_overdue(session, self.runtime, self.runtime.clock())
         return count
 
-    def purge(self) -> dict[str, int]:
-        """Delete expired drafts, old duplicate-detection records, undeletable chat message ids,
-        voice notes and photos no report was sent with, expired portal sessions, and self-service changes, codes and failed checks past their
-        lifetimes."""
+    def purge(self, *, record_always: bool = False) -> dict[str, int]:
+        """Delete everything past its lifetime (storage.lifetimes; the README's "What is kept, and
+        for how long"), abandoned Telegram reports wiped first, in one transaction with its audit
+        entry (counts only; written when something went, or always for an operator's purge)."""
         runtime = self.runtime
         with runtime.transaction() as session:
             now = runtime.clock()
             counts = {"abandoned_chats_wiped": wipe_abandoned(session, runtime, now)}
-            counts |= conversations.purge(session, now, runtime.context.timeout, REPLY_RETENTION,
-                                          timedelta(days=runtime.settings.replay_window_days))
-            counts["finished_outbox_messages"] = outbox.purge_finished(session, now, OUTBOX_RETENTION)
-            counts["unsent_media_items"] = media.purge_unlinked(session, now, runtime.context.timeout + UNSENT_MEDIA_MARGIN)
-            counts["expired_portal_sessions"] = portal_sessions.purge_expired(session, now)
-            settings = runtime.settings
-            counts |= self_service.purge(session, now, pending_days=settings.pending_change_days,
-                                         rejected_days=settings.rejected_change_days,
-                                         lockout_minutes=settings.identity_lockout_minutes)
+            counts |= lifetimes.purge(session, now, lifetimes.Lifetimes.from_settings(runtime.settings))
+            lifetimes.record(session, now, counts, always=record_always)
         if any(counts.values()):
-            log.info("purged %s", ", ".join(f"{count} {name}" for name, count in counts.items()))
+            log.info("purged %s", ", ".join(f"{count} {name}" for name, count in counts.items() if count))
         return counts
 
     def run(self, stop: threading.Event, interval: float = 2.0, purge_every: float = 60.0) -> None:

@@ -89,6 +89,7 @@ def test_tokens_are_listed_stamped_revoked_and_only_their_digest_kept(app, clien
                                                                           "been revoked"}
     assert refused.headers["WWW-Authenticate"] == 'Bearer realm="api"'
     assert "revoked 2026-11-24 09:00 UTC" in run(app, "tokens", "list").output
+    assert "expires 2027-11-24 09:00 UTC" in run(app, "tokens", "list").output  # API_TOKEN_DAYS, 365
     clock.advance(hours=1)
     assert "since 2026-11-24 09:00 UTC" in run(app, "tokens", "revoke", "1").output
     assert run(app, "tokens", "revoke", "7").exit_code == 1
