@@ -465,6 +465,21 @@ def test_the_session_cookie_flags(make_app, world, base_url, secure):
     assert ("; Secure" in cookie) is secure
 
 
+def test_every_cookie_the_service_sets_has_the_flags_the_simulators_too(make_app):
+    """The service sets one cookie, Flask's session, on whatever route: the portal's forms and the
+    simulator's sender id alike carry HttpOnly, SameSite=Lax and, behind HTTPS, Secure."""
+    app = make_app(PUBLIC_BASE_URL="https://intake.example.org", SIMULATOR_ENABLED="1")
+    client = app.test_client()
+    answers = [client.get("/portal/login", base_url="https://intake.example.org"),
+               app.test_client().post("/simulator/messages", json={"text": "hello"},
+                                      base_url="https://intake.example.org")]
+    for response in answers:
+        cookies = response.headers.getlist("Set-Cookie")
+        assert cookies, response.request.path
+        for cookie in cookies:
+            assert "HttpOnly" in cookie and "SameSite=Lax" in cookie and "; Secure" in cookie
+
+
 def test_a_link_from_a_notification_comes_back_after_login(client, world, portal_user):
     case_ref = world.case_refs["SAVE"][0]
     response = client.get(f"/portal/referrals/{case_ref}")
