@@ -20,7 +20,7 @@ from bot.casework.escalation import escalate_overdue
 from bot.delivery.senders import PROVIDER_TIMEOUT_SECONDS, PermanentError, TransientError
 from bot.delivery.telegram_wipe import wipe_abandoned
 from bot.http import describe
-from storage import conversations, media, outbox, portal_sessions, self_service
+from storage import conversations, logins, media, outbox, portal_sessions, self_service
 from storage.unit_of_work import after_commit
 
 log = logging.getLogger(__name__)
@@ -128,6 +128,7 @@ class OutboxWorker:
             counts["finished_outbox_messages"] = outbox.purge_finished(session, now, OUTBOX_RETENTION)
             counts["unsent_media_items"] = media.purge_unlinked(session, now, runtime.context.timeout + UNSENT_MEDIA_MARGIN)
             counts["expired_portal_sessions"] = portal_sessions.purge_expired(session, now)
+            counts["login_failures"] = logins.purge_failures(session, now)
             settings = runtime.settings
             counts |= self_service.purge(session, now, pending_days=settings.pending_change_days,
                                          rejected_days=settings.rejected_change_days,

@@ -572,7 +572,8 @@ def test_purge_expires_silent_drafts_and_forgets_old_message_ids(app, phone, clo
                                              "handled_messages": 1,
                                              "undeletable_chat_messages": 0, "finished_outbox_messages": 0,
                                              "unsent_media_items": 0,
-                                             "expired_portal_sessions": 0, "unanswered_changes": 0,
+                                             "expired_portal_sessions": 0, "login_failures": 0,
+                                             "unanswered_changes": 0,
                                              "rejected_changes": 0, "one_time_codes": 0, "identity_attempts": 0}
 
     with runtime.sessions() as session:
@@ -595,7 +596,8 @@ def test_purge_expires_silent_drafts_and_forgets_old_message_ids(app, phone, clo
                                              "handled_messages": 0,
                                              "undeletable_chat_messages": 0, "finished_outbox_messages": 0,
                                              "unsent_media_items": 0,
-                                             "expired_portal_sessions": 0, "unanswered_changes": 0,
+                                             "expired_portal_sessions": 0, "login_failures": 0,
+                                             "unanswered_changes": 0,
                                              "rejected_changes": 0, "one_time_codes": 0, "identity_attempts": 0}
 
 

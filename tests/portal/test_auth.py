@@ -234,6 +234,17 @@ def test_a_count_left_for_a_day_starts_over(app, world, portal_user, clock):
     assert failures_from(app, email) == 1
 
 
+def test_the_worker_purges_counts_left_for_a_day(app, world, portal_user, clock):
+    from bot.delivery.worker import OutboxWorker
+
+    portal_user.submit_login(world.emails["save"], "wrong password here")
+    clock.advance(hours=23)
+    portal_user.submit_login(world.emails["care"], "wrong password here")
+    clock.advance(hours=1, seconds=1)
+    assert OutboxWorker(app.extensions["intake"]).purge()["login_failures"] == 1
+    assert failures_from(app, world.emails["save"]) == 0 and failures_from(app, world.emails["care"]) == 1
+
+
 def test_lockout_settings_come_from_the_configuration(make_app, world, clock):
     app = make_app(PORTAL_LOCKOUT_ATTEMPTS=2, PORTAL_LOCKOUT_MINUTES=1)
     person = PortalUser(app.test_client())
