@@ -65,16 +65,22 @@ def create_app(overrides: dict | None = None) -> Flask:
 
 
 def _limit_unsigned_routes(app: Flask, settings: config.Settings) -> None:
-    """Per-address limits on what anyone can post without a signature: passwords and TOTP codes
-    (each try costs an Argon2 derivation), and simulator messages (each can file a report)."""
+    """Per-address and global limits on what anyone can post without a signature: passwords and
+    TOTP codes (each try costs an Argon2 derivation), and simulator messages (each can file a
+    report); and on the API, per address, per bearer token and for everyone."""
     limiter = limits.init_limits(app, settings)
     for endpoint in ("portal.login", "portal.totp", "portal.enrol"):
         limits.limit_posts(app, limiter, endpoint, settings.portal_login_limit, message=auth.THROTTLED,
                            on_breach=auth.throttled)
+        limits.limit_posts(app, limiter, endpoint, settings.portal_login_global_limit, message=auth.BUSY,
+                           on_breach=auth.busy, everyone_scope="portal-logins")
     limits.limit_posts(app, limiter, "portal.change_password", settings.portal_login_limit,
                        message=auth.THROTTLED, on_breach=account.password_throttled)
     limits.limit_posts(app, limiter, "simulator.message", settings.simulator_limit,
                        message="too many messages from this address; wait a minute, then try again")
+    limits.limit_posts(app, limiter, "simulator.message", settings.simulator_global_limit,
+                       message="the simulator is busy; wait a minute, then try again", everyone_scope="simulator")
+    limits.limit_api(limiter, api.bp, settings, message="too many requests; wait as Retry-After says, then try again")
 
 
 def __getattr__(name: str):

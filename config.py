@@ -66,8 +66,9 @@ class Settings:
     outbox_max_attempts: int
     outbox_backoff_seconds: int
     outbox_backoff_cap_seconds: int
-    # Portal logins: consecutive failures (password or TOTP) before an account is locked, for how
-    # long, and the absolute lifetime of a logged-in session.
+    # Portal logins: failures (password or TOTP) from one address for one email before each further
+    # try from that address waits (2, 4, 8 ... seconds), and the longest wait in minutes; never a
+    # lock of the account for everyone. Then the absolute lifetime of a logged-in session.
     portal_lockout_attempts: int
     portal_lockout_minutes: int
     portal_session_hours: int
@@ -83,6 +84,12 @@ class Settings:
     # to the simulator. Shared between processes when ratelimit_storage_uri names a Redis.
     portal_login_limit: str
     simulator_limit: str
+    # The same for everyone together (a flood from many addresses), and the API's limits: per
+    # address, per bearer token, and for everyone.
+    portal_login_global_limit: str
+    simulator_global_limit: str
+    api_limit: str
+    api_global_limit: str
     ratelimit_storage_uri: str
     # Reverse proxies in front of the server that append to X-Forwarded-For: the client address
     # is read that many hops back (0: the address that connected is the client).
@@ -280,7 +287,7 @@ def load(instance_path: str | os.PathLike, environ: dict | None = None,
         "OUTBOX_BACKOFF_SECONDS": _int("OUTBOX_BACKOFF_SECONDS", get("OUTBOX_BACKOFF_SECONDS"), 15, minimum=1),
         "OUTBOX_BACKOFF_CAP_SECONDS": _int(
             "OUTBOX_BACKOFF_CAP_SECONDS", get("OUTBOX_BACKOFF_CAP_SECONDS"), 3600, minimum=1),
-        "PORTAL_LOCKOUT_ATTEMPTS": _int("PORTAL_LOCKOUT_ATTEMPTS", get("PORTAL_LOCKOUT_ATTEMPTS"), 5, minimum=1),
+        "PORTAL_LOCKOUT_ATTEMPTS": _int("PORTAL_LOCKOUT_ATTEMPTS", get("PORTAL_LOCKOUT_ATTEMPTS"), 3, minimum=1),
         "PORTAL_LOCKOUT_MINUTES": _int("PORTAL_LOCKOUT_MINUTES", get("PORTAL_LOCKOUT_MINUTES"), 15, minimum=1),
         "REPLAY_WINDOW_DAYS": _int("REPLAY_WINDOW_DAYS", get("REPLAY_WINDOW_DAYS"), 400, minimum=1),
         "PORTAL_SESSION_HOURS": _int("PORTAL_SESSION_HOURS", get("PORTAL_SESSION_HOURS"), 8, minimum=1),
@@ -290,6 +297,12 @@ def load(instance_path: str | os.PathLike, environ: dict | None = None,
         "PORTAL_LOGIN_LIMIT": _rate_limit("PORTAL_LOGIN_LIMIT",
                                           get("PORTAL_LOGIN_LIMIT", "10 per minute; 100 per hour")),
         "SIMULATOR_LIMIT": _rate_limit("SIMULATOR_LIMIT", get("SIMULATOR_LIMIT", "30 per minute; 300 per hour")),
+        "PORTAL_LOGIN_GLOBAL_LIMIT": _rate_limit(
+            "PORTAL_LOGIN_GLOBAL_LIMIT", get("PORTAL_LOGIN_GLOBAL_LIMIT", "120 per minute; 2000 per hour")),
+        "SIMULATOR_GLOBAL_LIMIT": _rate_limit(
+            "SIMULATOR_GLOBAL_LIMIT", get("SIMULATOR_GLOBAL_LIMIT", "300 per minute; 3000 per hour")),
+        "API_LIMIT": _rate_limit("API_LIMIT", get("API_LIMIT", "60 per minute; 1000 per hour")),
+        "API_GLOBAL_LIMIT": _rate_limit("API_GLOBAL_LIMIT", get("API_GLOBAL_LIMIT", "600 per minute; 10000 per hour")),
         "RATELIMIT_STORAGE_URI": get("RATELIMIT_STORAGE_URI", "memory://"),
         "TRUSTED_PROXIES": _int("TRUSTED_PROXIES", get("TRUSTED_PROXIES"), 0),
         "IDENTITY_LOCKOUT_ATTEMPTS": _int("IDENTITY_LOCKOUT_ATTEMPTS", get("IDENTITY_LOCKOUT_ATTEMPTS"), 5,

@@ -62,6 +62,9 @@ class Inbound:
     `sender_key` is the pseudonym of the sender (an HMAC), never the address itself. `cut`: how
     many characters the channel dropped from the end of a text over its limit (the person is
     told). `carries`: what the sender's address is (see CARRIES); by default the channel's.
+    `origin`: the client's network address (its /64 for IPv6) where that is the person's own (the
+    simulator, whose sender is only a cookie anyone can drop), so that the receipt and identity
+    checks count per address too; None for the webhooks (the address is the provider's).
     """
 
     channel: str
@@ -72,6 +75,7 @@ class Inbound:
     media: tuple[Media, ...] = ()
     cut: int = 0
     address_carries: frozenset[str] | None = None
+    origin: str | None = None
 
     @property
     def carries(self) -> frozenset[str]:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from flask import Response, flash, make_response, redirect, render_template, request, session, url_for
 
 from i18n.languages import own_name
-from portal import i18n
+from portal import auth, i18n
 from portal.blueprint import bp
 from portal.current import current_login, login_required
 from portal.i18n import _
@@ -105,16 +105,19 @@ def change_password():
             return account_page(password_error=_("Your password was changed meanwhile, in another session. "
                                                  "Nothing was changed here."), status=409)
         if rewrapped is None:
-            if logins.record_failure(db, user, now=now, lockout=logins.Lockout.from_settings(process.settings),
-                                     reason="wrong password at a password change"):
+            # Counted with the logins from this address: someone who took over a session cannot
+            # guess the password here faster than at the login.
+            wait = logins.record_failure(db, auth.failure_digest(user.email), user, now=now,
+                                         lockout=logins.Lockout.from_settings(process.settings),
+                                         reason="wrong password at a password change")
+            if wait:
                 accounts.end_sessions(db, user)
                 session.clear()
-                flash(_("Too many wrong attempts: the account is locked for a while, and logged out everywhere."))
+                flash(_("Too many wrong attempts: you are logged out everywhere.") + " " + auth.held_message(wait))
                 return redirect(url_for("portal.login_form"))
             return account_page(password_error=_("Your current password is not right. Nothing was changed."),
                                 status=400)
         user.wrapped_private_key, user.password_hash = rewrapped
-        user.failed_logins = 0
         ended = accounts.end_sessions(db, user, keep=login.row.id)
         audit(db, now=now, action="password_changed", user_id=user.id, detail=f"{ended} other session(s) ended")
     flash(_("Your password is changed. Other browsers where you were logged in are logged out."))

@@ -23,7 +23,7 @@ from portal.blueprint import bp
 from portal.current import (
     PENDING_KEY, REFERRAL_ROLES, SESSION_KEY, cookie_secrets, current_login, home_for, remember,
 )
-from portal.i18n import _, gettext_noop
+from portal.i18n import _, gettext_noop, ngettext
 from portal.services import services
 from storage import logins, portal_sessions
 from storage.audit_log import audit
@@ -35,6 +35,11 @@ from storage.sealing import public_key_of
 LOGIN_FAILED = gettext_noop("Email or password is wrong")
 CODE_WRONG = gettext_noop("That code is wrong. Type the code your authenticator app shows now.")
 THROTTLED = gettext_noop("Too many login attempts from your address. Wait a minute, then try again.")
+BUSY = gettext_noop("The portal is receiving too many login attempts just now. Wait a minute, then try again.")
+# Said to whoever is held back after wrong attempts from their address (with how long); an email
+# that has no account is held the same way, so this tells nobody which emails have accounts.
+HELD = gettext_noop("Too many wrong attempts from your address for this account. Wait %(wait)s, then try "
+                    "again. Logging in from another device or network is not held back.")
 # Where a login may return to: portal pages only, never another site ("//evil.example").
 # (Each segment ends in "/" or the string: no nested optional repeats, so no regex backtracking blow-up.)
 _SAFE_NEXT = re.compile(r"/portal/(?:[A-Za-z0-9_-]+/)*[A-Za-z0-9_-]*")
@@ -54,10 +59,44 @@ def _render_login(*, error: str | None = None, email: str = "", next_: str | Non
                            minutes=settings.portal_lockout_minutes), status
 
 
+def wait_words(seconds: int) -> str:
+    """A wait in the portal's language: seconds under two minutes, else minutes (rounded up)."""
+    if seconds < 120:
+        return ngettext("%(num)s second", "%(num)s seconds", seconds)
+    return ngettext("%(num)s minute", "%(num)s minutes", -(-seconds // 60))
+
+
+def held_message(seconds: int) -> str:
+    return _(HELD, wait=wait_words(seconds))
+
+
+def with_wait(page, seconds: int, *, status: int | None = None) -> Response:
+    """`page` (a body and status) with Retry-After when this address must wait before its next try."""
+    response = make_response(*page)
+    if seconds:
+        response.headers["Retry-After"] = str(seconds)
+        if status is not None:
+            response.status_code = status
+    return response
+
+
+def failure_digest(email: str) -> bytes:
+    """The key of the failures from this request's address for `email` (storage.logins)."""
+    return logins.failure_digest(services().vault, request.remote_addr, email)
+
+
 def throttled(_limit) -> Response:
     """The login page again, saying why, when one address tries too often (a 429, so a script
     sees it too). No password is checked and nothing is counted against any account."""
     body, _status = _render_login(error=_(THROTTLED), email=request.form.get("email", ""),
+                                  next_=safe_next(request.form.get("next")))
+    return make_response(body, 429)
+
+
+def busy(_limit) -> Response:
+    """The login page again when everyone together tries too often (a flood from many
+    addresses): a 429; no password is checked and nothing is counted against any account."""
+    body, _status = _render_login(error=_(BUSY), email=request.form.get("email", ""),
                                   next_=safe_next(request.form.get("next")))
     return make_response(body, 429)
 
@@ -75,18 +114,23 @@ def login():
     now = process.clock()
     email, password = request.form.get("email", ""), request.form.get("password", "")
     next_ = safe_next(request.form.get("next"))
+    digest = failure_digest(email)
     with process.transaction() as db:  # a short read, over before the slow checks begin
         credentials = logins.read_credentials(db, email)
+        held = logins.seconds_held(db, digest, now)
+    if held:  # no password is checked while this address waits
+        return with_wait(_render_login(error=held_message(held), email=email, next_=next_), held, status=429)
     correct = logins.password_matches(credentials, password)
     # Only roles that read referrals ever hold the organisation key, even in memory.
     organisation_key = (logins.open_organisation_key(credentials, password)
                         if correct and credentials.role in REFERRAL_ROLES else None)
     with transaction() as db:
-        user = logins.conclude(db, credentials, correct, now=now,
-                               lockout=logins.Lockout.from_settings(process.settings))
+        user, wait = logins.conclude(db, credentials, correct, digest, now=now,
+                                     lockout=logins.Lockout.from_settings(process.settings))
         if user is None:  # the failure count and the audit entries are committed all the same
             # One answer, one status, for every reason: no telling which emails have accounts.
-            return _render_login(error=_(LOGIN_FAILED), email=email, next_=next_, status=401)
+            error = f"{_(LOGIN_FAILED)} {held_message(wait)}" if wait else _(LOGIN_FAILED)
+            return with_wait(_render_login(error=error, email=email, next_=next_, status=401), wait)
         issued = portal_sessions.start(db, user, organisation_key, now=now, lifetime=_lifetime(), pending=True)
         enrolling = user.totp_secret is None
     session.clear()
@@ -111,6 +155,7 @@ def complete_login(db: Session, user: User, organisation_key: bytes | None, now:
     not match the organisation's public key (which would mean the database was tampered with) is
     not used."""
     logins.record_success(user, now)
+    logins.clear_failures(db, failure_digest(user.email))
     if organisation_key is not None:
         organisation = db.get(Organisation, user.organisation_id)
         if public_key_of(organisation_key) != organisation.public_key:
@@ -149,21 +194,22 @@ def no_pending_login(db: Session):
     return start_again()
 
 
-def after_refused_code(db: Session, row, user: User, now: datetime, outcome: str):
-    """A code that did not open the session. Locked now, or refused for good (the account was
-    disabled or reset meanwhile): this half-finished login is over, and the password is needed
-    again. Otherwise None: the caller asks for the code again."""
-    locked = user.locked_until is not None and now < user.locked_until
-    if not locked and outcome != logins.REFUSED:
+def after_refused_code(db: Session, row, outcome: str):
+    """A code refused for good (the account was disabled or reset meanwhile): this half-finished
+    login is over, and the password is needed again. Otherwise None: the caller asks for the
+    code again (after the wait, if this address is held)."""
+    if outcome != logins.REFUSED:
         return None
     portal_sessions.end(db, row)
-    if locked:
-        return start_again(_("Too many wrong attempts: the account is locked for a while. Try again later."))
     return start_again(_("This login cannot go on. Please log in again."))
 
 
-def code_error(outcome: str) -> str:
-    """What to tell someone whose code was WRONG or USED."""
+def code_error(outcome: str, wait: int = 0) -> str:
+    """What to tell someone whose code was WRONG, USED or HELD (and how long to wait, if held)."""
+    if outcome == logins.HELD:
+        return held_message(wait)
+    if wait:
+        return f"{code_error(outcome)} {held_message(wait)}"
     if outcome == logins.USED:
         return _("That code was used already: each code works once. Wait until your authenticator app "
                  "shows the next code (up to 30 seconds), then type that one.")
@@ -182,8 +228,9 @@ def totp_form():
 
 def finish_code_step(check, refused_page, *, detail: str | None = None):
     """The second step of a login waiting for its code (the code step, or setting TOTP up):
-    `check(db, row, user, code, vault=, now=, lockout=)` says whether the code is right;
-    `refused_page(row, user, outcome)` answers a wrong one; a right one completes the login."""
+    `check(db, row, user, code, digest, vault=, now=, lockout=)` says whether the code is right;
+    `refused_page(row, user, outcome, wait)` answers a wrong one (a 429 with Retry-After when
+    it was not checked because this address must wait); a right one completes the login."""
     process = services()
     now = process.clock()
     with transaction() as db:
@@ -191,10 +238,16 @@ def finish_code_step(check, refused_page, *, detail: str | None = None):
         if pending is None:
             return no_pending_login(db)
         row, cookie_key, user = pending
-        outcome = check(db, row, user, request.form.get("code", ""), vault=process.vault, now=now,
+        digest = failure_digest(user.email)
+        outcome = check(db, row, user, request.form.get("code", ""), digest, vault=process.vault, now=now,
                         lockout=logins.Lockout.from_settings(process.settings))
         if outcome != logins.ACCEPTED:
-            return after_refused_code(db, row, user, now, outcome) or refused_page(row, user, outcome)
+            refused = after_refused_code(db, row, outcome)
+            if refused is not None:
+                return refused
+            wait = logins.seconds_held(db, digest, now)
+            return with_wait(refused_page(row, user, outcome, wait), wait,
+                             status=429 if outcome == logins.HELD else None)
         organisation_key = portal_sessions.unlocked_key(row, cookie_key)
         next_ = safe_next(session.get("next"))
         portal_sessions.end(db, row)
@@ -204,8 +257,8 @@ def finish_code_step(check, refused_page, *, detail: str | None = None):
 @bp.post("/login/totp")
 def totp():
     return finish_code_step(
-        lambda db, row, user, code, **checking: logins.check_totp(db, user, code, **checking),
-        lambda row, user, outcome: (render_template("portal/totp.html", error=code_error(outcome)), 401))
+        lambda db, row, user, code, digest, **checking: logins.check_totp(db, user, code, digest, **checking),
+        lambda row, user, outcome, wait: (render_template("portal/totp.html", error=code_error(outcome, wait)), 401))
 
 
 @bp.post("/logout")

@@ -72,6 +72,7 @@ def enrol_form():
 @bp.post("/login/enrol")
 def enrol():
     return finish_code_step(
-        lambda db, row, user, code, **checking: logins.enrol_totp(db, user, _candidate(row.id), code, **checking),
-        lambda row, user, outcome: _page(user, _candidate(row.id), error=code_error(outcome), status=401),
+        lambda db, row, user, code, digest, **checking: logins.enrol_totp(db, user, _candidate(row.id), code, digest,
+                                                                          **checking),
+        lambda row, user, outcome, wait: _page(user, _candidate(row.id), error=code_error(outcome, wait), status=401),
         detail="TOTP set up")

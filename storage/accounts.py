@@ -116,7 +116,7 @@ def create_user(session: Session, *, email: str, role: str, password: str, now: 
     user = User(email=email, role=role, organisation_id=organisation.id if organisation else None,
                 password_hash=password_hasher.hash(password), public_key=public_key,
                 wrapped_private_key=sealing.wrap_with_password(private_key, password),
-                failed_logins=0, active=True, created_at=now)
+                active=True, created_at=now)
     session.add(user)
     session.flush()
     return user
@@ -225,14 +225,12 @@ def set_active(session: Session, user: User, active: bool) -> bool:
     user.active = active
     if not active:
         end_sessions(session, user)
-    else:  # a fresh start: failures counted before it was disabled no longer lock it
-        user.failed_logins, user.locked_until = 0, None
     return True
 
 
 def reset(session: Session, user: User, password: str) -> int:
     """A forgotten password: a new password and a new key pair, TOTP to be set up again at the
-    next login, the lock lifted, every session ended. The old private key was wrapped under the
+    next login, every session ended. The old private key was wrapped under the
     lost password, so the grants sealed to it are useless: they are deleted, and their count
     returned (someone who holds the key must give it again)."""
     check_password_strength(password, email=user.email)
@@ -241,7 +239,6 @@ def reset(session: Session, user: User, password: str) -> int:
     user.wrapped_private_key = sealing.wrap_with_password(private_key, password)
     user.password_hash = password_hasher.hash(password)
     user.totp_secret, user.totp_last_step = None, None
-    user.failed_logins, user.locked_until = 0, None
     end_sessions(session, user)
     return session.execute(delete(KeyGrant).where(KeyGrant.user_id == user.id)).rowcount
 

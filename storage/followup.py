@@ -29,6 +29,7 @@ from storage.models import IdentityAttempt, Report
 
 # `IdentityAttempt.subject` values (8 characters at most) of the receipt throttle's rows.
 SENDER = "rcpt-snd"
+ADDRESS = "rcpt-adr"  # the client address, where it is the person's own (the simulator)
 EVERYONE = "rcpt-all"
 
 
@@ -47,8 +48,8 @@ class ReceiptLimits:
                    settings.receipt_check_lockout_minutes)
 
     def lockout(self, subject: str) -> self_service.Lockout:
-        """The lockout of a sender's rows (SENDER) or of everyone's (EVERYONE)."""
-        return self_service.Lockout(self.per_sender if subject == SENDER else self.everyone, self.minutes)
+        """The lockout of a sender's or an address's rows (SENDER, ADDRESS) or of everyone's (EVERYONE)."""
+        return self_service.Lockout(self.everyone if subject == EVERYONE else self.per_sender, self.minutes)
 
 
 def case_of(session: Session, report: Report, report_key: bytes, zone: str) -> ReportCase:
@@ -72,22 +73,26 @@ class FollowUpLookup:
     max_answer_length = reporter_messages.MAX_LENGTH
 
     def __init__(self, session: Session, vault: Vault, *, sender_key: str, now: datetime, zone: str,
-                 limits: ReceiptLimits, secrets_for: Callable[[str], sealing.ReceiptSecrets]):
-        self.session, self.vault = session, vault
+                 limits: ReceiptLimits, secrets_for: Callable[[str], sealing.ReceiptSecrets],
+                 origin: str | None = None):
+        self.session, self.vault, self.origin = session, vault, origin
         self.sender_key, self.now, self.zone = sender_key, now, zone
         self.limits, self.secrets_for = limits, secrets_for
 
     def _subjects(self, window: int) -> list[tuple[str, bytes]]:
-        """The throttle's rows of one window: this sender's, then everyone's (always that order,
-        in which `self_service.lock_attempts` locks them)."""
-        return [(SENDER, self.vault.lookup_digest("receipt-check-sender", f"{self.sender_key}\x00{window}")),
-                (EVERYONE, self.vault.lookup_digest("receipt-check-everyone", str(window)))]
+        """The throttle's rows of one window: this sender's, its client address's (the simulator's:
+        `Inbound.origin`, counted like a sender), then everyone's (always that order, in which
+        `self_service.lock_attempts` locks them)."""
+        subjects = [(SENDER, self.vault.lookup_digest("receipt-check-sender", f"{self.sender_key}\x00{window}"))]
+        if self.origin is not None:
+            subjects.append((ADDRESS, self.vault.lookup_digest("receipt-check-address", f"{self.origin}\x00{window}")))
+        return subjects + [(EVERYONE, self.vault.lookup_digest("receipt-check-everyone", str(window)))]
 
     def _window(self) -> int:
         return int(self.now.timestamp()) // (self.limits.minutes * 60)
 
     def _held(self, rows: list[IdentityAttempt]) -> ReceiptCheck | None:
-        for subject, outcome in ((SENDER, "locked"), (EVERYONE, "busy")):
+        for subject, outcome in ((SENDER, "locked"), (ADDRESS, "locked"), (EVERYONE, "busy")):
             wait = self_service.minutes_locked([row for row in rows if row.subject == subject], self.now)
             if wait:
                 return ReceiptCheck(outcome, wait_minutes=wait)
@@ -98,7 +103,8 @@ class FollowUpLookup:
         window = self._window()
         digests = [digest for _, digest in self._subjects(window) + self._subjects(window - 1)]
         rows = self.session.execute(select(IdentityAttempt).where(
-            IdentityAttempt.subject.in_((SENDER, EVERYONE)), IdentityAttempt.digest.in_(digests))).scalars().all()
+            IdentityAttempt.subject.in_((SENDER, ADDRESS, EVERYONE)),
+            IdentityAttempt.digest.in_(digests))).scalars().all()
         return self._held(list(rows))
 
     def _failed(self) -> ReceiptCheck:

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, exists, select, update
 from sqlalchemy.orm import Session, aliased
 
-from storage import audit_log, conversations, followup, media, outbox, portal_sessions, self_service
+from storage import audit_log, conversations, followup, logins, media, outbox, portal_sessions, self_service
 from storage.models import (
     ApiToken, ChatMessage, Conversation, InboundMessage, MediaItem, Referral, ReferralEvent, Report,
     ReporterMessage,
@@ -77,6 +77,7 @@ def purge(session: Session, now: datetime, lifetimes: Lifetimes) -> dict[str, in
     counts["finished_outbox_messages"] = outbox.purge_finished(session, now, lifetimes.outbox)
     counts["unsent_media_items"] = media.purge_unlinked(session, now, lifetimes.draft + UNSENT_MEDIA_MARGIN)
     counts["expired_portal_sessions"] = portal_sessions.purge_expired(session, now)
+    counts["login_failures"] = logins.purge_failures(session, now)
     counts["expired_api_tokens"] = session.execute(delete(ApiToken).where(
         ApiToken.created_at <= now - lifetimes.api_token)).rowcount
     counts |= self_service.purge(session, now, pending_days=lifetimes.pending_change_days,

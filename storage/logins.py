@@ -1,5 +1,5 @@
 """Checking portal logins: the password, the TOTP code (single-use), setting TOTP up at a first
-login, and the lockout after repeated failures.
+login, and the growing wait after repeated failures from one address for one email.
 
 A password check is an Argon2 verification (~0.1 s and 64 MiB), so it runs with no transaction
 open: `read_credentials` copies what it needs in a short read, `password_matches` and
@@ -7,7 +7,7 @@ open: `read_credentials` copies what it needs in a short read, `password_matches
 re-check and count. Held across the check, the lock would be SQLite's one write lock, and a
 spray of wrong logins would keep every webhook waiting.
 
-Whatever the reason a login fails (no such account, inactive, locked, wrong password) the work
+Whatever the reason a login fails (no such account, inactive, wrong password) the work
 done is the same, one Argon2 verification, so neither the answer nor its timing tells an attacker
 which emails have accounts. Every outcome is audited by user id and reason, never by email.
 Functions take the session first and never commit.
@@ -15,30 +15,37 @@ Functions take the session first and never commit.
 
 from __future__ import annotations
 
+import ipaddress
+import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
 
 from argon2 import PasswordHasher
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from storage import accounts, totp
 from storage.audit_log import audit
 from storage.crypto import Vault
-from storage.models import KeyGrant, User
+from storage.db import insert_ignoring_duplicates
+from storage.models import KeyGrant, LoginFailure, User
 from storage.totp import TOTP_PURPOSE  # noqa: F401 (where callers have always found it)
 
 # What a code step can come to.
 ACCEPTED = "accepted"
 WRONG = "wrong"  # not the code of now (counted towards the lockout)
 USED = "used"  # the right code, but used already: a replay, or the same code typed twice
-REFUSED = "refused"  # the account cannot log in now (locked, disabled, TOTP changed meanwhile)
+REFUSED = "refused"  # the account cannot log in now (disabled, TOTP changed meanwhile)
+HELD = "held"  # not checked: this address must wait before its next try for this account
 
 
 @dataclass(frozen=True)
 class Lockout:
-    """How many consecutive failures lock an account, and for how long."""
+    """How failures from one address for one email hold that address back: the first `attempts`
+    are free; from then on each failure makes the next try from there wait 2, 4, 8 ... seconds,
+    `minutes` at most. The account itself is never locked: a person logging in from anywhere
+    else is not held by what an attacker typed."""
 
     attempts: int
     minutes: int
@@ -47,6 +54,17 @@ class Lockout:
     def from_settings(cls, settings) -> "Lockout":
         return cls(settings.portal_lockout_attempts, settings.portal_lockout_minutes)
 
+    def wait(self, failures: int) -> timedelta:
+        """How long the next try waits after `failures` failures in a row."""
+        if failures < self.attempts:
+            return timedelta(0)
+        doublings = min(failures - self.attempts + 1, 30)  # 2 ** 30 s is past any cap
+        return min(timedelta(seconds=2 ** doublings), timedelta(minutes=self.minutes))
+
+
+# A count with no failure for this long starts over (a held address has long been let go by then).
+FORGET_AFTER = timedelta(days=1)
+
 
 @lru_cache(maxsize=4)
 def _dummy_hash(hasher: PasswordHasher) -> str:
@@ -54,33 +72,71 @@ def _dummy_hash(hasher: PasswordHasher) -> str:
     return hasher.hash("no account has this password")
 
 
-def _lock_holds(user: User, now: datetime) -> bool:
-    """True while the account is locked; a lock that has run out is cleared (a fresh count)."""
-    if user.locked_until is None:
-        return False
-    if now < user.locked_until:
-        return True
-    user.locked_until = None
-    user.failed_logins = 0
-    return False
+def address_group(address: str | None) -> str:
+    """The client an address stands for, for the limits: an IPv4 address itself, an IPv6 one its
+    /64 (one subscriber's whole network: every address in it is theirs to use)."""
+    try:
+        parsed = ipaddress.ip_address(address or "")
+    except ValueError:
+        return address or "unknown"
+    if isinstance(parsed, ipaddress.IPv6Address):
+        if parsed.ipv4_mapped is not None:
+            return str(parsed.ipv4_mapped)
+        return str(ipaddress.IPv6Network((parsed, 64), strict=False))
+    return str(parsed)
 
 
-def record_failure(session: Session, user: User, *, now: datetime, lockout: Lockout, reason: str) -> bool:
-    """Count one failed attempt; lock the account when it reaches the limit. True if it locked."""
-    user.failed_logins = (user.failed_logins or 0) + 1
-    audit(session, now=now, action="login_failed", user_id=user.id, detail=reason)
-    if user.failed_logins < lockout.attempts:
-        return False
-    user.locked_until = now + timedelta(minutes=lockout.minutes)
-    audit(session, now=now, action="locked", user_id=user.id,
-          detail=f"{user.failed_logins} failed attempts; locked for {lockout.minutes} minutes")
-    return True
+def failure_digest(vault: Vault, address: str | None, email: str) -> bytes:
+    """The key of the failures from `address` (its group) for `email`, whether or not an account
+    has that email: being held says nothing about which emails have accounts."""
+    return vault.lookup_digest("login-failures", f"{address_group(address)}\x00{_normal_email(email)}")
+
+
+def _wait_left(row: LoginFailure | None, now: datetime) -> int:
+    if row is None or now - row.last_failed_at > FORGET_AFTER or row.held_until is None or row.held_until <= now:
+        return 0
+    return math.ceil((row.held_until - now).total_seconds())
+
+
+def seconds_held(session: Session, digest: bytes, now: datetime, *, lock: bool = False) -> int:
+    """Whole seconds the next try from this address for this email must still wait (0: none).
+    With `lock`, read under the row's lock: a guess made in parallel with others that set a hold
+    meanwhile is held too (even with the right password)."""
+    statement = select(LoginFailure).where(LoginFailure.digest == digest)
+    return _wait_left(session.execute(statement.with_for_update() if lock else statement).scalar(), now)
+
+
+def record_failure(session: Session, digest: bytes, user: User | None, *, now: datetime, lockout: Lockout,
+                   reason: str) -> int:
+    """Count one failed attempt from this address for this email (audited by user id when the
+    account exists); the seconds the next try from there must wait (0: none yet)."""
+    insert_ignoring_duplicates(session, LoginFailure, digest=digest, failures=0, last_failed_at=now)
+    row = session.execute(select(LoginFailure).where(LoginFailure.digest == digest).with_for_update()).scalar_one()
+    if now - row.last_failed_at > FORGET_AFTER:
+        row.failures = 0
+    row.failures += 1
+    row.last_failed_at = now
+    wait = lockout.wait(row.failures)
+    row.held_until = now + wait if wait else None
+    audit(session, now=now, action="login_failed", user_id=user.id if user else None, detail=reason)
+    if wait and user is not None and row.failures == lockout.attempts:
+        audit(session, now=now, action="login_held", user_id=user.id,
+              detail=f"{row.failures} failed attempts from one address: it waits before each further try")
+    return math.ceil(wait.total_seconds())
+
+
+def clear_failures(session: Session, digest: bytes) -> None:
+    """A complete login from this address: its count for this email starts over."""
+    session.execute(delete(LoginFailure).where(LoginFailure.digest == digest))
+
+
+def purge_failures(session: Session, now: datetime) -> int:
+    """Delete the counts nobody added to for FORGET_AFTER; how many."""
+    return session.execute(delete(LoginFailure).where(LoginFailure.last_failed_at < now - FORGET_AFTER)).rowcount
 
 
 def record_success(user: User, now: datetime) -> None:
-    """A complete login (password and, where the account has one, TOTP): the count starts over."""
-    user.failed_logins = 0
-    user.locked_until = None
+    """A complete login (password and, where the account has one, TOTP)."""
     user.last_login_at = now
 
 
@@ -125,81 +181,89 @@ def open_organisation_key(credentials: Credentials, password: str) -> bytes | No
     return accounts.open_grant(credentials.wrapped_private_key, credentials.sealed_grant, password)
 
 
-def conclude(session: Session, credentials: Credentials, correct: bool, *, now: datetime,
-             lockout: Lockout) -> User | None:
-    """Decide the login whose password was checked: the account if it may log in now, else None.
-    The row is locked, so parallel guesses are counted one by one, and a lock taken while this
-    password was being checked still holds (even for the right password)."""
+def conclude(session: Session, credentials: Credentials, correct: bool, digest: bytes, *, now: datetime,
+             lockout: Lockout) -> tuple[User | None, int]:
+    """Decide the login whose password was checked: (the account, 0) if it may log in now, else
+    (None, the seconds the next try from this address for this email must wait). The rows are
+    locked (the account's, then the count's), so parallel guesses are counted one by one, and a
+    hold set while this password was being checked holds it too (even the right password). Every
+    refusal but a changed account counts, an unknown email's too (no telling which exist)."""
     user = None if credentials.user_id is None else session.get(User, credentials.user_id, with_for_update=True)
-    if user is None or user.password_hash != credentials.password_hash:
-        # No account, or it changed while the password was checked: refuse, count nothing.
+    held = seconds_held(session, digest, now, lock=True)
+    if held:
         audit(session, now=now, action="login_failed", user_id=user.id if user else None,
-              detail="unknown account" if user is None else "account changed during login")
-        return None
+              detail="held: this address waits before its next try")
+        return None, held
+    if user is None:
+        return None, record_failure(session, digest, None, now=now, lockout=lockout, reason="unknown account")
+    if user.password_hash != credentials.password_hash:
+        # It changed while the password was checked: refuse, count nothing.
+        audit(session, now=now, action="login_failed", user_id=user.id, detail="account changed during login")
+        return None, 0
     if not user.active:
-        audit(session, now=now, action="login_failed", user_id=user.id, detail="inactive account")
-        return None
-    if _lock_holds(user, now):
-        audit(session, now=now, action="login_failed", user_id=user.id, detail="account locked")
-        return None
+        return None, record_failure(session, digest, user, now=now, lockout=lockout, reason="inactive account")
     if not correct:
-        record_failure(session, user, now=now, lockout=lockout, reason="wrong password")
-        return None
-    return user
+        return None, record_failure(session, digest, user, now=now, lockout=lockout, reason="wrong password")
+    return user, 0
 
 
-def _may_try_code(session: Session, user: User, now: datetime) -> bool:
-    """Lock the account's row and say whether a code may be tried for it now (audited if not)."""
+def _may_try_code(session: Session, user: User, digest: bytes, now: datetime) -> str | None:
+    """Lock the account's row and say whether a code may be tried for it now from this address:
+    None if it may, else REFUSED or HELD (audited)."""
     session.refresh(user, with_for_update=True)
     if not user.active:
         audit(session, now=now, action="login_failed", user_id=user.id, detail="inactive account")
-        return False
-    if _lock_holds(user, now):
-        audit(session, now=now, action="login_failed", user_id=user.id, detail="account locked")
-        return False
-    return True
+        return REFUSED
+    if seconds_held(session, digest, now, lock=True):
+        audit(session, now=now, action="login_failed", user_id=user.id,
+              detail="held: this address waits before its next try")
+        return HELD
+    return None
 
 
-def _judge(session: Session, user: User, secret: str, code: str, *, now: datetime, lockout: Lockout,
-           what: str) -> str:
+def _judge(session: Session, user: User, secret: str, code: str, digest: bytes, *, now: datetime,
+           lockout: Lockout, what: str) -> str:
     """ACCEPTED (and the step remembered), USED or WRONG for a code against `secret`."""
     step = totp.matching_step(secret, code, now)
     if step is None:
-        record_failure(session, user, now=now, lockout=lockout, reason=f"wrong {what}")
+        record_failure(session, digest, user, now=now, lockout=lockout, reason=f"wrong {what}")
         return WRONG
     if user.totp_last_step is not None and step <= user.totp_last_step:
         # Not a guess (the code was right once), so not counted: the owner typing the code they
-        # just used must not lock themselves out. Audited, as a replay would be.
+        # just used must not hold themselves back. Audited, as a replay would be.
         audit(session, now=now, action="login_failed", user_id=user.id, detail=f"{what} used already")
         return USED
     user.totp_last_step = step
     return ACCEPTED
 
 
-def check_totp(session: Session, user: User, code: str, *, vault: Vault, now: datetime,
+def check_totp(session: Session, user: User, code: str, digest: bytes, *, vault: Vault, now: datetime,
                lockout: Lockout) -> str:
     """Whether `code` is a code of the account's authenticator that was not used before (one
-    step either side of now allowed for clock drift): ACCEPTED, WRONG, USED or REFUSED. Wrong
-    codes count towards the same lockout as wrong passwords."""
-    if not _may_try_code(session, user, now):
-        return REFUSED
+    step either side of now allowed for clock drift): ACCEPTED, WRONG, USED, HELD or REFUSED.
+    Wrong codes count with the wrong passwords from the same address (`digest`)."""
+    refused = _may_try_code(session, user, digest, now)
+    if refused:
+        return refused
     if user.totp_secret is None:  # reset while this login waited for its code
         audit(session, now=now, action="login_failed", user_id=user.id, detail="TOTP was reset")
         return REFUSED
-    return _judge(session, user, totp.secret_of(user, vault), code, now=now, lockout=lockout, what="TOTP code")
+    return _judge(session, user, totp.secret_of(user, vault), code, digest, now=now, lockout=lockout,
+                  what="TOTP code")
 
 
-def enrol_totp(session: Session, user: User, secret: str, code: str, *, vault: Vault, now: datetime,
-               lockout: Lockout) -> str:
+def enrol_totp(session: Session, user: User, secret: str, code: str, digest: bytes, *, vault: Vault,
+               now: datetime, lockout: Lockout) -> str:
     """A first login sets TOTP up: `secret` (shown to the user) becomes the account's once they
     type a code from it. REFUSED if the account got a secret meanwhile (another login finished
     setting it up first: this one must start again and use that one)."""
-    if not _may_try_code(session, user, now):
-        return REFUSED
+    refused = _may_try_code(session, user, digest, now)
+    if refused:
+        return refused
     if user.totp_secret is not None:
         audit(session, now=now, action="login_failed", user_id=user.id, detail="TOTP set up meanwhile")
         return REFUSED
-    outcome = _judge(session, user, secret, code, now=now, lockout=lockout, what="TOTP set-up code")
+    outcome = _judge(session, user, secret, code, digest, now=now, lockout=lockout, what="TOTP set-up code")
     if outcome == ACCEPTED:
         step = user.totp_last_step
         totp.store(user, vault, secret)

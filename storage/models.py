@@ -229,8 +229,6 @@ class User(Base):
     # The last TOTP time-step accepted: a code is good once, never again.
     totp_last_step: Mapped[int | None] = mapped_column(Integer)
     language: Mapped[str | None] = mapped_column(String(16))  # the portal's language for this account
-    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
-    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
@@ -457,6 +455,20 @@ class Registration(Base):
     row_digest: Mapped[bytes | None] = mapped_column(LargeBinary(32))
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
     erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class LoginFailure(Base):
+    """Failed portal logins (passwords and codes) from one client address for one email, known by
+    a keyed digest of the two (neither is kept): past the free ones each further try from there
+    waits until `held_until`. An account is never locked for everyone."""
+
+    __tablename__ = "login_failures"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    digest: Mapped[bytes] = mapped_column(LargeBinary(32), unique=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    last_failed_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    held_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class IdentityAttempt(Base):

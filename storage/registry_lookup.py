@@ -25,8 +25,8 @@ class RegistryLookup:
     number on record only when an identity is checked."""
 
     def __init__(self, session: Session, vault: Vault, *, sender_key: str, sender_phone: str | None,
-                 now: datetime, lockout: self_service.Lockout, can_send_sms: bool):
-        self.session, self.vault = session, vault
+                 now: datetime, lockout: self_service.Lockout, can_send_sms: bool, origin: str | None = None):
+        self.session, self.vault, self.origin = session, vault, origin
         self.sender_key, self.sender_phone, self.now = sender_key, sender_phone, now
         self.lockout, self.can_send_sms = lockout, can_send_sms
         self._available: bool | None = None
@@ -38,8 +38,11 @@ class RegistryLookup:
         return self._available
 
     def _attempts(self, number_digest: bytes | None) -> list:
-        """This sender's attempt row and, given its digest, the number's: locked, sender first."""
+        """This sender's attempt row, its client address's (the simulator's: `Inbound.origin`) and,
+        given its digest, the number's: locked in that order."""
         subjects = [("sender", self.vault.lookup_digest("attempt-sender", self.sender_key))]
+        if self.origin is not None:
+            subjects.append(("address", self.vault.lookup_digest("attempt-address", self.origin)))
         if number_digest is not None:
             subjects.append(("number", number_digest))
         return self_service.lock_attempts(self.session, subjects, self.now)

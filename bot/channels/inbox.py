@@ -186,11 +186,12 @@ def _handle(session: Session, runtime, inbound: Inbound, address: str | None, bu
     if button is not None and button != button_tag(state.position):
         return Handled([], stale=True, conversation=conversation, position=state.position)
     directory = DirectoryLookup(session)
-    registry = RegistryLookup(session, runtime.vault, sender_key=inbound.sender_key,
+    registry = RegistryLookup(session, runtime.vault, sender_key=inbound.sender_key, origin=inbound.origin,
                               sender_phone=address if inbound.channel == "sms" else None,
                               now=inbound.received_at, lockout=Lockout.from_settings(runtime.settings),
                               can_send_sms="sms" in runtime.senders)
-    follow_up = FollowUpLookup(session, runtime.vault, sender_key=inbound.sender_key, now=inbound.received_at,
+    follow_up = FollowUpLookup(session, runtime.vault, sender_key=inbound.sender_key, origin=inbound.origin,
+                               now=inbound.received_at,
                                zone=runtime.settings.timezone, limits=ReceiptLimits.from_settings(runtime.settings),
                                secrets_for=receipts.secrets_for)
     result = engine.step(state, inbound, replace(runtime.context, directory=directory, registry=registry,

@@ -15,6 +15,7 @@ from bot.channels.inbox import button_tag, receive
 from bot.channels.layout import as_text
 from bot.http import json_body, problem
 from bot.runtime import current_runtime
+from storage.logins import address_group
 from i18n.text import N_, Text
 from intake.messages import Inbound
 
@@ -96,7 +97,7 @@ def message():
     limit = runtime.settings.max_inbound_chars
     inbound = Inbound(channel=CHANNEL, sender_key=runtime.vault.sender_key(CHANNEL, _sender()),
                       text=text[:limit], cut=max(0, len(text) - limit), received_at=runtime.clock(),
-                      address_carries=CARRIES[style])
+                      address_carries=CARRIES[style], origin=address_group(request.remote_addr))
     handled = receive(runtime, inbound, button=tag)
     if handled.stale:
         lang = handled.conversation.language if handled.conversation is not None else None

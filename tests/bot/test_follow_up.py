@@ -306,3 +306,42 @@ def test_no_derivation_runs_inside_an_open_transaction(make, monkeypatch):
     at_receipt(phone)
     assert phone.say(receipt)[0].startswith(RECEIVED)
     assert phone.say("hi") and probes == ["free", "free"]
+
+
+class SimulatorVisitor:
+    """A browser on the simulator (SMS style) from one client address; `drop_cookie` makes it a
+    new simulated sender, as anyone can by clearing cookies."""
+
+    def __init__(self, app, address: str):
+        self.app, self.address = app, address
+        self.drop_cookie()
+
+    def drop_cookie(self) -> None:
+        self.client = self.app.test_client()
+        self.client.environ_base["REMOTE_ADDR"] = self.address
+
+    def say(self, text: str) -> list[str]:
+        response = self.client.post("/simulator/messages", json={"text": text, "style": "sms"})
+        assert response.status_code == 200, response.get_data(as_text=True)
+        return [reply["text"] for reply in response.get_json()["replies"]]
+
+
+def test_wrong_receipts_through_the_simulator_count_per_address_whatever_the_cookie(make, derivations):
+    """The simulator's sender is only a cookie: a new one each guess would be a new sender. The
+    client's address counts as a sender too, so dropping the cookie buys no more guesses."""
+    app = make(SIMULATOR_ENABLED="1", RECEIPT_CHECK_ATTEMPTS="2", RECEIPT_CHECK_LOCKOUT_MINUTES="30")
+    receipt = file_report(app)
+    guesser = SimulatorVisitor(app, "192.0.2.200")
+    for guess in ("111122223333", "111122223334"):
+        guesser.drop_cookie()
+        at_receipt(guesser)
+        [answer] = guesser.say(guess)
+    assert answer.startswith("Too many tries. Please wait 30 minutes")
+    counted = len(derivations)
+    guesser.drop_cookie()
+    at_receipt(guesser)
+    assert guesser.say(receipt)[0].startswith("Too many tries. Please wait 30 minutes")
+    assert len(derivations) == counted  # nothing derived while the address waits
+    elsewhere = SimulatorVisitor(app, "192.0.2.201")
+    at_receipt(elsewhere)
+    assert elsewhere.say(receipt)[0].startswith(RECEIVED)

@@ -351,3 +351,20 @@ def test_a_new_number_needs_its_country_code_and_gets_no_code_without_it(app, re
     choose(phone, prove(phone), "Phone number")
     assert "country code" in phone.say("09 4500 09999")[0]
     assert fake_twilio.requests == []
+
+
+def test_through_the_simulator_the_client_address_counts_as_a_sender(make_app, fake_twilio):
+    """The simulator's sender is only a cookie: dropping it before each guess buys no more."""
+    from tests.bot.test_follow_up import SimulatorVisitor
+
+    app = with_directory(make_app(TWILIO_API_BASE_URL=fake_twilio.url, SIMULATOR_ENABLED="1"))
+    register(app)
+    guesser = SimulatorVisitor(app, "192.0.2.210")
+    for attempt in range(5):
+        guesser.drop_cookie()
+        replies = prove(guesser, number=f"MMR-55-{attempt:06d}")
+    assert "Please wait 30 minutes" in replies[0]
+    guesser.drop_cookie()
+    assert "Please wait 30 minutes" in prove(guesser, number="MMR-55-000099")[0]
+    other = SimulatorVisitor(app, "192.0.2.211")
+    assert "Please wait" not in prove(other, number="MMR-55-000100")[0]

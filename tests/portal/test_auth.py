@@ -1,4 +1,5 @@
-"""Logging in to the portal: passwords, no account enumeration, lockout, CSRF, TOTP (required,
+"""Logging in to the portal: passwords, no account enumeration, the growing wait after failures
+from one address (never a lock of the account for everyone), CSRF, TOTP (required,
 single-use codes), logout, session expiry and cookie flags. Everything runs against the real app
 and database. Setting TOTP up at a first login is in test_enrolment.py."""
 
@@ -13,8 +14,8 @@ from argon2 import PasswordHasher
 from sqlalchemy import select
 
 import config
-from storage import accounts, portal_sessions
-from storage.models import AuditEntry, KeyGrant, PortalSession, User
+from storage import accounts, logins, portal_sessions
+from storage.models import AuditEntry, KeyGrant, LoginFailure, PortalSession, User
 from tests.portal.conftest import PASSWORD, PortalUser, csrf_token, give_totp, totp_code
 
 LOGIN_FAILED = "Email or password is wrong"
@@ -42,6 +43,19 @@ def user_named(app, email) -> User:
         return session.execute(select(User).where(User.email == email)).scalar_one()
 
 
+def failures_from(app, email, address="127.0.0.1") -> int:
+    """Failures counted from `address` (the test client's by default) for `email`."""
+    digest = logins.failure_digest(app.extensions["intake"].vault, address, email)
+    with db(app) as session:
+        row = session.execute(select(LoginFailure).where(LoginFailure.digest == digest)).scalar()
+        return row.failures if row else 0
+
+
+def held_text(seconds: int) -> str:
+    return (f"Too many wrong attempts from your address for this account. Wait {seconds} seconds, then try "
+            "again. Logging in from another device or network is not held back.")
+
+
 def error_of(response) -> str:
     html = response.get_data(as_text=True)
     start = html.index('role="alert">') + len('role="alert">')
@@ -54,7 +68,8 @@ def test_the_login_form_has_the_contract_fields(client):
     assert response.status_code == 200 and response.mimetype == "text/html"
     assert 'name="email"' in html and 'name="password"' in html and 'type="password"' in html
     assert '<input type="hidden" name="csrf_token"' in html
-    assert "After 5 wrong attempts in a row, an account is locked for 15 minutes." in html
+    assert ("After 3 wrong attempts from one address, each further try from there waits longer, up to 15 "
+            "minutes. Your account is not locked for anyone else.") in html
 
 
 def test_right_password_and_code_log_in_and_are_audited(app, client, world, portal_user, clock):
@@ -67,7 +82,7 @@ def test_right_password_and_code_log_in_and_are_audited(app, client, world, port
     assert page.status_code == 200 and world.case_refs["SAVE"][0] in page.get_data(as_text=True)
 
     user = user_named(app, world.emails["save"])
-    assert user.last_login_at == clock() and user.failed_logins == 0
+    assert user.last_login_at == clock() and failures_from(app, user.email) == 0
     # Nobody is granted a key by someone else's login: the colleague without one still has none.
     assert audit_actions(app) == [("login", user.id, None)]
     with db(app) as session:
@@ -116,48 +131,128 @@ def test_every_failure_gets_the_same_answer_and_the_same_work(app, world, portal
     assert "@" not in detail and password not in detail
 
 
-def test_five_failures_lock_the_account_even_for_the_right_password_for_fifteen_minutes(
-        app, world, portal_user, clock):
+def test_failures_from_one_address_make_its_next_tries_wait_longer_and_longer(app, world, portal_user, clock):
     email = world.emails["save"]
-    for _ in range(5):
-        assert portal_user.submit_login(email, "wrong password here").status_code == 401
+    for _ in range(2):
+        assert error_of(portal_user.submit_login(email, "wrong password here")) == LOGIN_FAILED
+    third = portal_user.submit_login(email, "wrong password here")
+    assert third.status_code == 401 and third.headers["Retry-After"] == "2"
+    assert error_of(third) == f"{LOGIN_FAILED} {held_text(2)}"
     user = user_named(app, email)
-    assert user.failed_logins == 5 and user.locked_until == clock() + timedelta(minutes=15)
-    assert ("locked", user.id, "5 failed attempts; locked for 15 minutes") in audit_actions(app)
+    assert ("login_held", user.id, "3 failed attempts from one address: it waits before each further try") \
+        in audit_actions(app)
 
-    refused = portal_user.submit_login(email, PASSWORD)
-    assert refused.status_code == 401 and error_of(refused) == LOGIN_FAILED
-    assert audit_actions(app)[-1] == ("login_failed", user.id, "account locked")
+    # While it waits, not even the right password is checked; the person is told how long.
+    held = portal_user.submit_login(email, PASSWORD)
+    assert held.status_code == 429 and held.headers["Retry-After"] == "2" and error_of(held) == held_text(2)
+    assert failures_from(app, email) == 3  # a held try counts nothing
 
-    clock.advance(minutes=14, seconds=59)
-    assert portal_user.submit_login(email, PASSWORD).status_code == 401
+    waits = []
+    for _ in range(4):  # each further failure doubles the wait
+        clock.advance(seconds=waits[-1] if waits else 2)
+        waits.append(int(portal_user.submit_login(email, "wrong password here").headers["Retry-After"]))
+    assert waits == [4, 8, 16, 32]
+    clock.advance(seconds=31)
+    assert portal_user.submit_login(email, PASSWORD).status_code == 429
     clock.advance(seconds=1)
     assert portal_user.submit_login(email, PASSWORD).status_code == 302
-    user = user_named(app, email)
-    assert user.failed_logins == 0 and user.locked_until is None
 
 
-def test_only_consecutive_failures_count(app, world, portal_user):
+def test_the_wait_is_capped_at_the_lockout_minutes(make_app, world, clock):
+    app = make_app(PORTAL_LOGIN_LIMIT="100 per minute")  # the per-address rate limit is not the point here
+    portal_user = PortalUser(app.test_client())
     email = world.emails["save"]
-    for _ in range(4):
+    waits = []
+    for _ in range(15):
+        response = portal_user.submit_login(email, "wrong password here")
+        waits.append(int(response.headers.get("Retry-After", 0)))
+        clock.advance(seconds=waits[-1])
+    assert waits == [0, 0, 2, 4, 8, 16, 32, 64, 128, 256, 512, 900, 900, 900, 900]
+    assert "Wait 15 minutes" in portal_user.submit_login(email, "wrong password here").get_data(as_text=True)
+
+
+def test_an_attacker_elsewhere_does_not_stop_the_focal_point(app, world, clock):
+    """Thousands of wrong passwords from one address for a focal point's email: the focal point,
+    logging in from their own address, gets in with the first right password."""
+    email = world.emails["save"]
+    attacker = PortalUser(app.test_client())
+    attacker.client.environ_base["REMOTE_ADDR"] = "203.0.113.66"
+    for _ in range(12):
+        attacker.submit_login(email, "guess " + "x" * 8)
+        clock.advance(seconds=1)  # the attacker does not even wait for the hold to pass
+    assert attacker.submit_login(email, PASSWORD).status_code == 429
+    assert failures_from(app, email, "203.0.113.66") >= 3
+
+    focal_point = PortalUser(app.test_client())
+    focal_point.client.environ_base["REMOTE_ADDR"] = "198.51.100.20"
+    focal_point.login(email)
+    assert focal_point.client.get("/portal/").status_code == 200
+    assert attacker.submit_login(email, PASSWORD).status_code == 429  # still held there
+
+
+def test_an_unknown_email_is_held_the_same_way(app, portal_user):
+    """Being held says nothing about which emails have accounts."""
+    for _ in range(3):
+        last = portal_user.submit_login("nobody@example.org", "wrong password here")
+    assert last.status_code == 401 and error_of(last) == f"{LOGIN_FAILED} {held_text(2)}"
+    assert portal_user.submit_login("nobody@example.org", "wrong password here").status_code == 429
+
+
+def test_an_ipv6_network_is_one_address(app, world, clock):
+    """One subscriber holds a whole /64: moving to another address in it is not a fresh count."""
+    email = world.emails["save"]
+    for host in range(3):
+        person = PortalUser(app.test_client())
+        person.client.environ_base["REMOTE_ADDR"] = f"2001:db8:1:2::{host + 1}"
+        person.submit_login(email, "wrong password here")
+    person = PortalUser(app.test_client())
+    person.client.environ_base["REMOTE_ADDR"] = "2001:db8:1:2:ffff::9"
+    assert person.submit_login(email, PASSWORD).status_code == 429
+    other = PortalUser(app.test_client())
+    other.client.environ_base["REMOTE_ADDR"] = "2001:db8:1:3::1"
+    assert other.submit_login(email, PASSWORD).status_code == 302
+
+
+def test_a_complete_login_starts_the_count_over(app, world, portal_user):
+    email = world.emails["save"]
+    for _ in range(2):
         portal_user.submit_login(email, "wrong password here")
     portal_user.login(email)
     portal_user.post_form("/portal/logout")
-    for _ in range(4):
-        portal_user.submit_login(email, "wrong password here")
-    assert user_named(app, email).locked_until is None
+    assert failures_from(app, email) == 0
+    for _ in range(2):
+        assert "Retry-After" not in portal_user.submit_login(email, "wrong password here").headers
     portal_user.login(email)
+
+
+def test_a_count_left_for_a_day_starts_over(app, world, portal_user, clock):
+    email = world.emails["save"]
+    for _ in range(2):
+        portal_user.submit_login(email, "wrong password here")
+    clock.advance(days=1, seconds=1)
+    assert "Retry-After" not in portal_user.submit_login(email, "wrong password here").headers
+    assert failures_from(app, email) == 1
+
+
+def test_the_worker_purges_counts_left_for_a_day(app, world, portal_user, clock):
+    from bot.delivery.worker import OutboxWorker
+
+    portal_user.submit_login(world.emails["save"], "wrong password here")
+    clock.advance(hours=23)
+    portal_user.submit_login(world.emails["care"], "wrong password here")
+    clock.advance(hours=1, seconds=1)
+    assert OutboxWorker(app.extensions["intake"]).purge()["login_failures"] == 1
+    assert failures_from(app, world.emails["save"]) == 0 and failures_from(app, world.emails["care"]) == 1
 
 
 def test_lockout_settings_come_from_the_configuration(make_app, world, clock):
     app = make_app(PORTAL_LOCKOUT_ATTEMPTS=2, PORTAL_LOCKOUT_MINUTES=1)
     person = PortalUser(app.test_client())
-    for _ in range(2):
-        person.submit_login(world.emails["care"], "wrong password here")
-    assert user_named(app, world.emails["care"]).locked_until == clock() + timedelta(minutes=1)
-    clock.advance(minutes=1)
-    # A lock that ran out starts a fresh count: one more failure does not lock again.
-    person.submit_login(world.emails["care"], "wrong password here")
+    waits = []
+    for _ in range(8):
+        waits.append(int(person.submit_login(world.emails["care"], "wrong password here").headers.get("Retry-After", 0)))
+        clock.advance(seconds=waits[-1])
+    assert waits == [0, 2, 4, 8, 16, 32, 60, 60]
     person.login(world.emails["care"])
 
 
@@ -172,7 +267,7 @@ def test_portal_settings_are_validated(tmp_path, name):
 
 def test_defaults_of_the_portal_settings(tmp_path):
     values = config.load(tmp_path, environ={})
-    assert (values.portal_lockout_attempts, values.portal_lockout_minutes, values.portal_session_hours) == (5, 15, 8)
+    assert (values.portal_lockout_attempts, values.portal_lockout_minutes, values.portal_session_hours) == (3, 15, 8)
 
 
 def test_a_post_without_the_csrf_token_is_refused(app, client, world, portal_user):
@@ -234,8 +329,7 @@ def test_totp_is_asked_for_and_only_the_right_code_opens_the_session(app, client
     assert right.status_code == 302 and right.headers["Location"] == "/portal/"
     assert client.get("/portal/").status_code == 200
 
-    user = user_named(app, email)
-    assert user.failed_logins == 0
+    assert failures_from(app, email) == 0  # the complete login cleared the wrong code's count
     assert [action for action, _, _ in audit_actions(app)] == ["login_failed", "login"]
     with db(app) as session:  # the pending row was replaced by a fresh session
         row = session.execute(select(PortalSession)).scalar_one()
@@ -243,24 +337,23 @@ def test_totp_is_asked_for_and_only_the_right_code_opens_the_session(app, client
     assert "portal_pending" not in cookie_secrets(app, client)
 
 
-def test_wrong_codes_count_towards_the_lockout(app, client, world, portal_user, clock):
+def test_wrong_codes_count_with_the_wrong_passwords(app, client, world, portal_user, clock):
     email = world.emails["save"]
     secret = give_totp(app, email)
     portal_user.submit_login(email, "wrong password here")  # one failure already
     portal_user.submit_login(email)
-    for _ in range(3):
-        assert portal_user.post_form("/portal/login/totp", {"code": "123456"},
-                                     token_from="/portal/login/totp").status_code == 401
-    locked = portal_user.post_form("/portal/login/totp", {"code": "123456"}, token_from="/portal/login/totp")
-    assert locked.status_code == 302 and locked.headers["Location"] == "/portal/login"
-    assert "locked" in client.get("/portal/login").get_data(as_text=True)
-    with db(app) as session:
-        assert session.execute(select(PortalSession)).first() is None  # the pending login is gone
-    assert user_named(app, email).locked_until == clock() + timedelta(minutes=15)
-    # The right password and a right code both wait for the lock to lift.
-    assert portal_user.submit_login(email).status_code == 401
-    clock.advance(minutes=15)
-    portal_user.submit_login(email)
+    assert portal_user.post_form("/portal/login/totp", {"code": "123456"},
+                                 token_from="/portal/login/totp").status_code == 401
+    third = portal_user.post_form("/portal/login/totp", {"code": "123456"}, token_from="/portal/login/totp")
+    assert third.status_code == 401 and third.headers["Retry-After"] == "2"
+    assert held_text(2) in third.get_data(as_text=True)
+    # While it waits, even the right code is not checked; the login waiting for it stays.
+    held = portal_user.post_form("/portal/login/totp", {"code": pyotp.TOTP(secret).at(clock())},
+                                 token_from="/portal/login/totp")
+    assert held.status_code == 429 and held.headers["Retry-After"] == "2"
+    assert held_text(2) in held.get_data(as_text=True)
+    assert client.get("/portal/").status_code == 302
+    clock.advance(seconds=2)
     done = portal_user.post_form("/portal/login/totp", {"code": pyotp.TOTP(secret).at(clock())},
                                  token_from="/portal/login/totp")
     assert done.status_code == 302 and client.get("/portal/").status_code == 200
@@ -285,7 +378,7 @@ def test_a_code_is_good_once_even_within_its_thirty_seconds(app, client, world, 
     assert older.status_code == 401 and "used already" in older.get_data(as_text=True)
     assert client.get("/portal/").status_code == 302
     user = user_named(app, email)
-    assert user.failed_logins == 0  # not a guess: the owner retyping a code must not lock themselves out
+    assert failures_from(app, email) == 0  # not a guess: the owner retyping a code must not be held back
     assert audit_actions(app)[-2:] == [("login_failed", user.id, "TOTP code used already")] * 2
 
     clock.advance(seconds=20)  # the next step's code
@@ -381,6 +474,21 @@ def test_the_session_cookie_flags(make_app, world, base_url, secure):
     cookie = response.headers["Set-Cookie"]
     assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
     assert ("; Secure" in cookie) is secure
+
+
+def test_every_cookie_the_service_sets_has_the_flags_the_simulators_too(make_app):
+    """The service sets one cookie, Flask's session, on whatever route: the portal's forms and the
+    simulator's sender id alike carry HttpOnly, SameSite=Lax and, behind HTTPS, Secure."""
+    app = make_app(PUBLIC_BASE_URL="https://intake.example.org", SIMULATOR_ENABLED="1")
+    client = app.test_client()
+    answers = [client.get("/portal/login", base_url="https://intake.example.org"),
+               app.test_client().post("/simulator/messages", json={"text": "hello"},
+                                      base_url="https://intake.example.org")]
+    for response in answers:
+        cookies = response.headers.getlist("Set-Cookie")
+        assert cookies, response.request.path
+        for cookie in cookies:
+            assert "HttpOnly" in cookie and "SameSite=Lax" in cookie and "; Secure" in cookie
 
 
 def test_a_link_from_a_notification_comes_back_after_login(client, world, portal_user):

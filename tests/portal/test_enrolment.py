@@ -15,6 +15,7 @@ from storage import accounts, totp
 from storage.models import AuditEntry, PortalSession, User
 from tests.portal.conftest import PASSWORD, PortalUser, csrf_token
 from tests.support.portal import secret_shown
+from tests.portal.test_auth import failures_from, held_text
 
 EMAIL = "newcomer@example.org"
 
@@ -81,7 +82,7 @@ def test_a_right_code_stores_the_secret_and_completes_the_login(app, client, por
     assert client.get("/portal/").status_code == 200
     user = stored(app)
     assert totp.secret_of(user, app.extensions["intake"].vault) == secret
-    assert user.totp_last_step == totp.step_at(clock()) and user.failed_logins == 0
+    assert user.totp_last_step == totp.step_at(clock()) and failures_from(app, EMAIL) == 0
     with app.extensions["intake"].sessions() as session:
         entries = session.execute(select(AuditEntry.action, AuditEntry.detail)).all()
     assert entries[-1] == ("login", "TOTP set up") and ("login_failed", "wrong TOTP set-up code") in entries
@@ -94,14 +95,18 @@ def test_a_right_code_stores_the_secret_and_completes_the_login(app, client, por
                                  token_from="/portal/login/totp").status_code == 302
 
 
-def test_wrong_set_up_codes_count_towards_the_lockout(app, client, portal_user, newcomer):
+def test_wrong_set_up_codes_make_this_address_wait(app, client, portal_user, newcomer, clock):
     html = enrol_page(portal_user)
-    for _ in range(4):
+    for _ in range(2):
         assert send_code(portal_user, html, "123456").status_code == 401
-    locked = send_code(portal_user, html, "123456")
-    assert locked.status_code == 302 and locked.headers["Location"] == "/portal/login"
-    assert "locked" in client.get("/portal/login").get_data(as_text=True)
-    assert stored(app).totp_secret is None and stored(app).locked_until is not None
+    third = send_code(portal_user, html, "123456")
+    assert third.status_code == 401 and third.headers["Retry-After"] == "2"
+    held = send_code(portal_user, html, pyotp.TOTP(secret_shown(html)).at(clock()))  # even the right one
+    assert held.status_code == 429 and held.headers["Retry-After"] == "2"
+    assert held_text(2) in held.get_data(as_text=True)
+    assert stored(app).totp_secret is None and failures_from(app, EMAIL) == 3
+    clock.advance(seconds=2)
+    assert send_code(portal_user, html, pyotp.TOTP(secret_shown(html)).at(clock())).status_code == 302
 
 
 def test_a_second_login_setting_up_at_the_same_time_must_start_again(app, newcomer, clock):

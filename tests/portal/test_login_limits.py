@@ -67,9 +67,34 @@ def test_processes_sharing_a_redis_share_the_count(make_app, world):
     uri = "redis://127.0.0.1:6379/15"
     first, second = (make_app(PORTAL_LOGIN_LIMIT="2 per minute", RATELIMIT_STORAGE_URI=uri,
                               TRUSTED_PROXIES=1) for _ in range(2))
-    address = f"2001:db8::{secrets.token_hex(2)}:{secrets.token_hex(2)}"  # fresh: Redis outlives the test
+    # Fresh (Redis outlives the test), in a /64 of its own (an IPv6 address counts as its /64).
+    address = f"2001:db8:{secrets.token_hex(2)}:{secrets.token_hex(2)}::1"
 
     def wrong_login(app) -> int:
         return browser(app, HTTP_X_FORWARDED_FOR=address).submit_login(world.emails["save"], "wrong one").status_code
 
     assert [wrong_login(first), wrong_login(second), wrong_login(first)] == [401, 401, 429]
+
+
+def test_the_held_person_is_told_the_wait_in_the_portals_language(app, world, clock):
+    """Before a login the portal speaks the browser's language: a Burmese browser held after wrong
+    passwords reads, in Burmese, that it must wait and for how long."""
+    person = browser(app, HTTP_ACCEPT_LANGUAGE="my")
+    for _ in range(3):
+        person.submit_login(world.emails["save"], "wrong password here")
+    clock.advance(seconds=1)
+    held = person.submit_login(world.emails["save"])
+    page = held.get_data(as_text=True)
+    assert held.status_code == 429 and held.headers["Retry-After"] == "1"
+    assert "သင့်လိပ်စာမှ ဤအကောင့်အတွက် မှားယွင်းသော ကြိုးစားမှု များလွန်းပါသည်။ 1 စက္ကန့် စောင့်ပြီးမှ" in page
+    assert "Too many wrong attempts" not in page
+
+
+def test_a_long_wait_is_told_in_minutes(make_app, world, clock):
+    app = make_app(PORTAL_LOGIN_LIMIT="100 per minute")
+    person = browser(app)
+    for _ in range(10):  # waits 0, 0, 2, 4 ... 256 s, each waited out
+        wrong = person.submit_login(world.emails["save"], "wrong password here")
+        clock.advance(seconds=int(wrong.headers.get("Retry-After", 0)))
+    assert person.submit_login(world.emails["save"], "wrong password here").headers["Retry-After"] == "512"
+    assert "Wait 9 minutes, then try again" in person.submit_login(world.emails["save"]).get_data(as_text=True)
