@@ -151,3 +151,38 @@ def test_a_new_receipt_whose_lookup_part_is_taken_is_refused_before_filing(world
     with pytest.raises(reports.ReceiptTaken):
         _file(session, seeded, sealing.receipt_secrets(same_part, PEPPER), now)
     assert session.query(Report).count() == 1
+
+
+def test_a_report_filed_before_migration_0016_still_opens_with_its_12_digit_receipt(tmp_path, clock):
+    from sqlalchemy.orm import Session
+
+    from storage.crypto import Vault
+    from storage.db import make_engine
+    from storage.migrate import upgrade
+
+    url = f"sqlite:///{tmp_path / 'before.sqlite3'}"
+    upgrade(url, "0014")
+    secrets = sealing.receipt_secrets(OLD, PEPPER)
+    key, content = sealing.encrypt_content({"account": "before"})
+    engine = make_engine(url)
+    try:
+        with engine.begin() as connection:
+            connection.exec_driver_sql(
+                "INSERT INTO reports (receipt_lookup, route, received_month, incident_period, child_involved, "
+                "affected, urgent, contact_allowed, content, receipt_wrap, created_at) "
+                "VALUES (?, 'named', '2026-11', 'this_month', 'no', 'self', 0, 0, ?, ?, '2026-11-20 09:00:00')",
+                (secrets.lookup, content, sealing.wrap_for_receipt(key, secrets)))
+        engine.dispose()
+        upgrade(url)
+        with Session(engine) as session:
+            host = Host()
+            check = FollowUpLookup(session, Vault(b"k" * 32, "s" * 40), sender_key="s" * 64, now=clock(),
+                                   zone="UTC", limits=ReceiptLimits(5, 50, 30), secrets_for=host, pepper=PEPPER)
+            found = check.check_receipt(OLD)
+            assert found.outcome == "found" and host.derived == [(OLD, None, None)]
+            [report] = session.query(Report).all()
+            assert report.receipt_salt is None
+            assert sealing.decrypt_content(sealing.unwrap_with_receipt(report.receipt_wrap, secrets),
+                                           report.content) == {"account": "before"}
+    finally:
+        engine.dispose()
