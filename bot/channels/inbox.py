@@ -122,7 +122,7 @@ def receive(runtime, inbound: Inbound, *, address: str | None = None, button: st
     send at once, which leave as soon as the transaction has committed. `sealed_media`: the
     message's voice notes and photos, fetched and sealed beforehand (bot.channels.media); those
     the engine keeps in the draft are stored, the others are dropped unstored."""
-    receipt, receipts = sealing.new_receipt(), _Receipts(runtime.vault.receipt_pepper)
+    receipt, receipts, redraws = sealing.new_receipt(), _Receipts(runtime.vault.receipt_pepper), 0
     while True:
         try:
             with runtime.transaction() as session:
@@ -133,11 +133,22 @@ def receive(runtime, inbound: Inbound, *, address: str | None = None, button: st
         except _ReceiptNeeded:
             receipts.derive_wanted()
         except reports.ReceiptTaken:
-            receipt = sealing.new_receipt()
+            receipt, redraws = _redraw(redraws), redraws + 1
         except IntegrityError:
             if not _receipt_taken(runtime, receipts.lookup(receipt)):
                 raise
-            receipt = sealing.new_receipt()
+            receipt, redraws = _redraw(redraws), redraws + 1
+
+
+# With half the lookup parts taken (450,000 reports held), 100 draws in a row all taken is a
+# chance of 2^-100: reaching it means the receipts' lookup space is full, not bad luck.
+_MAX_REDRAWS = 100
+
+
+def _redraw(redraws: int) -> str:
+    if redraws >= _MAX_REDRAWS:
+        raise RuntimeError("no free receipt lookup part after 100 draws: too many reports are held")
+    return sealing.new_receipt()
 
 
 def _receipt_taken(runtime, lookup: str | None) -> bool:
@@ -162,6 +173,9 @@ class _Work:
 
 
 def _file_report(work: _Work, effect: SubmitReport) -> None:
+    lookup = work.receipts.lookup(effect.receipt)
+    if lookup is not None and reports.receipt_taken(work.session, lookup):
+        raise reports.ReceiptTaken  # before the derivation: a taken number costs no Argon2
     filing.file(work.session, work.runtime, work.directory, effect, address=work.address,
                 channel=work.inbound.channel, now=work.inbound.received_at,
                 receipt=work.receipts.secrets_for(effect.receipt))
