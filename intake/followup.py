@@ -15,9 +15,11 @@ from intake.ports import Note, ReportCase
 # The draft field that keeps the report (its id only: never the receipt nor its key) while the
 # flow is open.
 REPORT = "report"
-# As many digits as a report's receipt has (storage.sealing.RECEIPT_DIGITS; a test holds the two
-# together, as intake cannot import storage).
-RECEIPT_DIGITS = 12
+# As many digits as a report's receipt has (storage.sealing.RECEIPT_DIGITS), and as the receipts
+# given before had (sealing.OLD_RECEIPT_DIGITS), which still open their reports; a test holds
+# them together, as intake cannot import storage.
+RECEIPT_DIGITS = 16
+OLD_RECEIPT_DIGITS = 12
 # What people put between the groups of digits when they copy a receipt ("4821 0937 5566").
 _SEPARATORS = {" ", "-"}
 
@@ -35,11 +37,11 @@ STATUS_WORDS: dict[str, Text] = {
 
 
 def read_receipt(text: str) -> str | None:
-    """The receipt number in a reply, as ASCII digits: exactly 12 digits of any script (၁ == 1,
-    as `storage.sealing.receipt_secrets` reads them), spaces and dashes between them allowed;
-    anything else is None."""
+    """The receipt number in a reply, as ASCII digits: exactly 16 digits (or 12, a receipt given
+    before) of any script (၁ == 1, as `storage.sealing.receipt_secrets` reads them), spaces and
+    dashes between them allowed; anything else is None."""
     kept = [char for char in text if char not in _SEPARATORS]
-    if len(kept) != RECEIPT_DIGITS or not all(char.isdecimal() for char in kept):
+    if len(kept) not in (RECEIPT_DIGITS, OLD_RECEIPT_DIGITS) or not all(char.isdecimal() for char in kept):
         return None
     return "".join(str(unicodedata.decimal(char)) for char in kept)
 

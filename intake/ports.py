@@ -119,4 +119,5 @@ class FollowUp(Protocol):
         """The longest answer a reporter may write (what the organisations' side keeps whole)."""
 
     def check_receipt(self, receipt: str) -> ReceiptCheck:
-        """The report of this receipt (12 ASCII digits), unless the throttle holds the sender."""
+        """The report of this receipt (16 ASCII digits, or 12 from before), unless the throttle
+        holds the sender."""

@@ -9,14 +9,16 @@ over weeks never add up to a lock. A lock set late in one window lasts into the 
 rows of both are read. No derivation runs while either holds: that is what the throttle saves.
 
 A mistyped receipt, one never given and one whose report was deleted take the same path: one
-derivation (done by the host beforehand), one look-up that finds nothing, one failure counted.
+look-up by the receipt's lookup part, one derivation (done by the host beforehand, with the salt
+of the report found or, when none is, a decoy salt at the same cost), one failure counted. An
+old 12-digit receipt is derived first (one fixed salt) and looked up by what that gives.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Callable
+from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -65,6 +67,15 @@ def case_of(session: Session, report: Report, report_key: bytes, zone: str) -> R
     return ReportCase(report.id, status, notes)
 
 
+class SecretsFor(Protocol):
+    """The host's derivation of a receipt's secrets (bot.channels.inbox._Receipts.secrets_for):
+    with the salt and cost of the report its lookup part found (or a decoy's), or none for an
+    old receipt."""
+
+    def __call__(self, receipt: str, salt: bytes | None = None,
+                 kdf: sealing.KdfParams | None = None) -> sealing.ReceiptSecrets: ...
+
+
 class FollowUpLookup:
     """`secrets_for(receipt)` gives a receipt's derived secrets, or ends this attempt at the
     message so that the host derives them with no transaction open (see intake.ports.FollowUp)."""
@@ -73,11 +84,12 @@ class FollowUpLookup:
     max_answer_length = reporter_messages.MAX_LENGTH
 
     def __init__(self, session: Session, vault: Vault, *, sender_key: str, now: datetime, zone: str,
-                 limits: ReceiptLimits, secrets_for: Callable[[str], sealing.ReceiptSecrets],
+                 limits: ReceiptLimits, secrets_for: SecretsFor, pepper: bytes | None = None,
                  origin: str | None = None):
         self.session, self.vault, self.origin = session, vault, origin
         self.sender_key, self.now, self.zone = sender_key, now, zone
         self.limits, self.secrets_for = limits, secrets_for
+        self.pepper = vault.receipt_pepper if pepper is None else pepper
 
     def _subjects(self, window: int) -> list[tuple[str, bytes]]:
         """The throttle's rows of one window: this sender's, its client address's (the simulator's:
@@ -117,9 +129,28 @@ class FollowUpLookup:
         waiting = self._waiting()
         if waiting:
             return waiting
-        secrets = self.secrets_for(receipt)
-        report = self.session.execute(select(Report).where(Report.receipt_lookup == secrets.lookup)).scalar()
-        if report is None:
+        report, secrets = self._find(receipt)
+        if report is None or report.receipt_lookup != secrets.lookup:
             return self._failed()
-        report_key = sealing.unwrap_with_receipt(report.receipt_wrap, secrets)
+        try:
+            report_key = sealing.unwrap_with_receipt(report.receipt_wrap, secrets)
+        except sealing.SealError:  # the lookup part is right, the rest is not
+            return self._failed()
         return ReceiptCheck("found", case=case_of(self.session, report, report_key, self.zone))
+
+    def _find(self, receipt: str) -> tuple[Report | None, sealing.ReceiptSecrets]:
+        """The report a receipt's lookup finds (or None) and the receipt's secrets, derived with
+        that report's salt and cost, or a decoy salt at the current cost when none is found."""
+        lookup = sealing.receipt_lookup(receipt, self.pepper)
+        if lookup is None:  # an old 12-digit receipt: its lookup needs the derivation first
+            secrets = self.secrets_for(receipt)
+            return self._by_lookup(secrets.lookup), secrets
+        report = self._by_lookup(lookup)
+        if report is None or report.receipt_salt is None:
+            return None, self.secrets_for(receipt, sealing.decoy_receipt_salt(lookup, self.pepper),
+                                          sealing.RECEIPT_KDF)
+        return report, self.secrets_for(receipt, report.receipt_salt,
+                                        sealing.receipt_kdf_from_text(report.receipt_kdf))
+
+    def _by_lookup(self, lookup: str) -> Report | None:
+        return self.session.execute(select(Report).where(Report.receipt_lookup == lookup)).scalar()

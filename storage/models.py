@@ -283,6 +283,10 @@ class Report(Base):
     contact_allowed: Mapped[bool] = mapped_column(Boolean, default=False)
     content: Mapped[bytes] = mapped_column(LargeBinary)
     receipt_wrap: Mapped[bytes] = mapped_column(LargeBinary)  # report key under the receipt
+    # The receipt's own Argon2id salt and cost (storage.sealing "receipts"); NULL for a report
+    # filed under an old 12-digit receipt, derived with the one fixed salt.
+    receipt_salt: Mapped[bytes | None] = mapped_column(LargeBinary)
+    receipt_kdf: Mapped[str | None] = mapped_column(String(80))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 

@@ -46,6 +46,16 @@ class NewReport:
     content: dict = field(default_factory=dict)
 
 
+class ReceiptTaken(Exception):
+    """The new receipt's lookup part already finds a report: the host draws another receipt and
+    handles the message again (before anything is filed or shown)."""
+
+
+def receipt_taken(session: Session, lookup: str) -> bool:
+    """Whether a report is already found by this receipt lookup digest."""
+    return session.execute(select(Report.id).where(Report.receipt_lookup == lookup)).first() is not None
+
+
 def new_case_ref(session: Session) -> str:
     """A short reference ("R-7KQ3MX") unique among referrals."""
     while True:
@@ -57,7 +67,11 @@ def new_case_ref(session: Session) -> str:
 def file_report(session: Session, new: NewReport, *, now: datetime,
                 ack_deadline: datetime) -> tuple[Report, Referral]:
     """Seal and store a report and its first referral. The report key is sealed to the receiving
-    organisation and wrapped for the receipt; neither it nor the receipt is stored."""
+    organisation and wrapped for the receipt; neither it nor the receipt is stored. ReceiptTaken
+    when the receipt's lookup part already finds a report (checked here; the unique index on
+    `receipt_lookup` is the last word, see bot.channels.inbox)."""
+    if receipt_taken(session, new.receipt.lookup):
+        raise ReceiptTaken
     organisation = session.get(Organisation, new.recipient_organisation_id)
     report_key, ciphertext = sealing.encrypt_content(new.content)
     report = Report(
@@ -65,7 +79,8 @@ def file_report(session: Session, new: NewReport, *, now: datetime,
         received_month=now.strftime("%Y-%m"), incident_period=new.incident_period,
         township_pcode=new.township_pcode, state_pcode=new.state_pcode, child_involved=new.child_involved,
         affected=new.affected, urgent=new.urgent, contact_allowed=new.contact_allowed, content=ciphertext,
-        receipt_wrap=sealing.wrap_for_receipt(report_key, new.receipt), created_at=now)
+        receipt_wrap=sealing.wrap_for_receipt(report_key, new.receipt), receipt_salt=new.receipt.salt,
+        receipt_kdf=sealing.receipt_kdf_text(new.receipt.kdf) if new.receipt.kdf else None, created_at=now)
     session.add(report)
     session.flush()
     referral = Referral(case_ref=new_case_ref(session), report_id=report.id, organisation_id=organisation.id,

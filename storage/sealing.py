@@ -8,8 +8,9 @@ The scheme, after GlobaLeaks:
 * each report's content is encrypted (AES-256-GCM) with its own random **report key**; that key is
   **sealed** to the organisation's public key (ephemeral X25519 + HKDF + AES-GCM) and wrapped
   under a key derived from the reporter's **receipt**;
-* the receipt itself is stored only as a lookup hash: Argon2id keyed with a server pepper, split
-  into a lookup half (hashed again, stored) and a wrapping half (never stored).
+* the receipt itself is never stored: its first digits find the report through a keyed digest,
+  and the whole number opens the report key through Argon2id keyed with a server pepper and
+  salted with the report's own random salt (see "receipts" below).
 
 None of this needs the server's data key, so a copy of the database alone opens nothing.
 """
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import hmac
 import json
 import os
 import secrets
@@ -33,8 +35,6 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from storage import argon2id
 
 _RAW = serialization.Encoding.Raw
-RECEIPT_DIGITS = 12
-_RECEIPT_SALT = b"intake/receipt/v1"
 
 
 class SealError(Exception):
@@ -187,29 +187,98 @@ def decrypt_text(key: bytes, blob: bytes, context: bytes) -> str:
 
 
 # --- receipts ---------------------------------------------------------------------------------
+#
+# A receipt is 16 digits: the first LOOKUP_DIGITS find the report (through a keyed digest, unique
+# among reports), the whole number is the secret that opens it, through Argon2id with a random
+# salt of the report's own (kept on its row). So one offline guess, even with the server's
+# secrets, is a guess at one report: the lookup part names the row, the row's salt makes the work
+# useless for any other. Receipts of OLD_RECEIPT_DIGITS (12) were derived with one fixed salt
+# before; they still open their reports the old way (`receipt_secrets` tells them by length).
+
+RECEIPT_DIGITS = 16
+LOOKUP_DIGITS = 6
+OLD_RECEIPT_DIGITS = 12
+_RECEIPT_SALT_BYTES = 16
+_OLD_RECEIPT_SALT = b"intake/receipt/v1"
+# The cost of a new receipt's derivation (tests lower it, as DEFAULT_KDF), chosen from tests/benchmarks/receipt_guess.py (GlobaLeaks'
+# receipts: Argon2id at 128 MiB): one derivation per report sent or checked, never in a transaction.
+RECEIPT_STRONG = KdfParams(iterations=3, lanes=4, memory_kib=128 * 1024)
+RECEIPT_KDF = RECEIPT_STRONG
+
+
+def receipt_digits(receipt: str) -> str:
+    """The receipt's digits as ASCII, whatever script they were typed in (၁ == 1), separators dropped."""
+    return "".join(str(unicodedata.decimal(ch)) for ch in receipt if ch.isdecimal())
+
 
 def new_receipt() -> str:
-    """A random 12-digit receipt number (never starting with 0, so it is never shortened)."""
+    """A random 16-digit receipt number (never starting with 0, so it is never shortened)."""
     return str(secrets.randbelow(9 * 10 ** (RECEIPT_DIGITS - 1)) + 10 ** (RECEIPT_DIGITS - 1))
+
+
+def new_receipt_salt() -> bytes:
+    return os.urandom(_RECEIPT_SALT_BYTES)
+
+
+def receipt_lookup(receipt: str, pepper: bytes) -> str | None:
+    """The keyed digest of a (16-digit) receipt's lookup part that finds its report: cheap, and
+    only as secret as the pepper (without it a stolen database cannot be matched against any
+    receipt; with it, it tells only the lookup part, never the rest). None for an old receipt."""
+    digits = receipt_digits(receipt)
+    if len(digits) != RECEIPT_DIGITS:
+        return None
+    return hmac.new(pepper, b"intake/receipt-lookup/v2\x00" + digits[:LOOKUP_DIGITS].encode(),
+                    hashlib.sha256).hexdigest()
+
+
+def decoy_receipt_salt(lookup: str, pepper: bytes) -> bytes:
+    """The salt a receipt whose lookup part finds no report is derived with, so that a receipt
+    never given, or whose report was deleted, costs the same derivation as a mistyped one."""
+    return hmac.new(pepper, b"intake/receipt-decoy/v2\x00" + lookup.encode(), hashlib.sha256).digest()[:16]
 
 
 @dataclass(frozen=True)
 class ReceiptSecrets:
     lookup: str  # stored: finds the report
     wrap_key: bytes  # never stored: opens the report key
+    salt: bytes | None = None  # stored (16-digit receipts): the report's own salt
+    kdf: KdfParams | None = None  # stored with the salt: the derivation's cost
 
 
-def receipt_secrets(receipt: str, pepper: bytes, params: KdfParams | None = None) -> ReceiptSecrets:
-    """Derive the lookup hash and the wrapping key from a receipt (slow and keyed with `pepper`,
-    so a stolen database cannot be searched for receipts without the server secret)."""
-    digits = "".join(str(unicodedata.decimal(ch)) for ch in receipt if ch.isdecimal())  # ၁ == 1
-    out = _argon2(digits.encode(), _RECEIPT_SALT, params or DEFAULT_KDF, length=64, pepper=pepper)
-    return ReceiptSecrets(hashlib.sha256(out[:32]).hexdigest(), out[32:])
+def receipt_kdf_text(params: KdfParams) -> str:
+    """How a report row keeps its receipt derivation's cost (`reports.receipt_kdf`)."""
+    return json.dumps(asdict(params), separators=(",", ":"), sort_keys=True)
+
+
+def receipt_kdf_from_text(text: str | None) -> KdfParams:
+    return KdfParams(**json.loads(text)) if text else RECEIPT_KDF
+
+
+def receipt_secrets(receipt: str, pepper: bytes, params: KdfParams | None = None, *,
+                    salt: bytes | None = None) -> ReceiptSecrets:
+    """Derive a receipt's lookup digest and wrapping key (slow, memory-hard and keyed with `pepper`).
+
+    A 16-digit receipt is derived with `salt`, the salt of the report its lookup part found (or
+    its decoy); with no salt, a new one is drawn (a report being filed). An old 12-digit receipt
+    is derived as before, with the one fixed salt (and `params`, by default DEFAULT_KDF)."""
+    digits = receipt_digits(receipt)
+    if len(digits) == OLD_RECEIPT_DIGITS:
+        out = _argon2(digits.encode(), _OLD_RECEIPT_SALT, params or DEFAULT_KDF, length=64, pepper=pepper)
+        return ReceiptSecrets(hashlib.sha256(out[:32]).hexdigest(), out[32:])
+    lookup = receipt_lookup(digits, pepper)
+    if lookup is None:
+        raise ValueError("a receipt has 16 digits (or 12, from before)")
+    params = params or RECEIPT_KDF
+    salt = salt or new_receipt_salt()
+    wrap_key = _argon2(digits.encode(), salt, params, length=32, pepper=pepper)
+    return ReceiptSecrets(lookup, wrap_key, salt, params)
 
 
 def wrap_for_receipt(report_key: bytes, secrets_: ReceiptSecrets) -> bytes:
+    """The report key under the receipt's wrapping key."""
     return _aead_seal(secrets_.wrap_key, report_key, b"intake/report-key/receipt")
 
 
 def unwrap_with_receipt(wrapped: bytes, secrets_: ReceiptSecrets) -> bytes:
+    """The report key; SealError when the receipt is not this report's."""
     return _aead_open(secrets_.wrap_key, wrapped, b"intake/report-key/receipt")

@@ -48,6 +48,7 @@ def _fast_key_derivation(monkeypatch):
     from storage import accounts, sealing
 
     monkeypatch.setattr(sealing, "DEFAULT_KDF", sealing.KdfParams(iterations=1, lanes=1, memory_kib=8 * 1024))
+    monkeypatch.setattr(sealing, "RECEIPT_KDF", sealing.KdfParams(iterations=1, lanes=1, memory_kib=8 * 1024))
     monkeypatch.setattr(accounts, "password_hasher", PasswordHasher(time_cost=1, memory_cost=8 * 1024, parallelism=1))
 
 

@@ -9,6 +9,11 @@ message's `_Receipts` for them; if they are not derived yet, the transaction is 
 derivation runs with no transaction open, and the message is handled again with the same fresh
 receipt number: the engine is deterministic, so it asks for the same secrets again, and a message
 that meanwhile stopped needing them (a duplicate that came first) simply does not use them.
+
+A new receipt whose lookup part already finds a report (one in 10^6 per report held) is drawn
+again before anything is filed or shown: filing says so (`reports.ReceiptTaken`), or the unique
+index on the lookup does when two messages drew the same part at once; either way the attempt
+is rolled back and the message handled again under a fresh number.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ import hashlib
 from dataclasses import dataclass, replace
 from typing import Callable
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot.casework import filing, followup, updates
@@ -28,7 +34,7 @@ from intake.effects import (
 )
 from intake.messages import DRAFT_MEDIA, Inbound
 from intake.state import State
-from storage import conversations, media, sealing
+from storage import conversations, media, reports, sealing
 from storage.directory_lookup import DirectoryLookup
 from storage.followup import FollowUpLookup, ReceiptLimits
 from storage.registry_lookup import RegistryLookup
@@ -65,20 +71,27 @@ class _Receipts:
 
     def __init__(self, pepper: bytes):
         self._pepper = pepper
-        self._derived: dict[str, sealing.ReceiptSecrets] = {}
-        self._wanted: list[str] = []
+        self._derived: dict[tuple, sealing.ReceiptSecrets] = {}
+        self._wanted: list[tuple] = []
 
-    def secrets_for(self, receipt: str) -> sealing.ReceiptSecrets:
-        if receipt not in self._derived:
-            self._wanted.append(receipt)
+    def secrets_for(self, receipt: str, salt: bytes | None = None,
+                    kdf: sealing.KdfParams | None = None) -> sealing.ReceiptSecrets:
+        """A receipt's secrets: with the salt (and cost) of the report its lookup part found, or,
+        with no salt, those of a new report (a fresh salt) or of an old 12-digit receipt."""
+        wanted = (receipt, salt, kdf)
+        if wanted not in self._derived:
+            self._wanted.append(wanted)
             raise _ReceiptNeeded
-        return self._derived[receipt]
+        return self._derived[wanted]
 
     def derive_wanted(self) -> None:
         """Derive what the last attempt asked for (call it with no transaction open)."""
         while self._wanted:
-            receipt = self._wanted.pop()
-            self._derived[receipt] = sealing.receipt_secrets(receipt, self._pepper)
+            receipt, salt, kdf = wanted = self._wanted.pop()
+            self._derived[wanted] = sealing.receipt_secrets(receipt, self._pepper, kdf, salt=salt)
+
+    def lookup(self, receipt: str) -> str | None:
+        return sealing.receipt_lookup(receipt, self._pepper)
 
 
 def button_tag(position: str | None) -> str:
@@ -109,7 +122,7 @@ def receive(runtime, inbound: Inbound, *, address: str | None = None, button: st
     send at once, which leave as soon as the transaction has committed. `sealed_media`: the
     message's voice notes and photos, fetched and sealed beforehand (bot.channels.media); those
     the engine keeps in the draft are stored, the others are dropped unstored."""
-    receipt, receipts = sealing.new_receipt(), _Receipts(runtime.vault.receipt_pepper)
+    receipt, receipts, redraws = sealing.new_receipt(), _Receipts(runtime.vault.receipt_pepper), 0
     while True:
         try:
             with runtime.transaction() as session:
@@ -119,6 +132,31 @@ def receive(runtime, inbound: Inbound, *, address: str | None = None, button: st
             return handled
         except _ReceiptNeeded:
             receipts.derive_wanted()
+        except reports.ReceiptTaken:
+            receipt, redraws = _redraw(redraws), redraws + 1
+        except IntegrityError:
+            if not _receipt_taken(runtime, receipts.lookup(receipt)):
+                raise
+            receipt, redraws = _redraw(redraws), redraws + 1
+
+
+# With half the lookup parts taken (450,000 reports held), 100 draws in a row all taken is a
+# chance of 2^-100: reaching it means the receipts' lookup space is full, not bad luck.
+_MAX_REDRAWS = 100
+
+
+def _redraw(redraws: int) -> str:
+    if redraws >= _MAX_REDRAWS:
+        raise RuntimeError("no free receipt lookup part after 100 draws: too many reports are held")
+    return sealing.new_receipt()
+
+
+def _receipt_taken(runtime, lookup: str | None) -> bool:
+    """After a unique-index failure: was it this message's new receipt, taken meanwhile?"""
+    if lookup is None:
+        return False
+    with runtime.transaction() as session:
+        return reports.receipt_taken(session, lookup)
 
 
 @dataclass(frozen=True)
@@ -135,6 +173,9 @@ class _Work:
 
 
 def _file_report(work: _Work, effect: SubmitReport) -> None:
+    lookup = work.receipts.lookup(effect.receipt)
+    if lookup is not None and reports.receipt_taken(work.session, lookup):
+        raise reports.ReceiptTaken  # before the derivation: a taken number costs no Argon2
     filing.file(work.session, work.runtime, work.directory, effect, address=work.address,
                 channel=work.inbound.channel, now=work.inbound.received_at,
                 receipt=work.receipts.secrets_for(effect.receipt))

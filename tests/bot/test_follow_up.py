@@ -12,8 +12,9 @@ import logging
 import pytest
 from sqlalchemy import delete, select
 
+from bot.channels import inbox
 from bot.delivery.worker import OutboxWorker
-from storage import conversations, reporter_messages, sealing
+from storage import conversations, reporter_messages, reports, sealing
 from storage.followup import EVERYONE
 from storage.models import Conversation, IdentityAttempt, InboundMessage, Referral, Report, ReporterMessage
 from tests.conftest import Phone
@@ -27,7 +28,7 @@ NUMBER = "+959450123987"
 REPORT = {"organisation": "Demo Relief Agency", "where": "Botahtaung"}
 TO_REPORTER = "Thank you for telling us. Which week was it? Zq7-note"
 ANSWER = "It was the week of the rice distribution. Zq8-answer"
-RECEIPT_PROMPT = "Type your receipt number: the 12 digits you were given when you sent your report."
+RECEIPT_PROMPT = "Type your receipt number: the 16 digits you were given when you sent your report."
 NEXT = "Do you want to write to them?\n1. Answer or add information\n2. I have finished"
 WRONG = ("We found no report with that number. Check it and type it again.\n" + RECEIPT_PROMPT)
 RECEIVED = "Your report was received. It is waiting for someone to look at it."
@@ -50,9 +51,9 @@ def derivations(monkeypatch) -> list[str]:
     calls = []
     real = sealing.receipt_secrets
 
-    def counted(receipt, pepper, params=None):
+    def counted(receipt, pepper, params=None, **salt):
         calls.append(receipt)
-        return real(receipt, pepper, params)
+        return real(receipt, pepper, params, **salt)
 
     monkeypatch.setattr(sealing, "receipt_secrets", counted)
     return calls
@@ -123,7 +124,7 @@ def test_a_check_without_messages_then_finished(app):
     receipt = file_report(app)
     phone = Phone(app.test_client(), NUMBER)
     at_receipt(phone)
-    burmese = " ".join(receipt[i:i + 4] for i in range(0, 12, 4)).translate(str.maketrans("0123456789", MYANMAR_DIGITS))
+    burmese = " ".join(receipt[i:i + 4] for i in range(0, len(receipt), 4)).translate(str.maketrans("0123456789", MYANMAR_DIGITS))
     assert phone.say(burmese) == [f"{RECEIVED}\nThere is no message for you.\n{NEXT}"]  # "၄၈၂၁ ၀၉၃၇ ၅၅၆၆"
     assert phone.say("2") == ["Thank you. We have closed this for you."]
     assert rows(app, ReporterMessage) == []
@@ -177,15 +178,86 @@ def test_a_wrong_an_unknown_and_a_deleted_receipt_get_the_same_answer_after_the_
         session.commit()
     mistyped = receipt[:-1] + str((int(receipt[-1]) + 1) % 10)
     answers = []
-    for n, typed in enumerate((mistyped, "111122223333", gone)):
+    # mistyped (its lookup part finds the report, the rest is wrong), never given, deleted, and an
+    # old-format (12-digit) one never given
+    for n, typed in enumerate((mistyped, "1111222233334444", gone, "111122223333")):
         phone = Phone(app.test_client(), f"+95945099900{n}")
         at_receipt(phone)
         before = len(derivations)
         answers.append(phone.say(typed))
         assert len(derivations) == before + 1  # one derivation each, no more, no less
-    assert answers == [[WRONG]] * 3
+    assert answers == [[WRONG]] * 4
     [everyone] = rows(app, IdentityAttempt, IdentityAttempt.subject == EVERYONE)
-    assert everyone.failures == 3  # each counted
+    assert everyone.failures == 4  # each counted
+
+
+def _sharing_the_lookup_part(receipt: str) -> str:
+    """Another receipt whose first six digits (its lookup part) are `receipt`'s."""
+    rest = "0" * 10 if receipt[6:] != "0" * 10 else "1" * 10
+    return receipt[:sealing.LOOKUP_DIGITS] + rest
+
+
+def _checks(app, number: str, receipt: str) -> bool:
+    phone = Phone(app.test_client(), number)
+    at_receipt(phone)
+    return phone.say(receipt)[0].startswith(RECEIVED)
+
+
+class TakenDraws:
+    """Every receipt drawn shares `first`'s lookup part until the service has seen it taken (each
+    message draws one; the one that sends the report is the one that matters)."""
+
+    def __init__(self, monkeypatch, first: str, *, blind: bool = False):
+        self.taken, self.seen, self.checks, self.blind = _sharing_the_lookup_part(first), False, 0, blind
+        self.derived = 0
+        real_draw, real_taken, real_after = sealing.new_receipt, reports.receipt_taken, inbox._receipt_taken
+        real_derive = sealing.receipt_secrets
+
+        def draw():
+            return real_draw() if self.seen else self.taken
+
+        def receipt_taken(session, lookup):
+            self.checks += 1
+            if self.blind:
+                return False  # as if the other message had not committed yet
+            taken = real_taken(session, lookup)
+            self.seen = self.seen or taken
+            return taken
+
+        def after_the_index_refused(runtime, lookup):
+            self.blind = False  # what the inbox asks once the unique index has refused the insert
+            return real_after(runtime, lookup)
+
+        def derive(receipt, *args, **kwargs):
+            self.derived += receipt == self.taken
+            return real_derive(receipt, *args, **kwargs)
+
+        monkeypatch.setattr(sealing, "new_receipt", draw)
+        monkeypatch.setattr(sealing, "receipt_secrets", derive)
+        monkeypatch.setattr(reports, "receipt_taken", receipt_taken)
+        monkeypatch.setattr(inbox, "_receipt_taken", after_the_index_refused)
+
+
+def test_a_receipt_drawn_with_a_taken_lookup_part_is_drawn_again_before_the_report_is_filed(app, monkeypatch):
+    first = file_report(app)
+    draws = TakenDraws(monkeypatch, first)
+    second = file_report(app, "+959450123988")  # no 500: the report is sent, under a fresh number
+    assert draws.seen and second not in (draws.taken, first) and second[:6] != first[:6]
+    assert draws.derived == 0  # seen taken before its derivation
+    assert len(rows(app, Report)) == 2
+    assert _checks(app, "+959450000301", first) and _checks(app, "+959450000302", second)
+
+
+def test_two_messages_drawing_the_same_lookup_part_at_once_end_with_two_receipts(app, monkeypatch):
+    """The check before filing missed (another message filed meanwhile): the unique index on the
+    lookup refuses the second, and that message is handled again under a fresh number."""
+    first = file_report(app)
+    draws = TakenDraws(monkeypatch, first, blind=True)
+    second = file_report(app, "+959450123988")
+    assert draws.seen and not draws.blind and draws.derived == 1  # filed, refused by the index, seen taken
+    assert second not in (draws.taken, first) and second[:6] != first[:6]
+    assert len(rows(app, Report)) == 2
+    assert _checks(app, "+959450000301", first) and _checks(app, "+959450000302", second)
 
 
 def test_a_format_that_is_not_a_receipt_is_asked_again_without_a_derivation(app, derivations):
@@ -194,7 +266,7 @@ def test_a_format_that_is_not_a_receipt_is_asked_again_without_a_derivation(app,
     before = len(derivations)
     for typed in ("12345", "4821 0937 55661", "4821a0937b5566", "R-7KQ3MX"):
         [reply] = phone.say(typed)
-        assert reply.startswith("Please type the 12 digits of your receipt number.\n")
+        assert reply.startswith("Please type the 16 digits of your receipt number.\n")
         assert reply.endswith(RECEIPT_PROMPT)
     assert len(derivations) == before
     assert rows(app, IdentityAttempt) == []  # not a guess: not counted
@@ -266,7 +338,7 @@ def test_the_receipt_is_never_logged_nor_kept_in_the_conversation(app, caplog):
     receipt = file_report(app)
     phone = Phone(app.test_client(), NUMBER)
     at_receipt(phone)
-    spaced = " ".join(receipt[i:i + 4] for i in range(0, 12, 4))
+    spaced = " ".join(receipt[i:i + 4] for i in range(0, len(receipt), 4))
     phone.say(spaced)
     runtime = app.extensions["intake"]
     with runtime.sessions() as session:
@@ -293,11 +365,11 @@ def test_no_derivation_runs_inside_an_open_transaction(make, monkeypatch):
     probes = []
     real = sealing.receipt_secrets
 
-    def probing(receipt, pepper, params=None):
+    def probing(receipt, pepper, params=None, **salt):
         with runtime.transaction() as session:  # times out (an error) if a transaction held the lock
             conversations.lock_conversation(session, "sms", sender, runtime.clock())
         probes.append("free")
-        return real(receipt, pepper, params)
+        return real(receipt, pepper, params, **salt)
 
     monkeypatch.setattr(sealing, "receipt_secrets", probing)
     receipt = file_report(app)

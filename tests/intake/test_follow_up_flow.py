@@ -14,7 +14,7 @@ from i18n.sms import segments
 from intake import engine
 from intake.effects import AddAnswer, MarkRead, Wipe
 from intake.flows import KEYWORDS, MENU
-from intake.followup import RECEIPT_DIGITS, STATUS_WORDS, read_receipt
+from intake.followup import OLD_RECEIPT_DIGITS, RECEIPT_DIGITS, STATUS_WORDS, read_receipt
 from intake.messages import Inbound
 from intake.ports import FollowUp, Note, ReceiptCheck, ReportCase
 from intake.state import State
@@ -61,13 +61,20 @@ def test_a_receipt_in_any_digits_with_spaces_or_dashes(typed):
         sealing.receipt_secrets(RECEIPT, b"p" * 32, sealing.KdfParams(1, 1, 8)).lookup  # as sealing reads it
 
 
-@pytest.mark.parametrize("typed", ["48210937556", "4821093755661", "4821.0937.5566", "4821a0937b5566", "", "R-7KQ3MX"])
+def test_a_new_receipt_in_any_digits_and_the_lookup_sealing_reads():
+    new = "4821093755661234"
+    for typed in (new, "4821 0937 5566 1234", "၄၈၂၁-၀၉၃၇-၅၅၆၆-၁၂၃၄"):
+        assert read_receipt(typed) == new
+        assert sealing.receipt_lookup(typed, b"p" * 32) == sealing.receipt_lookup(new, b"p" * 32)
+
+
+@pytest.mark.parametrize("typed", ["48210937556", "4821093755661", "482109375566123", "48210937556612345", "4821.0937.5566", "4821a0937b5566", "", "R-7KQ3MX"])
 def test_what_is_not_a_receipt(typed):
     assert read_receipt(typed) is None
 
 
 def test_the_receipt_length_and_the_statuses_are_the_storage_ones():
-    assert RECEIPT_DIGITS == sealing.RECEIPT_DIGITS
+    assert (RECEIPT_DIGITS, OLD_RECEIPT_DIGITS) == (sealing.RECEIPT_DIGITS, sealing.OLD_RECEIPT_DIGITS)
     assert set(STATUS_WORDS) == set(reports.STATUSES)
 
 

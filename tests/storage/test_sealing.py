@@ -69,12 +69,12 @@ def test_report_content_round_trip_and_is_not_readable():
 def test_receipts():
     receipts = {sealing.new_receipt() for _ in range(200)}
     assert len(receipts) == 200
-    assert all(len(r) == 12 and r.isdigit() and r[0] != "0" for r in receipts)
+    assert all(len(r) == 16 and r.isdigit() and r[0] != "0" for r in receipts)
     from intake.prompts import format_receipt
-    assert format_receipt("482109375566") == "4821 0937 5566"
+    assert format_receipt("482109375566") == "4821 0937 5566"  # the receipts of before, as they were shown
 
 
-def test_receipt_secrets_are_keyed_deterministic_and_script_independent():
+def test_old_receipt_secrets_are_keyed_deterministic_and_script_independent():
     a = sealing.receipt_secrets("4821 0937 5566", PEPPER, FAST)
     assert a == sealing.receipt_secrets("482109375566", PEPPER, FAST)
     assert a == sealing.receipt_secrets("၄၈၂၁၀၉၃၇၅၅၆၆", PEPPER, FAST)

@@ -252,7 +252,7 @@ class Player:
     @property
     def receipt(self) -> str | None:
         """The receipt number the last reply gave, digits only (in the digits it was written in)."""
-        match = re.search(r"\d{4} \d{4} \d{4}", self.reply.text if self.reply else "")
+        match = re.search(r"\d{4}(?: \d{4}){2,3}", self.reply.text if self.reply else "")
         return match[0].replace(" ", "") if match else None
 
     @property
@@ -342,7 +342,7 @@ def play_report(channel, *, until: str | None = None, **options) -> Player:
 
 def masked(lines: Sequence[str]) -> list[str]:
     """A transcript with its receipt number masked, so that it can be compared from run to run."""
-    return [re.sub(r"\d{4} \d{4} \d{4}", "#### #### ####", line) for line in lines]
+    return [re.sub(r"\d{4}(?: \d{4}){2,3}", lambda match: re.sub(r"\d", "#", match[0]), line) for line in lines]
 
 
 # ---- channels --------------------------------------------------------------------------------------
