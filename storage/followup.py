@@ -23,8 +23,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from intake.ports import Note, ReceiptCheck, ReportCase
-from storage import reporter_messages, sealing, self_service
-from storage.crypto import Vault
+from storage import reporter_messages, reports, sealing, self_service
+from storage.crypto import AlteredError, Vault
 from storage.models import IdentityAttempt, Report
 
 # `IdentityAttempt.subject` values (8 characters at most) of the receipt throttle's rows.
@@ -115,5 +115,10 @@ class FollowUpLookup:
         report = self.session.execute(select(Report).where(Report.receipt_lookup == secrets.lookup)).scalar()
         if report is None:
             return self._failed()
-        report_key = sealing.unwrap_with_receipt(report.receipt_wrap, secrets)
+        try:
+            report_key = reports.open_with_receipt(report, secrets)
+        except AlteredError:
+            # The wrap is not this report's, or its routing columns were edited: nothing of it is
+            # shown (logged as its kind); to the reporter it is a receipt that did not open.
+            return self._failed()
         return ReceiptCheck("found", case=case_of(self.session, report, report_key, self.zone))
