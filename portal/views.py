@@ -115,11 +115,11 @@ def referral_page(found, *, error: str | None = None, drafts: dict | None = None
             messages = reporter_messages.conversation(db, found, login.organisation_key)
             address = reporter_address(content, report.contact_allowed)
         timeline = casework.timeline(db, found, login.organisation_key)
-    except AlteredError as error:
+    except AlteredError as refused:
         # A sealed value that is not this referral's (moved from another row, or its report's
         # routing columns edited): nothing of it is shown, and the audit log names what it was.
         fields = messages = address = None
-        in_danger, altered, timeline = False, error.kind, []
+        in_danger, altered, timeline = False, refused.kind, []
     with transaction():  # the opening is on record before anything is shown
         audit(db, now=now, action="open_referral", user_id=login.user.id, referral_id=found.id)
         if altered:

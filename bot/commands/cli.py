@@ -9,7 +9,7 @@ import threading
 
 import click
 from flask import Flask
-from flask.cli import AppGroup
+from flask.cli import AppGroup, with_appcontext
 
 from bot.channels.console import chat_command
 from bot.commands import admin, outbox_admin
@@ -47,6 +47,7 @@ def outbox_work(once: bool) -> None:
 
 
 @click.command("reseal")
+@with_appcontext
 def reseal() -> None:
     """Seal again, bound to its row, every value the data key protects (after migration 0015);
     the old format then opens nowhere among them. Prints counts, never content."""
