@@ -347,3 +347,32 @@ def test_the_reseal_command_rebinds_old_values_and_prints_only_counts(app, clock
         row = session.get(Conversation, conversation_id)
         assert row.state[:1] == b"\x02"
         assert conversations.load_state(vault, row).draft == {"account": ["Zr words"]}
+
+
+def test_the_primitives_bind_and_refuse(caplog):
+    """The building blocks alone: a value sealed for one row opens for that row only; an unbound
+    (old) value opens only where the old format is allowed."""
+    from storage.crypto import Vault
+    vault = Vault(os.urandom(32), "a secret")
+    sealed = vault.seal(b"Zp words", "outbox.recipient", {"dedupe_key": "a"})
+    assert vault.open(sealed, "outbox.recipient", {"dedupe_key": "a"}) == b"Zp words"
+    for purpose, row in (("outbox.recipient", {"dedupe_key": "b"}), ("outbox.payload", {"dedupe_key": "a"}),
+                         ("outbox.recipient", None)):
+        with pytest.raises(AlteredError):
+            vault.open(sealed, purpose, row)
+    old = old_format(vault, b"Zp words", "outbox.recipient")
+    with pytest.raises(AlteredError):
+        vault.open(old, "outbox.recipient", {"dedupe_key": "a"})
+    assert vault.open(old, "outbox.recipient", {"dedupe_key": "a"}, legacy=True) == b"Zp words"
+    assert "Zp" not in caplog.text
+
+    key, content = sealing.encrypt_content({"account": ["Zp"]}, b"row 1")
+    assert sealing.decrypt_content(key, content, b"row 1") == {"account": ["Zp"]}
+    with pytest.raises(sealing.SealError):
+        sealing.decrypt_content(key, content, b"row 2")
+    with pytest.raises(sealing.SealError):
+        sealing.decrypt_content(key, content, b"row 2", legacy=True)  # legacy admits unbound values only
+    unbound = sealing._aead_seal(key, b'{"account":["Zp"]}', b"intake/report/v1")  # as before 0015
+    with pytest.raises(sealing.SealError):
+        sealing.decrypt_content(key, unbound, b"row 1")
+    assert sealing.decrypt_content(key, unbound, b"row 1", legacy=True) == {"account": ["Zp"]}
