@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session, object_session
 from storage.crypto import AlteredError, bound, refused
 from storage.models import LegacySeal
 
-__all__ = ["AlteredError", "bound", "legacy_allowed", "refused", "report_row", "referral_row"]
+__all__ = ["AlteredError", "bound", "legacy_allowed", "referral_row", "refused", "report_row"]
 
 
 def legacy_allowed(session: Session | None, table: str, row_id: int | None) -> bool:

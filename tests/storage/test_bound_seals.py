@@ -6,13 +6,11 @@ content), never used. Old-format values open only in the rows from before migrat
 from __future__ import annotations
 
 import json
-import logging
 import os
 from datetime import timedelta
 
 import pytest
 from alembic import command
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from sqlalchemy import select, text, update
 
 from intake.state import State
@@ -152,7 +150,7 @@ def test_a_receipt_check_on_a_swapped_wrap_shows_nothing(filed, app, clock):
 
 
 def test_notes_and_messages_swapped_between_rows_do_not_open(filed, clock, caplog):
-    session, _, key, [(first, first_referral), (second, second_referral)] = filed
+    session, _, key, [(first, first_referral), (_, second_referral)] = filed
     notes = [casework.add_note(session, session.get(Referral, rid), f"Zn{rid} note", user_id=None, now=clock())
              for rid in (first_referral, second_referral)]
     report_key = reports.open_report_key(session.get(Referral, first_referral), key)
