@@ -19,6 +19,7 @@ from storage import casework, outbox, reporter_messages
 from storage.models import Report
 from storage.reports import read_referral
 from storage.request_scope import transaction
+from storage.crypto import AlteredError
 from storage.sealing import SealError
 
 
@@ -92,6 +93,8 @@ def add_note(case_ref: str):
 def _report_key(referral):
     try:
         return reporter_messages.report_key_of(referral, current_login().organisation_key)
+    except AlteredError:
+        raise casework.CaseworkError(_("This referral cannot be opened: the stored record was altered.")) from None
     except SealError:
         raise casework.CaseworkError(_("Your organisation no longer has access to this case.")) from None
 

@@ -22,6 +22,7 @@ from intake.messages import AUDIO_TYPES, PHOTO_TYPE
 from intake.report import MEDIA
 from storage import casework, media, referral_list, reporter_messages
 from storage.audit_log import audit
+from storage.crypto import AlteredError
 from storage.models import Organisation, Report, Township
 from storage.reports import find_referral, read_referral
 from storage.request_scope import db_session, transaction
@@ -100,24 +101,34 @@ def referral_page(found, *, error: str | None = None, drafts: dict | None = None
         return render_template("portal/no_key.html", case_ref=found.case_ref), 403
     now = services().clock()
     report = db.get(Report, found.report_id)
-    fields = messages = address = None
+    fields = messages = address = altered = None
     in_danger = False
-    if found.sealed_key is not None:  # still handling it, or kept access after referring it on
-        content = read_referral(db, found, login.organisation_key)
-        in_danger = content.get("danger", content.get("safety")) == "yes"
-        named = db.get(Organisation, report.named_organisation_id) if report.named_organisation_id else None
-        township = db.get(Township, report.township_pcode) if report.township_pcode else None
-        fields = report_fields(content, report, named=named, township=township,
-                               media_url=lambda ref: url_for("portal.referral_media", case_ref=found.case_ref, ref=ref))
-        messages = reporter_messages.conversation(db, found, login.organisation_key)
-        address = reporter_address(content, report.contact_allowed)
+    try:
+        if found.sealed_key is not None:  # still handling it, or kept access after referring it on
+            content = read_referral(db, found, login.organisation_key)
+            in_danger = content.get("danger", content.get("safety")) == "yes"
+            named = db.get(Organisation, report.named_organisation_id) if report.named_organisation_id else None
+            township = db.get(Township, report.township_pcode) if report.township_pcode else None
+            fields = report_fields(content, report, named=named, township=township,
+                                   media_url=lambda ref: url_for("portal.referral_media", case_ref=found.case_ref,
+                                                                 ref=ref))
+            messages = reporter_messages.conversation(db, found, login.organisation_key)
+            address = reporter_address(content, report.contact_allowed)
+        timeline = casework.timeline(db, found, login.organisation_key)
+    except AlteredError as refused:
+        # A sealed value that is not this referral's (moved from another row, or its report's
+        # routing columns edited): nothing of it is shown, and the audit log names what it was.
+        fields = messages = address = None
+        in_danger, altered, timeline = False, refused.kind, []
     with transaction():  # the opening is on record before anything is shown
         audit(db, now=now, action="open_referral", user_id=login.user.id, referral_id=found.id)
+        if altered:
+            audit(db, now=now, action="record_altered", user_id=login.user.id, referral_id=found.id, detail=altered)
     colleagues = casework.colleagues(db, found.organisation_id)
     return render_template(
         "portal/referral.html", referral=found, report=report, now=now, fields=fields, messages=messages,
         in_danger=in_danger,
-        can_send_out=address is not None, timeline=casework.timeline(db, found, login.organisation_key),
+        can_send_out=address is not None, timeline=timeline, altered=altered,
         statuses={code: STATUS_WORDS[code] for code in casework.SETTABLE_STATUSES}, categories=CATEGORY_WORDS,
         events=EVENT_WORDS, colleagues=colleagues, authors={user.id: user.email for user in colleagues},
         targets=casework.transfer_targets(db, found), max_note=casework.MAX_NOTE_LENGTH,
@@ -141,7 +152,10 @@ def referral_media(case_ref: str, ref: str):
         abort(403, description=_("You cannot open referrals yet"))
     if found.sealed_key is None:
         abort(404)
-    items = read_referral(db, found, login.organisation_key).get(MEDIA)
+    try:
+        items = read_referral(db, found, login.organisation_key).get(MEDIA)
+    except AlteredError:
+        abort(409, description=_("This referral cannot be opened: the stored record was altered."))
     item = next((item for item in items if isinstance(item, dict) and item.get("ref") == ref), None) \
         if isinstance(items, list) else None
     if item is None:

@@ -16,10 +16,10 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from storage import sealing
+from storage import binding, sealing
 from storage.audit_log import audit
 from storage.models import KeyGrant, Organisation, Referral, ReferralEvent, User
-from storage.reports import CATEGORIES, CLOSING_STATUSES, STATUSES, acknowledge, new_case_ref
+from storage.reports import CATEGORIES, CLOSING_STATUSES, STATUSES, acknowledge, new_case_ref, seal_report_key
 
 # The statuses a focal point sets by hand; "referred" comes only from referring the case on.
 SETTABLE_STATUSES = tuple(status for status in STATUSES if status != "referred")
@@ -103,8 +103,16 @@ def add_note(session: Session, referral: Referral, text: str, *, user_id: int, n
     if len(text) > MAX_NOTE_LENGTH:
         raise CaseworkError(f"A note can be at most {MAX_NOTE_LENGTH} characters long; this one has {len(text)}.")
     organisation = session.get(Organisation, referral.organisation_id)
-    return _record(session, referral, kind="note", user_id=user_id, now=now,
-                   note=sealing.seal_to(organisation.public_key, text.encode()))
+    event = _record(session, referral, kind="note", user_id=user_id, now=now)
+    session.flush()  # its id first: the note is bound to it
+    event.note = sealing.seal_to(organisation.public_key, text.encode(), note_bind(event, referral.organisation_id))
+    return event
+
+
+def note_bind(event: ReferralEvent, organisation_id: int) -> bytes:
+    """What a note is bound to: its event, its referral and the organisation it is sealed to."""
+    return binding.sealed_label("referral_events", "note", {
+        "id": event.id, "referral_id": event.referral_id, "organisation_id": organisation_id})
 
 
 def record_message(session: Session, referral: Referral, *, kind: str, user_id: int | None,
@@ -133,12 +141,13 @@ def refer_on(session: Session, referral: Referral, to_organisation_id: int, *, r
     if target is None or target not in transfer_targets(session, referral):
         raise CaseworkError("The case cannot be referred to that organisation (it may have it already).")
     received = Referral(case_ref=new_case_ref(session), report_id=referral.report_id, organisation_id=target.id,
-                        sealed_key=sealing.seal_to(target.public_key, report_key), status="received",
+                        sealed_key=None, status="received",
                         category=referral.category, referred_from_id=referral.id, created_at=now,
                         status_changed_at=now, ack_deadline=ack_deadline, escalations=0,
                         next_escalation_at=ack_deadline)
     session.add(received)
-    session.flush()
+    session.flush()  # its id first: the key is bound to it
+    received.sealed_key = seal_report_key(target.public_key, report_key, received)
     acknowledge_referral(session, referral, user_id=user_id, now=now)
     referral.status = "referred"
     referral.status_changed_at = now
@@ -176,7 +185,16 @@ def timeline(session: Session, referral: Referral, organisation_private_key: byt
     emails = {user.id: user.email for user in colleagues(session, referral.organisation_id)}
     entries = [TimelineEntry(referral.created_at, "received", None, None)]
     for event, email in rows:
-        note = sealing.open_sealed(organisation_private_key, event.note).decode() if event.note else None
+        note = _open_note(event, referral, organisation_private_key) if event.note else None
         value = emails.get(int(event.value), event.value) if event.kind == "assign" and event.value else event.value
         entries.append(TimelineEntry(event.at, event.kind, value, email, note))
     return entries
+
+
+def _open_note(event: ReferralEvent, referral: Referral, organisation_private_key: bytes) -> str:
+    """A note's text; AlteredError (logged as its kind) when it is not this event's."""
+    try:
+        return sealing.open_sealed(organisation_private_key, event.note, note_bind(event, referral.organisation_id),
+                                   legacy=binding.legacy_for(event, "referral_events")).decode()
+    except sealing.SealError:
+        raise binding.refused("referral_events.note") from None

@@ -18,7 +18,8 @@ from sqlalchemy.orm import Session
 from i18n.text import Text
 from intake.registration import NEED_CODE, OUTCOME_APPROVED, OUTCOME_REJECTED
 from storage import outbox
-from storage.changes import open_reply_to, open_value, seal_value
+from storage.changes import change_row, history_row, open_change_value, open_reply_to, seal_value
+from storage.binding import legacy_for
 from storage.crypto import Vault
 from storage.models import NeedCount, Registration, RegistrationChange, RegistrationHistory, Township
 from storage.registrations import open_details, open_number, write_details
@@ -75,8 +76,8 @@ def pending_changes(session: Session, vault: Vault, *, township: str | None = No
         .where(*conditions)
         .order_by(RegistrationChange.requested_at, RegistrationChange.id)
         .limit(per_page).offset((page - 1) * per_page)).all()
-    items = [QueueItem(change, open_number(vault, registration), open_value(vault, change.old_value),
-                       open_value(vault, change.new_value), registration.erased_at)
+    items = [QueueItem(change, open_number(vault, registration), open_change_value(vault, change, "old_value"),
+                       open_change_value(vault, change, "new_value"), registration.erased_at)
              for change, registration in rows]
     return QueuePage(items, total, page, pages)
 
@@ -108,12 +109,14 @@ class Decided:
     not_applicable: list[tuple[int, str]]  # pending, but this decision cannot be taken: (id, why)
 
 
-def seal_reason(vault: Vault, reason: str) -> bytes:
-    return vault.seal(reason.encode(), REASON_PURPOSE)
+def seal_reason(vault: Vault, reason: str, change: RegistrationChange) -> bytes:
+    return vault.seal(reason.encode(), REASON_PURPOSE, change_row(change, "reason"))
 
 
 def open_reason(vault: Vault, change: RegistrationChange) -> str | None:
-    return None if change.reason is None else vault.open(change.reason, REASON_PURPOSE).decode()
+    return None if change.reason is None else vault.open(
+        change.reason, REASON_PURPOSE, change_row(change, "reason"),
+        legacy=legacy_for(change, "registration_changes")).decode()
 
 
 def decide(session: Session, vault: Vault, change_ids: Iterable[int], *, decision: str, reason: str | None,
@@ -156,12 +159,12 @@ def decide(session: Session, vault: Vault, change_ids: Iterable[int], *, decisio
             done.not_applicable.append((change.id, why_not))
             continue
         reply_to = open_reply_to(vault, change)
-        new_value = open_value(vault, change.new_value)
+        new_value = open_change_value(vault, change, "new_value")
         claimed = session.execute(
             update(RegistrationChange)
             .where(RegistrationChange.id == change.id, RegistrationChange.status == "pending")
             .values(status="approved" if decision == APPROVE else "rejected", decided_at=now, decided_by=user_id,
-                    reason=seal_reason(vault, reason.strip()) if decision == REJECT else None, reply_to=None)
+                    reason=seal_reason(vault, reason.strip(), change) if decision == REJECT else None, reply_to=None)
             .execution_options(synchronize_session="fetch"))
         if claimed.rowcount != 1:
             done.skipped.append(change.id)
@@ -217,9 +220,11 @@ def _apply(session: Session, vault: Vault, change: RegistrationChange, registrat
         return
     details[field] = after
     write_details(vault, registration, details, now)
-    session.add(RegistrationHistory(registration_id=registration.id, change_id=change.id, field=field,
-                                    changed_at=now, old_value=seal_value(vault, before),
-                                    new_value=seal_value(vault, after)))
+    history = RegistrationHistory(registration_id=registration.id, change_id=change.id, field=field, changed_at=now)
+    session.add(history)
+    session.flush()  # its id first: the values are bound to it
+    history.old_value = seal_value(vault, before, history_row(history, "old_value"))
+    history.new_value = seal_value(vault, after, history_row(history, "new_value"))
     if field == "township":
         # The queue files a record's other waiting changes under the record's township.
         session.execute(update(RegistrationChange)

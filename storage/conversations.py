@@ -10,7 +10,8 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from intake.state import State
-from storage.crypto import Vault
+from storage.binding import legacy_for
+from storage.crypto import AlteredError, Vault
 from storage.db import insert_ignoring_duplicates
 from storage.models import ChatMessage, Conversation, InboundMessage
 
@@ -42,10 +43,33 @@ def lock_conversation(session: Session, channel: str, sender_key: str, now: date
 
 def load_state(vault: Vault, conversation: Conversation) -> State:
     """The engine state of a conversation (a fresh one, in the remembered language, if none)."""
-    if conversation.state is None:
-        return State(lang=conversation.language, encoding=conversation.encoding,
-                     encoding_chosen=bool(conversation.encoding_chosen))
-    return State.from_json(vault.open_json(conversation.state, STATE_PURPOSE))
+    if conversation.state is not None:
+        try:
+            return State.from_json(vault.open_json(conversation.state, STATE_PURPOSE, state_row(conversation),
+                                                   legacy=legacy_for(conversation, "conversations")))
+        except AlteredError:
+            # Another conversation's state, or this one's moved: never used (logged as its kind).
+            # The person starts afresh rather than continue someone else's draft.
+            pass
+    return State(lang=conversation.language, encoding=conversation.encoding,
+                 encoding_chosen=bool(conversation.encoding_chosen))
+
+
+def state_row(conversation: Conversation) -> dict:
+    """What a conversation's state is bound to: the row (its id exists before any state: the
+    conversation is inserted first) and whose it is (channel and sender pseudonym)."""
+    return {"id": conversation.id, "channel": conversation.channel, "sender_key": conversation.sender_key}
+
+
+def reply_row(digest: bytes, conversation_id: int | None) -> dict:
+    """What a handled message's stored answer is bound to: its digest (unique, known before the
+    row is written) and its conversation."""
+    return {"digest": digest.hex(), "conversation_id": conversation_id}
+
+
+def chat_row(conversation_id: int, message_id: str) -> dict:
+    """What a chat message's sealed chat id is bound to: its conversation and message."""
+    return {"conversation_id": conversation_id, "message_id": message_id}
 
 
 def save_state(vault: Vault, conversation: Conversation, state: State) -> None:
@@ -55,7 +79,7 @@ def save_state(vault: Vault, conversation: Conversation, state: State) -> None:
     conversation.encoding, conversation.encoding_chosen = state.encoding, state.encoding_chosen
     closed = state.position is None
     conversation.last_active_at = None if closed else state.last_active
-    conversation.state = None if closed else vault.seal_json(state.to_json(), STATE_PURPOSE)
+    conversation.state = None if closed else vault.seal_json(state.to_json(), STATE_PURPOSE, state_row(conversation))
 
 
 def find_handled(session: Session, vault: Vault, channel: str, provider_id: str) -> InboundMessage | None:
@@ -69,11 +93,12 @@ def record_handled(session: Session, vault: Vault, conversation: Conversation, p
     """Remember that `provider_id` was processed. Ordinary messages keep, for a provider's quick
     retry, their conversation, time and sealed answer; an `unlinked` one (it ended a sensitive
     flow: its answer may be a receipt, its time is the report's) keeps only the digest and day."""
-    session.add(InboundMessage(digest=vault.provider_digest(conversation.channel, provider_id),
-                               seen_on=now.date(),
+    digest = vault.provider_digest(conversation.channel, provider_id)
+    session.add(InboundMessage(digest=digest, seen_on=now.date(),
                                conversation_id=None if unlinked else conversation.id,
                                received_at=None if unlinked else now,
-                               reply=None if unlinked else vault.seal_json(replies, REPLY_PURPOSE)))
+                               reply=None if unlinked else vault.seal_json(replies, REPLY_PURPOSE,
+                                                                           reply_row(digest, conversation.id))))
 
 
 def stored_replies(vault: Vault, handled: InboundMessage, conversation: Conversation) -> list:
@@ -82,7 +107,11 @@ def stored_replies(vault: Vault, handled: InboundMessage, conversation: Conversa
     is a replay, and gets nothing of someone else's)."""
     if handled.reply is None or handled.conversation_id != conversation.id:
         return []
-    return vault.open_json(handled.reply, REPLY_PURPOSE)
+    try:
+        return vault.open_json(handled.reply, REPLY_PURPOSE, reply_row(handled.digest, handled.conversation_id),
+                               legacy=legacy_for(handled, "inbound_messages"))
+    except AlteredError:
+        return []  # another message's answer: never repeated (logged as its kind)
 
 
 def erase_conversation(session: Session, conversation: Conversation) -> None:
@@ -110,7 +139,7 @@ CHAT_PURPOSE = "chat_messages.recipient"
 def remember_message(session: Session, conversation: Conversation, message_id: str, *, from_bot: bool,
                      now: datetime, recipient: bytes | None = None) -> None:
     """Note a chat message of a sensitive flow, to delete it from the chat when the flow ends;
-    `recipient` is the chat, sealed with CHAT_PURPOSE."""
+    `recipient` is the chat, sealed with CHAT_PURPOSE for `chat_row(conversation.id, message_id)`."""
     session.add(ChatMessage(conversation_id=conversation.id, message_id=message_id, from_bot=from_bot,
                             created_at=now, recipient=recipient))
 

@@ -4,8 +4,9 @@ Two keys, two jobs:
 
 * the **data key** (32 random bytes in `DATA_KEY_FILE`, never in the database) encrypts every
   column that could identify a person or carry what they wrote: conversation state, stored
-  replies, outbox recipients and bodies. AES-256-GCM with the column's purpose as associated
-  data, so a ciphertext copied into another column does not decrypt.
+  replies, outbox recipients and bodies. AES-256-GCM with the column's purpose and the row's
+  identity (`bound`: the fields that make the value this row's) as associated data, so a
+  ciphertext copied into another column, or into another row, does not decrypt.
 * `SECRET_KEY` keys the HMAC that turns a phone number or chat id into a stable pseudonym
   (`sender_key`). The database only ever sees the pseudonym.
 """
@@ -16,20 +17,53 @@ import base64
 import hashlib
 import hmac
 import json
+import logging
 import os
 from pathlib import Path
+from typing import Mapping
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
-_VERSION = b"\x01"
+# Version 1 (before migration 0018): bound to the column's purpose only. Version 2: bound to
+# the purpose and the row (`bound`). Version 1 is opened only where the caller says the row may
+# still hold one (`legacy=True`: created before 0018 and not yet resealed, storage.binding).
+_LEGACY = b"\x01"
+_VERSION = b"\x02"
 _NONCE_BYTES = 12
+log = logging.getLogger(__name__)
 
 
 class DecryptionError(Exception):
     """A ciphertext did not authenticate: wrong key, wrong purpose, or tampered data."""
+
+
+class AlteredError(DecryptionError):
+    """A sealed value that is not this row's: moved from another row, its row's clear columns
+    edited, an old-format value where none may be, or sealed with another data key. `kind` names
+    the column ("outbox.recipient"), never the content."""
+
+    def __init__(self, kind: str):
+        super().__init__(f"{kind}: the stored record was altered (or sealed with another key)")
+        self.kind = kind
+
+
+def refused(kind: str) -> AlteredError:
+    """The error for a sealed value of `kind` that did not open, logged as its kind alone."""
+    log.warning("a sealed value did not open: %s (altered, moved from another row, or another key)", kind)
+    return AlteredError(kind)
+
+
+def bound(label: str, fields: Mapping | None) -> bytes:
+    """The associated data of a value sealed for one row: its column's label and the row's
+    identifying fields, in one canonical encoding (sorted keys, no spaces), so the same row gives
+    the same bytes on sealing and opening. No field is ever content: ids, codes, flags."""
+    if fields is None:
+        return label.encode()
+    return label.encode() + b"\x00" + json.dumps(dict(fields), sort_keys=True, separators=(",", ":"),
+                                                 ensure_ascii=True, default=str).encode()
 
 
 def load_or_create_data_key(path: str | os.PathLike) -> bytes:
@@ -74,28 +108,42 @@ class Vault:
         # write a chain that holds.
         self.audit_key = _subkey(secret_key, "audit-chain")
 
-    def seal(self, plaintext: bytes, purpose: str) -> bytes:
-        """Encrypt bytes; `purpose` (e.g. "conversation.state") must match on opening."""
+    # The one pair through which everything the data key protects is sealed and opened (key
+    # rotation re-wraps through it: storage.resealing).
+    def seal(self, plaintext: bytes, purpose: str, row: Mapping | None = None) -> bytes:
+        """Encrypt bytes for one column (`purpose`, e.g. "conversations.state") of one row (`row`:
+        the fields that identify it, storage.binding); both must match on opening."""
         nonce = os.urandom(_NONCE_BYTES)
-        return _VERSION + nonce + self._aead.encrypt(nonce, plaintext, purpose.encode())
+        return _VERSION + nonce + self._aead.encrypt(nonce, plaintext, bound(purpose, row))
 
-    def open(self, blob: bytes, purpose: str) -> bytes:
-        """Decrypt what `seal` produced for the same purpose."""
-        if not blob or blob[:1] != _VERSION:
-            raise DecryptionError("unknown ciphertext format")
+    def open(self, blob: bytes, purpose: str, row: Mapping | None = None, *, legacy: bool = False) -> bytes:
+        """Decrypt what `seal` produced for the same purpose and row. A version-1 value (bound to
+        the purpose only) opens only with `legacy`. AlteredError otherwise, logged as its kind."""
+        version = blob[:1] if blob else b""
+        if version == _VERSION:
+            associated = bound(purpose, row)
+        elif version == _LEGACY and legacy:
+            associated = purpose.encode()
+        else:
+            raise refused(purpose)
         nonce, body = blob[1:1 + _NONCE_BYTES], blob[1 + _NONCE_BYTES:]
         try:
-            return self._aead.decrypt(nonce, body, purpose.encode())
+            return self._aead.decrypt(nonce, body, associated)
         except InvalidTag:
-            raise DecryptionError("ciphertext did not authenticate") from None
+            raise refused(purpose) from None
 
-    def seal_json(self, value, purpose: str) -> bytes:
+    @staticmethod
+    def is_current(blob: bytes | None) -> bool:
+        """Whether `blob` is already in the current (row-bound) format."""
+        return bool(blob) and blob[:1] == _VERSION
+
+    def seal_json(self, value, purpose: str, row: Mapping | None = None) -> bytes:
         """Encrypt a JSON-serialisable value."""
-        return self.seal(json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode(), purpose)
+        return self.seal(json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode(), purpose, row)
 
-    def open_json(self, blob: bytes, purpose: str):
+    def open_json(self, blob: bytes, purpose: str, row: Mapping | None = None, *, legacy: bool = False):
         """Decrypt a value sealed with `seal_json`."""
-        return json.loads(self.open(blob, purpose))
+        return json.loads(self.open(blob, purpose, row, legacy=legacy))
 
     def sender_key(self, channel: str, address: str) -> str:
         """The pseudonym of one sender on one channel: hex HMAC-SHA256, stable across restarts."""

@@ -25,8 +25,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from intake.ports import Note, ReceiptCheck, ReportCase
-from storage import reporter_messages, sealing, self_service
-from storage.crypto import Vault
+from storage import reporter_messages, reports, sealing, self_service
+from storage.crypto import AlteredError, Vault
 from storage.models import IdentityAttempt, Report
 
 # `IdentityAttempt.subject` values (8 characters at most) of the receipt throttle's rows.
@@ -133,8 +133,11 @@ class FollowUpLookup:
         if report is None or report.receipt_lookup != secrets.lookup:
             return self._failed()
         try:
-            report_key = sealing.unwrap_with_receipt(report.receipt_wrap, secrets)
-        except sealing.SealError:  # the lookup part is right, the rest is not
+            report_key = reports.open_with_receipt(report, secrets)
+        except (AlteredError, sealing.SealError):
+            # The lookup part is right and the rest is not; or the wrap is not this report's, or
+            # its routing columns were edited (logged as its kind): nothing of it is shown, and to
+            # the reporter it is a receipt that did not open.
             return self._failed()
         return ReceiptCheck("found", case=case_of(self.session, report, report_key, self.zone))
 

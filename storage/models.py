@@ -558,3 +558,17 @@ class NeedCount(Base):
     township_pcode: Mapped[str] = mapped_column(String(16), default="")
     month: Mapped[str] = mapped_column(String(7), index=True)  # YYYY-MM
     declared: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class LegacySeal(Base):
+    """Up to which row a table may still hold sealed values of the format before migration 0018
+    (bound to their column only, not their row): `last_id` is the table's highest id when the
+    migration ran. A newer row's values must be bound to it, so an old value copied into a new
+    row is refused. The server reseals what its data key protects (`flask --app app reseal`),
+    which then deletes that table's row here; report content, keys and notes only an
+    organisation can open keep theirs."""
+
+    __tablename__ = "legacy_seals"
+
+    table_name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    last_id: Mapped[int | None] = mapped_column(Integer)

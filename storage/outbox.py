@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, exists, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
+from storage.binding import legacy_allowed
 from storage.crypto import DecryptionError, Vault
 from storage.db import insert_ignoring_duplicates
 from storage.models import ChatMessage, DeliveryAttempt, OutboxMessage
@@ -45,10 +46,25 @@ def enqueue(session: Session, vault: Vault, *, dedupe_key: str, channel: str, pu
     Messages sharing an `ordering_key` (one conversation's replies) leave in the order queued."""
     insert_ignoring_duplicates(
         session, OutboxMessage, dedupe_key=dedupe_key, channel=channel, purpose=purpose,
-        recipient=vault.seal(recipient.encode(), RECIPIENT_PURPOSE),
-        payload=vault.seal_json(payload, PAYLOAD_PURPOSE),
+        recipient=vault.seal(recipient.encode(), RECIPIENT_PURPOSE, row_of(dedupe_key, channel, purpose)),
+        payload=vault.seal_json(payload, PAYLOAD_PURPOSE, row_of(dedupe_key, channel, purpose)),
         status="pending", attempts=0, next_attempt_at=now, created_at=now, ordering_key=ordering_key,
         conversation_id=conversation_id, sensitive=sensitive)
+
+
+def row_of(dedupe_key: str, channel: str, purpose: str) -> dict:
+    """What a message's recipient and body are bound to: its dedupe key (unique, and known before
+    the row is written, which an INSERT ignoring duplicates gives no id for), its channel and its
+    purpose. Another row's recipient, or a message moved to another channel, does not open."""
+    return {"dedupe_key": dedupe_key, "channel": channel, "purpose": purpose}
+
+
+def open_row(session: Session, vault: Vault, row: OutboxMessage) -> tuple[str, dict]:
+    """A message's recipient and body; AlteredError when either is not this row's."""
+    bound = row_of(row.dedupe_key, row.channel, row.purpose)
+    legacy = legacy_allowed(session, "outbox", row.id)
+    return (vault.open(row.recipient, RECIPIENT_PURPOSE, bound, legacy=legacy).decode(),
+            vault.open_json(row.payload, PAYLOAD_PURPOSE, bound, legacy=legacy))
 
 
 def queued_ids(session: Session, dedupe_prefix: str) -> list[int]:
@@ -99,12 +115,13 @@ def claim_next(session: Session, vault: Vault, now: datetime, channels: set[str]
         statement = statement.where(OutboxMessage.id.not_in(sorted(skip)))
     while (row := session.execute(statement).scalar()) is not None:
         try:
-            recipient = vault.open(row.recipient, RECIPIENT_PURPOSE).decode()
-            payload = vault.open_json(row.payload, PAYLOAD_PURPOSE)
+            recipient, payload = open_row(session, vault, row)
         except DecryptionError:
-            # A replaced data key or damaged row: it can never be sent, and it must not block the
-            # rest of the queue. Flushed, so that the next look passes over it.
-            row.status, row.last_error, row.locked_until = "failed", "cannot decrypt (data key changed?)", None
+            # Another row's recipient or body, an edited channel or purpose, a replaced data key:
+            # it is never sent (to anyone), and it must not block the rest of the queue. Logged as
+            # its kind; flushed, so that the next look passes over it.
+            row.status, row.locked_until = "failed", None
+            row.last_error = "sealed recipient or body did not open: the stored record was altered (or the data key changed)"
             session.flush()
             continue
         row.status = "sending"

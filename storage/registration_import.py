@@ -41,7 +41,7 @@ from sqlalchemy.orm import Session
 
 from intake.registration import EDUCATION, NEED_CODE, NEED_GROUPS, OCCUPATION, SEX, read_recorded_date_of_birth
 from storage import csv_import
-from storage.changes import open_value
+from storage.changes import open_change_value
 from storage.crypto import Vault
 from storage.csv_import import ImportRejected, Invalid, Problem, Row, check
 from storage.models import Registration, RegistrationChange, Township
@@ -404,8 +404,8 @@ def approved_changes(session: Session, vault: Vault, *, since: date | None = Non
     if since is not None:
         statement = statement.where(RegistrationChange.decided_at >= datetime.combine(since, time.min, timezone.utc))
     for change, registration in session.execute(statement.execution_options(yield_per=500)):
-        yield (open_number(vault, registration), change.kind, _exported(open_value(vault, change.old_value)),
-               _exported(open_value(vault, change.new_value)), change.channel, _utc(change.requested_at),
+        yield (open_number(vault, registration), change.kind, _exported(open_change_value(vault, change, "old_value")),
+               _exported(open_change_value(vault, change, "new_value")), change.channel, _utc(change.requested_at),
                _utc(change.decided_at))
 
 

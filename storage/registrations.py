@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from intake.registration import normalise_number, read_recorded_date_of_birth
+from storage.binding import legacy_for
 from storage.crypto import Vault
 from storage.models import Registration
 
@@ -54,17 +55,27 @@ def identity_columns(vault: Vault, details: dict) -> IdentityColumns:
     )
 
 
-def seal_details(vault: Vault, details: dict) -> bytes:
-    return vault.seal_json(details, DETAILS_PURPOSE)
+def record_row(digest: bytes) -> dict:
+    """What a record's sealed number and details are bound to: its number's digest (unique, and
+    known before the row is written: records are imported in bulk statements, with no id yet)."""
+    return {"number_digest": digest.hex()}
+
+
+def seal_details(vault: Vault, details: dict, digest: bytes) -> bytes:
+    return vault.seal_json(details, DETAILS_PURPOSE, record_row(digest))
 
 
 def open_details(vault: Vault, row: Registration) -> dict:
-    """The record's details; {} once erased."""
-    return vault.open_json(row.details, DETAILS_PURPOSE) if row.details is not None else {}
+    """The record's details; {} once erased. AlteredError when they are another record's."""
+    if row.details is None:
+        return {}
+    return vault.open_json(row.details, DETAILS_PURPOSE, record_row(row.number_digest),
+                           legacy=legacy_for(row, "registrations"))
 
 
 def open_number(vault: Vault, row: Registration) -> str:
-    return vault.open(row.number, NUMBER_PURPOSE).decode()
+    return vault.open(row.number, NUMBER_PURPOSE, record_row(row.number_digest),
+                      legacy=legacy_for(row, "registrations")).decode()
 
 
 def write_details(vault: Vault, row: Registration, details: dict, now: datetime,
@@ -72,8 +83,8 @@ def write_details(vault: Vault, row: Registration, details: dict, now: datetime,
     """Seal `details` into `row` and refresh its clear columns (`columns` if already derived)."""
     columns = columns or identity_columns(vault, details)
     row.number_digest = columns.number_digest
-    row.number = vault.seal(details["registration_number"].encode(), NUMBER_PURPOSE)
-    row.details = seal_details(vault, details)
+    row.number = vault.seal(details["registration_number"].encode(), NUMBER_PURPOSE, record_row(columns.number_digest))
+    row.details = seal_details(vault, details, columns.number_digest)
     row.dob_check, row.dob_precision = columns.dob_check, columns.dob_precision
     row.phone_key, row.township_pcode = columns.phone_key, columns.township_pcode
     row.updated_at = now

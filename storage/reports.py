@@ -11,7 +11,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from storage import sealing
+from storage import binding, sealing
 from storage.models import Organisation, Referral, Report
 
 # UN system-wide status terms (ARCHITECTURE.md "Domain words").
@@ -73,30 +73,73 @@ def file_report(session: Session, new: NewReport, *, now: datetime,
     if receipt_taken(session, new.receipt.lookup):
         raise ReceiptTaken
     organisation = session.get(Organisation, new.recipient_organisation_id)
-    report_key, ciphertext = sealing.encrypt_content(new.content)
+    # Written first with nothing sealed, so that the content and the wrap can be bound to its id.
     report = Report(
         receipt_lookup=new.receipt.lookup, named_organisation_id=new.named_organisation_id, route=new.route,
         received_month=now.strftime("%Y-%m"), incident_period=new.incident_period,
         township_pcode=new.township_pcode, state_pcode=new.state_pcode, child_involved=new.child_involved,
-        affected=new.affected, urgent=new.urgent, contact_allowed=new.contact_allowed, content=ciphertext,
-        receipt_wrap=sealing.wrap_for_receipt(report_key, new.receipt), receipt_salt=new.receipt.salt,
+        affected=new.affected, urgent=new.urgent, contact_allowed=new.contact_allowed, content=b"",
+        receipt_wrap=b"", receipt_salt=new.receipt.salt,
         receipt_kdf=sealing.receipt_kdf_text(new.receipt.kdf) if new.receipt.kdf else None, created_at=now)
     session.add(report)
     session.flush()
+    row = binding.report_row(report)
+    report_key, report.content = sealing.encrypt_content(new.content, binding.sealed_label("reports", "content", row))
+    report.receipt_wrap = sealing.wrap_for_receipt(report_key, new.receipt,
+                                                   binding.sealed_label("reports", "receipt_wrap", row))
     referral = Referral(case_ref=new_case_ref(session), report_id=report.id, organisation_id=organisation.id,
-                        sealed_key=sealing.seal_to(organisation.public_key, report_key), status="received",
-                        created_at=now, ack_deadline=ack_deadline, escalations=0,
-                        next_escalation_at=ack_deadline)
+                        sealed_key=None, status="received", created_at=now, ack_deadline=ack_deadline,
+                        escalations=0, next_escalation_at=ack_deadline)
     session.add(referral)
     session.flush()
+    referral.sealed_key = seal_report_key(organisation.public_key, report_key, referral)
+    session.flush()
     return report, referral
+
+
+def seal_report_key(public_key: bytes, report_key: bytes, referral: Referral) -> bytes:
+    """The report key sealed to an organisation, bound to the referral (id, report, organisation)."""
+    return sealing.seal_to(public_key, report_key,
+                           binding.sealed_label("referrals", "sealed_key", binding.referral_row(referral)))
+
+
+def open_report_key(referral: Referral, organisation_private_key: bytes) -> bytes:
+    """The report key of a referral, opened with its organisation's private key; AlteredError
+    (logged as its kind) when the sealed key is not this referral's."""
+    try:
+        return sealing.open_sealed(organisation_private_key, referral.sealed_key,
+                                   binding.sealed_label("referrals", "sealed_key", binding.referral_row(referral)),
+                                   legacy=binding.legacy_for(referral, "referrals"))
+    except sealing.SealError:
+        raise binding.refused("referrals.sealed_key") from None
+
+
+def open_content(report: Report, report_key: bytes) -> dict:
+    """A report's content, opened with its key; AlteredError (logged as its kind) when the
+    content is not this report's or its routing columns were edited."""
+    try:
+        return sealing.decrypt_content(report_key, report.content,
+                                       binding.sealed_label("reports", "content", binding.report_row(report)),
+                                       legacy=binding.legacy_for(report, "reports"))
+    except sealing.SealError:
+        raise binding.refused("reports.content") from None
+
+
+def open_with_receipt(report: Report, secrets_: sealing.ReceiptSecrets) -> bytes:
+    """The report key, unwrapped with the receipt's secrets; AlteredError when the wrap is not
+    this report's (or its routing columns were edited)."""
+    try:
+        return sealing.unwrap_with_receipt(report.receipt_wrap, secrets_,
+                                           binding.sealed_label("reports", "receipt_wrap", binding.report_row(report)),
+                                           legacy=binding.legacy_for(report, "reports"))
+    except sealing.SealError:
+        raise binding.refused("reports.receipt_wrap") from None
 
 
 def read_referral(session: Session, referral: Referral, organisation_private_key: bytes) -> dict:
     """The sealed content of a referral, opened with its organisation's private key."""
     report = session.get(Report, referral.report_id)
-    report_key = sealing.open_sealed(organisation_private_key, referral.sealed_key)
-    return sealing.decrypt_content(report_key, report.content)
+    return open_content(report, open_report_key(referral, organisation_private_key))
 
 
 def find_referral(session: Session, organisation_id: int, case_ref: str) -> Referral | None:

@@ -73,6 +73,23 @@ def _aead_open(key: bytes, blob: bytes, context: bytes) -> bytes:
         raise SealError("could not decrypt: wrong key or damaged data") from None
 
 
+def _with(context: bytes, bind: bytes | None) -> bytes:
+    """`context` bound to a row (`bind`: storage.binding's associated data), or alone (the
+    format before migration 0018)."""
+    return context if bind is None else context + b"\x00" + bind
+
+
+def _aead_open_bound(key: bytes, blob: bytes, context: bytes, bind: bytes | None, legacy: bool) -> bytes:
+    """Open a value bound to `bind`; with `legacy` (a row from before migration 0018), one bound
+    to its context alone is accepted too."""
+    try:
+        return _aead_open(key, blob, _with(context, bind))
+    except SealError:
+        if not (legacy and bind is not None):
+            raise
+    return _aead_open(key, blob, context)
+
+
 def _pack(**fields) -> bytes:
     return json.dumps({k: base64.b64encode(v).decode() if isinstance(v, bytes) else v
                        for k, v in fields.items()}, separators=(",", ":")).encode()
@@ -146,44 +163,47 @@ def _box_key(shared: bytes, ephemeral_public: bytes, recipient_public: bytes) ->
                 info=b"intake/sealed-box/v1").derive(shared)
 
 
-def seal_to(public_key: bytes, secret: bytes) -> bytes:
-    """Encrypt `secret` so that only the holder of the matching private key can open it."""
+def seal_to(public_key: bytes, secret: bytes, bind: bytes | None = None) -> bytes:
+    """Encrypt `secret` so that only the holder of the matching private key can open it, bound
+    to the row it is stored in (`bind`)."""
     ephemeral = X25519PrivateKey.generate()
     ephemeral_public = ephemeral.public_key().public_bytes(_RAW, serialization.PublicFormat.Raw)
     shared = ephemeral.exchange(X25519PublicKey.from_public_bytes(public_key))
     key = _box_key(shared, ephemeral_public, public_key)
-    return ephemeral_public + _aead_seal(key, secret, b"intake/sealed-box/v1")
+    return ephemeral_public + _aead_seal(key, secret, _with(b"intake/sealed-box/v1", bind))
 
 
-def open_sealed(private_key: bytes, sealed: bytes) -> bytes:
-    """Open what `seal_to` sealed to this private key's public half."""
+def open_sealed(private_key: bytes, sealed: bytes, bind: bytes | None = None, *, legacy: bool = False) -> bytes:
+    """Open what `seal_to` sealed to this private key's public half for the same `bind`."""
     ephemeral_public, box = sealed[:32], sealed[32:]
     private = X25519PrivateKey.from_private_bytes(private_key)
     shared = private.exchange(X25519PublicKey.from_public_bytes(ephemeral_public))
     public = public_key_of(private_key)
-    return _aead_open(_box_key(shared, ephemeral_public, public), box, b"intake/sealed-box/v1")
+    return _aead_open_bound(_box_key(shared, ephemeral_public, public), box, b"intake/sealed-box/v1", bind, legacy)
 
 
 # --- report content ---------------------------------------------------------------------------
 
-def encrypt_content(content: dict) -> tuple[bytes, bytes]:
-    """(report key, ciphertext) for a report's account, contact details and free-text answers."""
+def encrypt_content(content: dict, bind: bytes | None = None) -> tuple[bytes, bytes]:
+    """(report key, ciphertext) for a report's account, contact details and free-text answers,
+    bound to the report's row and routing columns (`bind`)."""
     report_key = AESGCM.generate_key(bit_length=256)
     plaintext = json.dumps(content, ensure_ascii=False, separators=(",", ":")).encode()
-    return report_key, _aead_seal(report_key, plaintext, b"intake/report/v1")
+    return report_key, _aead_seal(report_key, plaintext, _with(b"intake/report/v1", bind))
 
 
-def decrypt_content(report_key: bytes, ciphertext: bytes) -> dict:
-    return json.loads(_aead_open(report_key, ciphertext, b"intake/report/v1"))
+def decrypt_content(report_key: bytes, ciphertext: bytes, bind: bytes | None = None, *, legacy: bool = False) -> dict:
+    return json.loads(_aead_open_bound(report_key, ciphertext, b"intake/report/v1", bind, legacy))
 
 
-def encrypt_text(key: bytes, text: str, context: bytes) -> bytes:
-    """A piece of text encrypted under a symmetric key (a report key), bound to `context`."""
-    return _aead_seal(key, text.encode(), context)
+def encrypt_text(key: bytes, text: str, context: bytes, bind: bytes | None = None) -> bytes:
+    """A piece of text encrypted under a symmetric key (a report key), bound to `context` and
+    to its row (`bind`)."""
+    return _aead_seal(key, text.encode(), _with(context, bind))
 
 
-def decrypt_text(key: bytes, blob: bytes, context: bytes) -> str:
-    return _aead_open(key, blob, context).decode()
+def decrypt_text(key: bytes, blob: bytes, context: bytes, bind: bytes | None = None, *, legacy: bool = False) -> str:
+    return _aead_open_bound(key, blob, context, bind, legacy).decode()
 
 
 # --- receipts ---------------------------------------------------------------------------------
@@ -274,11 +294,12 @@ def receipt_secrets(receipt: str, pepper: bytes, params: KdfParams | None = None
     return ReceiptSecrets(lookup, wrap_key, salt, params)
 
 
-def wrap_for_receipt(report_key: bytes, secrets_: ReceiptSecrets) -> bytes:
-    """The report key under the receipt's wrapping key."""
-    return _aead_seal(secrets_.wrap_key, report_key, b"intake/report-key/receipt")
+def wrap_for_receipt(report_key: bytes, secrets_: ReceiptSecrets, bind: bytes | None = None) -> bytes:
+    """The report key under the receipt's wrapping key, bound to `bind` (the report's row)."""
+    return _aead_seal(secrets_.wrap_key, report_key, _with(b"intake/report-key/receipt", bind))
 
 
-def unwrap_with_receipt(wrapped: bytes, secrets_: ReceiptSecrets) -> bytes:
-    """The report key; SealError when the receipt is not this report's."""
-    return _aead_open(secrets_.wrap_key, wrapped, b"intake/report-key/receipt")
+def unwrap_with_receipt(wrapped: bytes, secrets_: ReceiptSecrets, bind: bytes | None = None, *,
+                        legacy: bool = False) -> bytes:
+    """The report key; refused when the receipt is not this report's or the row was altered."""
+    return _aead_open_bound(secrets_.wrap_key, wrapped, b"intake/report-key/receipt", bind, legacy)

@@ -13,6 +13,9 @@ from datetime import datetime, timezone
 
 import pyotp
 
+from sqlalchemy.orm import object_session
+
+from storage.binding import legacy_for
 from storage.crypto import Vault
 from storage.models import User
 
@@ -32,7 +35,9 @@ def new_secret() -> str:
 
 def store(user: User, vault: Vault, secret: str) -> None:
     """Give `user` this secret (replacing any other: an old authenticator entry stops working)."""
-    user.totp_secret = vault.seal(secret.encode(), TOTP_PURPOSE)
+    if user.id is None:
+        object_session(user).flush()  # its id first: the secret is bound to it
+    user.totp_secret = vault.seal(secret.encode(), TOTP_PURPOSE, {"id": user.id})
     user.totp_last_step = None
 
 
@@ -43,7 +48,7 @@ def clear(user: User) -> None:
 
 
 def secret_of(user: User, vault: Vault) -> str:
-    return vault.open(user.totp_secret, TOTP_PURPOSE).decode()
+    return vault.open(user.totp_secret, TOTP_PURPOSE, {"id": user.id}, legacy=legacy_for(user, "users")).decode()
 
 
 def provisioning_uri(secret: str, email: str, issuer: str) -> str:

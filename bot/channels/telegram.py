@@ -204,8 +204,9 @@ def _after(session, runtime, handled: Handled, chat_id: int, message_id: int | N
     if not handled.duplicate and not handled.stale:
         if wipe_enabled and handled.inbound_sensitive and message_id is not None:
             conversations.remember_message(session, conversation, str(message_id), from_bot=False, now=now,
-                                           recipient=runtime.vault.seal(str(chat_id).encode(),
-                                                                        conversations.CHAT_PURPOSE))
+                                           recipient=runtime.vault.seal(
+                                               str(chat_id).encode(), conversations.CHAT_PURPOSE,
+                                               conversations.chat_row(conversation.id, str(message_id))))
         if wipe_enabled and handled.wipe:
             outbox.cancel_sensitive(session, conversation.id, now)
             doomed = conversations.take_messages_to_wipe(session, conversation, now)

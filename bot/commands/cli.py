@@ -18,7 +18,7 @@ from bot.commands.telegram import telegram_group
 from bot.commands.tokens import tokens_group
 from bot.delivery.worker import OutboxWorker
 from bot.runtime import current_runtime
-from storage import migrate
+from storage import migrate, resealing
 
 db_group = AppGroup("db", help="Database schema.")
 outbox_group = AppGroup("outbox", help="The delivery outbox.")
@@ -58,6 +58,19 @@ def purge_command() -> None:
     click.echo(f"purged {sum(counts.values())} record(s) in all; the audit log has the counts")
 
 
+@click.command("reseal")
+@with_appcontext
+def reseal() -> None:
+    """Seal again, bound to its row, every value the data key protects (after migration 0018);
+    the old format then opens nowhere among them. Prints counts, never content."""
+    runtime = current_runtime()
+    with runtime.transaction() as session:
+        done = resealing.reseal(session, runtime.vault)
+    for name, count in done.resealed.items():
+        refused = done.refused[name]
+        click.echo(f"{name}: {count} resealed" + (f", {refused} refused (altered: not resealed)" if refused else ""))
+
+
 def register(app: Flask) -> None:
     for command in outbox_admin.COMMANDS:
         outbox_group.add_command(command)
@@ -65,6 +78,7 @@ def register(app: Flask) -> None:
     app.cli.add_command(outbox_group)
     app.cli.add_command(chat_command)
     app.cli.add_command(purge_command)
+    app.cli.add_command(reseal)
     app.cli.add_command(telegram_group)
     app.cli.add_command(registrations_group)
     app.cli.add_command(tokens_group)

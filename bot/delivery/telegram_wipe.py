@@ -7,6 +7,8 @@ from datetime import datetime
 
 from bot.delivery.senders import TelegramSender
 from storage import conversations, outbox
+from storage.binding import legacy_for
+from storage.crypto import AlteredError
 
 
 def wipe_abandoned(session, runtime, now: datetime) -> int:
@@ -14,12 +16,17 @@ def wipe_abandoned(session, runtime, now: datetime) -> int:
     returns how many chats were queued for it."""
     count = 0
     for conversation, messages in conversations.abandoned_chats(session, now, runtime.context.timeout):
-        sealed = next((m.recipient for m in messages if m.recipient is not None), None)
+        sealed = next((m for m in messages if m.recipient is not None), None)
         outbox.cancel_sensitive(session, conversation.id, now)
         doomed = conversations.take_messages_to_wipe(session, conversation, now)
         if sealed is None or not doomed:
             continue
-        chat_id = runtime.vault.open(sealed, conversations.CHAT_PURPOSE).decode()
+        try:
+            chat_id = runtime.vault.open(sealed.recipient, conversations.CHAT_PURPOSE,
+                                         conversations.chat_row(sealed.conversation_id, sealed.message_id),
+                                         legacy=legacy_for(sealed, "chat_messages")).decode()
+        except AlteredError:
+            continue  # another chat's id: nothing is deleted there (logged as its kind)
         outbox.enqueue(session, runtime.vault, dedupe_key=f"tg:abandoned:{conversation.id}:{int(now.timestamp())}",
                        channel=TelegramSender.channel, purpose="wipe", recipient=chat_id,
                        payload={"delete": doomed}, now=now, ordering_key=conversation.sender_key,

@@ -179,8 +179,9 @@ def test_users_create_turns_totp_on_and_prints_the_otpauth_uri(app, tmp_path):
     uri = next(line for line in result.stdout.splitlines() if line.startswith("otpauth://"))
     printed = pyotp.parse_uri(uri)
     assert (printed.issuer, printed.name) == ("Community Feedback", "root@example.org")
+    [user_id] = query(app, select(User.id).where(User.email == "root@example.org"))
     stored = query(app, select(User.totp_secret).where(User.email == "root@example.org"))[0]
-    assert app.extensions["intake"].vault.open(stored, "users.totp_secret").decode() == printed.secret
+    assert app.extensions["intake"].vault.open(stored, "users.totp_secret", {"id": user_id}).decode() == printed.secret
     assert f"Or type the key by hand: {printed.secret[:4]} " in result.stdout
 
 
@@ -308,8 +309,9 @@ def test_users_totp_stores_the_secret_sealed_and_prints_the_provisioning_uri(app
     uri = next(line for line in result.stdout.splitlines() if line.startswith("otpauth://"))
     totp = pyotp.parse_uri(uri)
     assert (totp.issuer, totp.name) == ("Community Feedback", "fp@example.org")
+    [user_id] = query(app, select(User.id).where(User.email == "fp@example.org"))
     stored = query(app, select(User.totp_secret).where(User.email == "fp@example.org"))[0]
-    secret = app.extensions["intake"].vault.open(stored, "users.totp_secret").decode()
+    secret = app.extensions["intake"].vault.open(stored, "users.totp_secret", {"id": user_id}).decode()
     assert secret == totp.secret and secret.encode() not in stored
     assert pyotp.TOTP(secret).verify(totp.now())
     again = run(app, "users", "totp", "--email", "fp@example.org")

@@ -15,6 +15,7 @@ from sqlalchemy import delete, select
 from bot.channels import inbox
 from bot.delivery.worker import OutboxWorker
 from storage import conversations, reporter_messages, reports, sealing
+from storage.crypto import AlteredError
 from storage.followup import EVERYONE
 from storage.models import Conversation, IdentityAttempt, InboundMessage, Referral, Report, ReporterMessage
 from tests.conftest import Phone
@@ -104,10 +105,10 @@ def test_a_reporter_checks_over_sms_reads_the_message_and_answers(app, smtp_sink
     assert phone.say("1") == ["Type your message. Only the people handling your report can read it."]
     assert phone.say(ANSWER) == ["Thank you. Your message was passed on."]
     [answer] = rows(app, ReporterMessage, ReporterMessage.direction == "in")
-    assert sealing.open_sealed(key, answer.body).decode() == ANSWER  # the organisation's key opens it
+    assert reporter_messages.open_message(answer, private_key=key) == ANSWER  # the organisation's key opens it
     assert ANSWER.encode() not in answer.body
-    with pytest.raises(sealing.SealError):  # and no other key does
-        sealing.open_sealed(d.key_holder(app, app.seeded.ehp, "EHP")[1], answer.body)
+    with pytest.raises(AlteredError):  # and no other key does
+        reporter_messages.open_message(answer, private_key=d.key_holder(app, app.seeded.ehp, "EHP")[1])
 
     # The focal point of the referral is told, with the case and the link, never the words.
     [referral] = rows(app, Referral)
@@ -326,7 +327,7 @@ def test_a_too_long_answer_is_asked_again_saying_the_limit(app):
     assert rows(app, ReporterMessage) == []
     assert phone.say("x" * reporter_messages.MAX_LENGTH) == ["Thank you. Your message was passed on."]
     [kept] = rows(app, ReporterMessage)
-    assert len(sealing.open_sealed(write_key(app), kept.body)) == reporter_messages.MAX_LENGTH  # whole
+    assert len(reporter_messages.open_message(kept, private_key=write_key(app))) == reporter_messages.MAX_LENGTH
 
 
 def write_key(app) -> bytes:

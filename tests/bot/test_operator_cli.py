@@ -12,7 +12,7 @@ import pyotp
 from sqlalchemy import select
 
 from bot.delivery.worker import OutboxWorker
-from storage import accounts, outbox, portal_sessions, sealing
+from storage import accounts, outbox, portal_sessions, sealing, totp
 from storage.models import AuditEntry, KeyGrant, OutboxMessage, PortalSession, User
 from tests.bot.test_admin_cli import DIRECTORY, PASSWORD, count, csv, import_directory, query, run, unlock
 from tests.support.smtp_sink import SmtpSink
@@ -77,7 +77,7 @@ def test_reset_prints_a_new_password_and_totp_and_takes_the_key_away(app, tmp_pa
     assert accounts.verify_password_hash(after.password_hash, password)
     assert not accounts.verify_password_hash(after.password_hash, PASSWORD)
     assert after.public_key != before.public_key and count(app, KeyGrant) == 0
-    assert app.extensions["intake"].vault.open(after.totp_secret, "users.totp_secret").decode() == \
+    assert totp.secret_of(after, app.extensions["intake"].vault) == \
         pyotp.parse_uri(uri).secret
     assert "The reset took away DRA's key" in result.stdout
     assert "users grant --email aye@dra.example.org" in result.stdout

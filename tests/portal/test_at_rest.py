@@ -14,18 +14,20 @@ import shutil
 import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
-from storage import logins, portal_sessions, sealing
+from storage import binding, logins, portal_sessions, sealing
 from storage.conversations import REPLY_PURPOSE, STATE_PURPOSE
 from storage.crypto import DecryptionError, Vault, load_or_create_data_key
 from storage.models import Base, PortalSession
 from storage.outbox import PAYLOAD_PURPOSE, RECIPIENT_PURPOSE
 from tests.conftest import Phone
 from tests.portal.conftest import give_totp
+from tests.support.thief import open_row
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -94,7 +96,10 @@ def server_purposes() -> set[str]:
 def everything_the_server_keys_open(copy: DatabaseCopy, vault: Vault) -> list[bytes]:
     purposes = server_purposes()
     opened = []
-    for value in copy.values():
+    for table, rows in copy.rows.items():  # bound to their rows, as the code binds them
+        for row in rows:
+            opened.extend(open_row(vault, table, row))
+    for value in copy.values():  # and to their column alone
         if isinstance(value, (bytes, bytearray, memoryview)):
             for purpose in purposes:
                 try:
@@ -115,9 +120,9 @@ def key_candidates(blobs):
                 yield piece[start:start + 32]
 
 
-def opens(candidate: bytes, sealed_key: bytes) -> bool:
+def opens(candidate: bytes, sealed_key: bytes, bind: bytes) -> bool:
     try:
-        sealing.open_sealed(candidate, sealed_key)
+        sealing.open_sealed(candidate, sealed_key, bind)
     except sealing.SealError:
         return False
     return True
@@ -156,10 +161,11 @@ def test_a_live_copy_with_the_server_keys_reads_no_report_but_the_cookie_key_doe
     #    opens the report; and the logged-in session's kept key opens with nothing the thief holds.
     (referral,) = [row for row in copy.rows["referrals"] if row["case_ref"] == case_ref]
     sealed_key = bytes(referral["sealed_key"])
+    key_bind = binding.sealed_label("referrals", "sealed_key", binding.referral_row(SimpleNamespace(**referral)))
     blobs = [bytes(v) for v in copy.values() if isinstance(v, (bytes, bytearray, memoryview))] + opened
     tried = 0
     for candidate in key_candidates(blobs):
-        assert not opens(candidate, sealed_key)
+        assert not opens(candidate, sealed_key, key_bind)
         tried += 1
     assert tried > 1000
     (session_row,) = copy.rows["portal_sessions"]
@@ -178,6 +184,7 @@ def test_a_live_copy_with_the_server_keys_reads_no_report_but_the_cookie_key_doe
     assert held["key"].encode() not in copy.raw and held["token"].encode() not in copy.raw
     organisation_key = portal_sessions.unlocked_key(stolen, portal_sessions.decode_cookie_key(held["key"]))
     (report,) = [row for row in copy.rows["reports"] if row["id"] == referral["report_id"]]
-    assert opens(organisation_key, sealed_key)
-    report_key = sealing.open_sealed(organisation_key, sealed_key)
-    assert sealing.decrypt_content(report_key, bytes(report["content"]))["account"] == account
+    assert opens(organisation_key, sealed_key, key_bind)
+    report_key = sealing.open_sealed(organisation_key, sealed_key, key_bind)
+    content_bind = binding.sealed_label("reports", "content", binding.report_row(SimpleNamespace(**report)))
+    assert sealing.decrypt_content(report_key, bytes(report["content"]), content_bind)["account"] == account

@@ -11,7 +11,7 @@ import re
 import pytest
 from sqlalchemy import select
 
-from storage import reporter_messages, sealing
+from storage import casework, outbox, reporter_messages, sealing
 from storage.models import (
     AuditEntry, Contact, OutboxMessage, Organisation, Referral, ReferralEvent, ReporterMessage, User,
 )
@@ -102,7 +102,8 @@ def test_a_note_is_sealed_to_the_organisation_and_shown_on_the_timeline(app, cli
     assert b"Zq4" not in event.note
     save_key = sealing.unwrap(rows(app, Organisation, Organisation.acronym == "SAVE")[0].recovery_wrap,
                               world.recovery_keys["SAVE"])
-    assert sealing.open_sealed(save_key, event.note).decode() == note
+    save = rows(app, Organisation, Organisation.acronym == "SAVE")[0]
+    assert sealing.open_sealed(save_key, event.note, casework.note_bind(event, save.id)).decode() == note
     page = text_of(client.get(f"/portal/referrals/{case_ref}"))
     assert "Called the field office Zq4 &lt;script&gt;alert(1)&lt;/script&gt;" in page
     assert "<script>alert(1)" not in page
@@ -175,7 +176,7 @@ def test_referring_on_seals_the_case_to_the_other_organisation_and_tells_its_foc
     assert "Referred on to CARE" in page
 
     [notice] = rows(app, OutboxMessage, OutboxMessage.dedupe_key.startswith(f"referral:{new.case_ref}:"))
-    payload = app.extensions["intake"].vault.open_json(notice.payload, "outbox.payload")
+    _, payload = outbox.open_row(None, app.extensions["intake"].vault, notice)
     assert new.case_ref in payload["body"] and world.accounts[case_ref] not in payload["body"]
 
     client.post("/portal/logout", data={"csrf_token": save.token("/portal/")})
@@ -252,8 +253,9 @@ def test_a_message_goes_to_the_reporters_phone_only_when_they_agreed(app, client
     [queued] = rows(app, OutboxMessage, OutboxMessage.purpose == "reporter")
     vault = app.extensions["intake"].vault
     assert queued.channel == "sms"
-    assert vault.open(queued.recipient, "outbox.recipient").decode() == "+95 9 4500 1234"
-    assert "Wp3" in vault.open_json(queued.payload, "outbox.payload")["body"]
+    recipient, payload = outbox.open_row(None, vault, queued)
+    assert recipient == "+95 9 4500 1234"
+    assert "Wp3" in payload["body"]
     assert rows(app, ReporterMessage)[0].sent_out
     assert "also sent to their phone" in text_of(client.get(f"/portal/referrals/{agreed}"))
 

@@ -22,12 +22,11 @@ from sqlalchemy import select
 
 from intake.registration import DETAIL_FIELDS, OUTCOME_APPROVED, OUTCOME_REJECTED
 from portal.changes import NEED_REASON, NONE_TICKED, needs_table
-from storage import change_review
-from storage.changes import open_reply_to, open_value, request_change
+from storage import change_review, outbox
+from storage.changes import open_history_value, open_reply_to, request_change
 from storage.models import (
     AuditEntry, NeedCount, OutboxMessage, Registration, RegistrationChange, RegistrationHistory, Township, User,
 )
-from storage.outbox import PAYLOAD_PURPOSE, RECIPIENT_PURPOSE
 from storage.registrations import open_details, phone_key, write_details
 from tests.portal.test_at_rest import copy_running_database
 
@@ -135,8 +134,7 @@ def user_id(app, email) -> int:
 def replies(app) -> list[tuple[str, str, dict]]:
     """(channel, recipient, payload) of every queued reply, opened with the server's data key."""
     vault = app.extensions["intake"].vault
-    return [(row.channel, vault.open(row.recipient, RECIPIENT_PURPOSE).decode(),
-             vault.open_json(row.payload, PAYLOAD_PURPOSE))
+    return [(row.channel, *outbox.open_row(None, vault, row))
             for row in rows(app, OutboxMessage, OutboxMessage.purpose == "reply")]
 
 
@@ -259,7 +257,7 @@ def test_approving_several_at_once_applies_each_and_keeps_history_sealed(app, cl
         assert (decided.status, decided.decided_by, decided.decided_at) == ("approved", caseworker, clock())
         assert decided.reason is None
     history = rows(app, RegistrationHistory)
-    assert [(row.change_id, row.field, open_value(vault, row.old_value), open_value(vault, row.new_value))
+    assert [(row.change_id, row.field, open_history_value(vault, row, "old_value"), open_history_value(vault, row, "new_value"))
             for row in history] == [
         (queue.changes["phone"], "phone", OLD_PHONE, NEW_PHONE),
         (queue.changes["township"], "township", "MMR013017", "MMR003001"),

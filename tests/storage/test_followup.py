@@ -29,23 +29,24 @@ def filed(app, clock):
             incident_period="this_month", township_pcode=None, state_pcode=None, child_involved="no",
             affected="self", urgent=False, contact_allowed=False, receipt=secrets), now=clock(),
             ack_deadline=clock() + timedelta(hours=24))
-        report_key = sealing.unwrap_with_receipt(report.receipt_wrap, secrets)
+        report_key = reports.open_with_receipt(report, secrets)
         yield session, seeded, report, referral, report_key
 
 
 def refer_on(session, referral: Referral, organisation, *, keep_key: bool, status: str = "received") -> Referral:
     """The case referred on from `referral` to `organisation`, as the portal's transfer leaves it."""
     report = session.get(Report, referral.report_id)
-    report_key = sealing.unwrap_with_receipt(report.receipt_wrap, sealing.receipt_secrets("482109375566", PEPPER))
+    report_key = reports.open_with_receipt(report, sealing.receipt_secrets("482109375566", PEPPER))
     referral.status = "referred"
     if not keep_key:
         referral.sealed_key = None
     onward = Referral(case_ref=reports.new_case_ref(session), report_id=report.id, organisation_id=organisation.id,
-                      sealed_key=sealing.seal_to(organisation.public_key, report_key), status=status,
+                      sealed_key=None, status=status,
                       referred_from_id=referral.id, created_at=referral.created_at, ack_deadline=referral.ack_deadline,
                       escalations=0)
     session.add(onward)
     session.flush()
+    onward.sealed_key = reports.seal_report_key(organisation.public_key, report_key, onward)
     return onward
 
 

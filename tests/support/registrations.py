@@ -44,7 +44,7 @@ def queued_changes(app) -> list[dict]:
     runtime = app.extensions["intake"]
     with runtime.sessions() as session:
         rows = session.execute(select(RegistrationChange).order_by(RegistrationChange.id)).scalars().all()
-        return [{"kind": row.kind, "old": changes.open_value(runtime.vault, row.old_value),
-                 "new": changes.open_value(runtime.vault, row.new_value), "status": row.status,
+        return [{"kind": row.kind, "old": changes.open_change_value(runtime.vault, row, "old_value"),
+                 "new": changes.open_change_value(runtime.vault, row, "new_value"), "status": row.status,
                  "channel": row.channel, "language": row.language,
                  "reply_to": changes.open_reply_to(runtime.vault, row)} for row in rows]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from types import SimpleNamespace
 
 from sqlalchemy import LargeBinary
 
@@ -17,6 +18,7 @@ from storage.crypto import DecryptionError
 from storage.logins import TOTP_PURPOSE
 from storage.models import Base, Conversation, Report
 from storage.outbox import PAYLOAD_PURPOSE, RECIPIENT_PURPOSE
+from storage.resealing import DATA_KEY_COLUMNS
 
 PURPOSES = (STATE_PURPOSE, REPLY_PURPOSE, CHAT_PURPOSE, TOTP_PURPOSE, PAYLOAD_PURPOSE, RECIPIENT_PURPOSE)
 
@@ -39,9 +41,26 @@ def steal(runtime) -> Loot:
             rows[table.name] = found
             blobs = [column.name for column in table.columns if isinstance(column.type, LargeBinary)]
             for row in found:
+                opened.extend(text.decode("utf-8", "replace") for text in open_row(runtime.vault, table.name, row))
                 for name in blobs:
                     opened.extend(_open_any(runtime.vault, row[name]))
     return Loot(rows, opened)
+
+
+def open_row(vault, table: str, row: dict) -> list[bytes]:
+    """Every value of a row (as a copy holds it) that the server's data key opens, bound to the
+    row as the code binds it (a thief reads the code too: storage.resealing lists every column)."""
+    opened = []
+    fields = SimpleNamespace(**{name: bytes(value) if isinstance(value, memoryview) else value
+                                for name, value in row.items()})
+    for sealed in DATA_KEY_COLUMNS:
+        blob = row.get(sealed.column) if sealed.model.__tablename__ == table else None
+        if blob:
+            try:
+                opened.append(vault.open(bytes(blob), sealed.purpose, sealed.row(fields), legacy=True))
+            except DecryptionError:
+                continue
+    return opened
 
 
 def _open_any(vault, blob) -> list[str]:
