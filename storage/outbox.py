@@ -107,6 +107,13 @@ def claim_next(session: Session, vault: Vault, now: datetime, channels: set[str]
             row.status, row.last_error, row.locked_until = "failed", "cannot decrypt (data key changed?)", None
             session.flush()
             continue
+        if row.status == "sending":
+            # Its lease ran out: the worker that held it stopped mid-send (killed, or hung) and
+            # wrote nothing down. The provider may have the message already; this is written
+            # down, so that a copy sent now is known for what it may be.
+            session.add(DeliveryAttempt(outbox_id=row.id, attempted_at=now, outcome="interrupted",
+                                        error="the worker stopped mid-send; the provider may have it",
+                                        duration_ms=0))
         row.status = "sending"
         row.locked_until = now + lease
         row.attempts += 1
