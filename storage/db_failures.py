@@ -70,6 +70,13 @@ def reason(error: SQLAlchemyError, timeout: float) -> str:
     return f"database error ({type(error).__name__})"
 
 
+def about_the_file(error: SQLAlchemyError) -> bool:
+    """True when `error` says an SQLite file could not be opened or written, without saying why
+    (the disk, the file's permissions, or the file made immutable: see health_probe)."""
+    return _sqlite_code(getattr(error, "orig", None)) in (sqlite3.SQLITE_READONLY, sqlite3.SQLITE_IOERR,
+                                                          sqlite3.SQLITE_CANTOPEN)
+
+
 def _sqlite_extended_code(error) -> int | None:
     return getattr(error, "sqlite_errorcode", None) if isinstance(error, sqlite3.Error) else None
 
