@@ -65,6 +65,8 @@ def reason(error: SQLAlchemyError, timeout: float) -> str:
         return "database file cannot be opened: does its directory exist, and is it writable?"
     if code in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED):
         return f"database stayed locked for more than {timeout:g} s"
+    if isinstance(error, OperationalError) and error.connection_invalidated:
+        return "database connection lost (closed or reset by the server or the network)"
     if isinstance(error, OperationalError):
         return f"database unavailable ({type(original).__name__ if original is not None else 'no connection'})"
     return f"database error ({type(error).__name__})"

@@ -146,7 +146,8 @@ def everything_stored(database_url: str) -> dict[str, list[tuple]]:
         engine.dispose()
 
 
-def test_the_database_going_away_mid_conversation_costs_a_quick_503_and_nothing_else(database_url, stalled):
+def test_the_database_going_away_mid_conversation_costs_a_quick_503_and_nothing_else(database_url, stalled,
+                                                                                     caplog):
     """Cut in the middle of a message (at its first write), then stalled while Twilio retries it:
     each try a quick 503 with Retry-After and nothing of it written; once the database is back,
     Twilio's retry (the same MessageSid) gets the next question of the same conversation, a second
@@ -172,14 +173,20 @@ def test_the_database_going_away_mid_conversation_costs_a_quick_503_and_nothing_
     took, response = timed(lambda: phone.post(report_a_concern))
     assert not cut_at_the_first_write.is_set()  # the cut did happen in the middle of the message
     assert_quick_503(took, response)
+    assert took < TIMEOUT  # a reset is known at once: no deadline is waited for
+    print(f"\ncut mid-message: 503 after {took:.2f} s")
     assert response.headers["Retry-After"]
     took, response = timed(lambda: client.get("/healthz"))  # new connections are reset too
     assert_quick_503(took, response)
 
+    assert [record.getMessage() for record in caplog.records if record.name == "bot.http"][0] == (
+        "database unavailable on '/webhooks/twilio': database connection lost (closed or reset by the server "
+        "or the network)")
     relay.restore()
     relay.freeze()  # back, but hanging: Twilio's retry waits on it
     took, response = timed(lambda: phone.post(report_a_concern))
     assert_quick_503(took, response)
+    print(f"stalled: 503 after {took:.2f} s (DATABASE_TIMEOUT_SECONDS={TIMEOUT})")
     assert response.headers["Retry-After"]
     relay.thaw()
     assert everything_stored(database_url) == before  # nothing of the failed tries was kept
