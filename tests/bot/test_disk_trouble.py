@@ -110,8 +110,8 @@ def test_a_file_system_mounted_read_only(make_disk_app, disk, caplog):
         assert_unavailable(phone.send("hello"))
     finally:
         disks.remount(disk, read_only=False)
-    assert logged(caplog) == ["database unavailable on '/webhooks/twilio': "
-                              "database is read-only: its file system is mounted read-only"]
+    assert logged(caplog) == [("database unavailable on '/webhooks/twilio': "
+                               "database is read-only: its file system is mounted read-only")]
     assert_recovered(client, phone)
 
 

@@ -179,9 +179,9 @@ def test_the_database_going_away_mid_conversation_costs_a_quick_503_and_nothing_
     took, response = timed(lambda: client.get("/healthz"))  # new connections are reset too
     assert_quick_503(took, response)
 
-    assert [record.getMessage() for record in caplog.records if record.name == "bot.http"][0] == (
-        "database unavailable on '/webhooks/twilio': database connection lost (closed or reset by the server "
-        "or the network)")
+    first_logged = next(record.getMessage() for record in caplog.records if record.name == "bot.http")
+    assert first_logged == ("database unavailable on '/webhooks/twilio': database connection lost (closed or "
+                            "reset by the server or the network)")
     relay.restore()
     relay.freeze()  # back, but hanging: Twilio's retry waits on it
     took, response = timed(lambda: phone.post(report_a_concern))
