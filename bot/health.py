@@ -9,7 +9,7 @@ from flask import Blueprint, jsonify
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.runtime import current_runtime
-from storage import db_failures, health_probe, outbox
+from storage import health_probe, outbox
 
 bp = Blueprint("health", __name__)
 
@@ -30,7 +30,7 @@ def healthz():
                 return _unhealthy(reason)
             health_probe.record_write(session, runtime.clock())
     except SQLAlchemyError as error:
-        return _unhealthy(db_failures.reason(error, settings.database_timeout_seconds))
+        return _unhealthy(health_probe.failure_reason(runtime.db, error, settings.database_timeout_seconds))
     return jsonify({"status": "ok", "database": "ok", "outbox_pending": pending, "outbox_failed": failed})
 
 

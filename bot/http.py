@@ -13,6 +13,8 @@ from flask import Flask, jsonify, request
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
+from storage import db_failures, health_probe
+
 log = logging.getLogger(__name__)
 
 
@@ -81,7 +83,12 @@ def register_error_handlers(app: Flask, pages: Mapping[str, ErrorPage] | None = 
 
     @app.errorhandler(OperationalError)
     def _database_unavailable(error):
-        log.error("database unavailable: %s", type(error.orig).__name__ if error.orig else "unknown")
+        # The kind in words an operator can act on (read-only, disk full, no answer in time...),
+        # never the driver's message, which may name the host, the user or a row.
+        runtime = app.extensions.get("intake")
+        reason = (db_failures.reason(error, 0) if runtime is None else
+                  health_probe.failure_reason(runtime.db, error, runtime.settings.database_timeout_seconds))
+        log.error("database unavailable on %r: %s", request.path, reason)
         response = app.make_response(answer(503, "the database is busy or unavailable; retry shortly"))
         response.headers["Retry-After"] = "5"
         return response

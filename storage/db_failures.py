@@ -11,17 +11,20 @@ so that a reconnection can reach the new primary, and answered as unavailable (5
 
 from __future__ import annotations
 
+import os
 import sqlite3
 
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import OperationalError, SQLAlchemyError
+from sqlalchemy.exc import DisconnectionError, OperationalError, SQLAlchemyError
 
 from storage import db_deadline
 
 # Primary result codes (the low byte of the extended ones, e.g. SQLITE_IOERR_WRITE).
 _SQLITE_OUT_OF_USE = {sqlite3.SQLITE_READONLY, sqlite3.SQLITE_FULL, sqlite3.SQLITE_IOERR, sqlite3.SQLITE_CANTOPEN}
 _SQLITE_SHMSIZE = sqlite3.SQLITE_IOERR_SHMSIZE
+
+_OPENED_READ_ONLY = "intake_opened_read_only"  # in a pooled connection's info
 
 # SQLSTATEs.
 _PG_READ_ONLY = "25006"  # read_only_sql_transaction
@@ -30,7 +33,10 @@ _PG_TIMED_OUT = {"57014", "55P03"}  # query_canceled (statement_timeout), lock_n
 
 
 def install(engine: Engine) -> None:
-    """Make `engine` discard connections that the errors above leave unusable."""
+    """Make `engine` discard connections that the errors above leave unusable, and (SQLite)
+    connections opened while the file could not be written, once it can be again."""
+    if engine.dialect.name == "sqlite" and engine.url.database not in (None, "", ":memory:"):
+        _reopen_when_writable(engine, engine.url.database)
 
     @event.listens_for(engine, "handle_error")
     def _out_of_use(context):
@@ -44,6 +50,25 @@ def install(engine: Engine) -> None:
             return OperationalError(context.statement, context.parameters, error, hide_parameters=True,
                                     connection_invalidated=True)
         return None
+
+
+def _reopen_when_writable(engine: Engine, database: str) -> None:
+    """A connection opened while the file was read-only (or its file system mounted read-only)
+    reads well and so raises no error that would discard it, yet refuses every write for ever:
+    the first write after the disk is writable again would still fail. It is noted when opened,
+    and replaced at its next checkout once the file can be written."""
+
+    def writable() -> bool:
+        return os.access(database, os.W_OK)
+
+    @event.listens_for(engine, "connect")
+    def _note(_dbapi_connection, record):
+        record.info[_OPENED_READ_ONLY] = os.path.exists(database) and not writable()
+
+    @event.listens_for(engine, "checkout")
+    def _replace(_dbapi_connection, record, _proxy):
+        if record.info.get(_OPENED_READ_ONLY) and writable():
+            raise DisconnectionError("opened while the database file was read-only")
 
 
 def reason(error: SQLAlchemyError, timeout: float) -> str:
@@ -65,9 +90,18 @@ def reason(error: SQLAlchemyError, timeout: float) -> str:
         return "database file cannot be opened: does its directory exist, and is it writable?"
     if code in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED):
         return f"database stayed locked for more than {timeout:g} s"
+    if isinstance(error, OperationalError) and error.connection_invalidated:
+        return "database connection lost (closed or reset by the server or the network)"
     if isinstance(error, OperationalError):
         return f"database unavailable ({type(original).__name__ if original is not None else 'no connection'})"
     return f"database error ({type(error).__name__})"
+
+
+def about_the_file(error: SQLAlchemyError) -> bool:
+    """True when `error` says an SQLite file could not be opened or written, without saying why
+    (the disk, the file's permissions, or the file made immutable: see health_probe)."""
+    return _sqlite_code(getattr(error, "orig", None)) in (sqlite3.SQLITE_READONLY, sqlite3.SQLITE_IOERR,
+                                                          sqlite3.SQLITE_CANTOPEN)
 
 
 def _sqlite_extended_code(error) -> int | None:

@@ -10,8 +10,10 @@ from pathlib import Path
 
 from sqlalchemy import text, update
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
+from storage import db_failures
 from storage.db import is_sqlite
 from storage.models import HealthProbe
 
@@ -58,4 +60,26 @@ def disk_reason(engine: Engine, min_free_mb: int) -> str | None:
     free_mb = stats.f_bavail * stats.f_frsize // MIB
     if free_mb < min_free_mb:
         return f"disk almost full: {free_mb} MiB free"
+    return None
+
+
+def failure_reason(engine: Engine, error: SQLAlchemyError, timeout: float) -> str:
+    """What went wrong, for the log and /healthz: `db_failures.reason`, made precise when an
+    SQLite file could not be opened or written (SQLite says only "read-only" or "I/O error"):
+    its file system mounted read-only, or the file or its directory not writable."""
+    reason = db_failures.reason(error, timeout)
+    if db_failures.about_the_file(error):
+        return disk_reason(engine, 0) or _unwritable(engine) or reason
+    return reason
+
+
+def _unwritable(engine: Engine) -> str | None:
+    database = engine.url.database
+    if engine.dialect.name != "sqlite" or not database or database == ":memory:":
+        return None
+    path = Path(database)
+    # os.access: permissions as they apply to this process, and immutability, which binds root too.
+    for what, candidate in (("file", path), ("directory", path.parent)):
+        if candidate.exists() and not os.access(candidate, os.W_OK):
+            return f"database is read-only: its {what} cannot be written (permissions, or made immutable)"
     return None

@@ -144,7 +144,7 @@ class DeliveryAttempt(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     outbox_id: Mapped[int] = mapped_column(ForeignKey("outbox.id", ondelete="CASCADE"), index=True)
     attempted_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    outcome: Mapped[str] = mapped_column(String(16))  # sent, retry, failed
+    outcome: Mapped[str] = mapped_column(String(16))  # sent, retry, failed, interrupted
     error: Mapped[str | None] = mapped_column(Text)
     duration_ms: Mapped[int] = mapped_column(Integer)
 

@@ -124,6 +124,13 @@ def claim_next(session: Session, vault: Vault, now: datetime, channels: set[str]
             row.last_error = "sealed recipient or body did not open: the stored record was altered (or the data key changed)"
             session.flush()
             continue
+        if row.status == "sending":
+            # Its lease ran out: the worker that held it stopped mid-send (killed, or hung) and
+            # wrote nothing down. The provider may have the message already; this is written
+            # down, so that a copy sent now is known for what it may be.
+            session.add(DeliveryAttempt(outbox_id=row.id, attempted_at=now, outcome="interrupted",
+                                        error="the worker stopped mid-send; the provider may have it",
+                                        duration_ms=0))
         row.status = "sending"
         row.locked_until = now + lease
         row.attempts += 1

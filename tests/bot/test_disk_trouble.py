@@ -1,6 +1,7 @@
 """An SQLite database whose disk turns read-only or fills up while the service runs: /healthz says
 so with a reason (it used to say "ok" while every message failed), webhooks answer 503 (Twilio
-retries those), and the same app recovers by itself once the disk is writable again.
+retries those) and the log names the kind of trouble, and the same app recovers by itself once the
+disk is writable again.
 
 The trouble is real, on a small ext4 file system: filled up, remounted read-only, or its files
 made immutable (the way a disk turns read-only under open files: writes through descriptors
@@ -56,6 +57,14 @@ def assert_unavailable(response) -> None:
     assert "database" in response.get_json()["error"]
 
 
+IMMUTABLE = "database is read-only: its file cannot be written (permissions, or made immutable)"
+
+
+def logged(caplog) -> list[str]:
+    """What the error policy logged about an unavailable database, per request."""
+    return [record.getMessage() for record in caplog.records if record.name == "bot.http"]
+
+
 def assert_recovered(client, phone: Phone) -> None:
     status, body = healthz(client)
     assert (status, body["status"], body["database"]) == (200, "ok", "ok")
@@ -64,7 +73,7 @@ def assert_recovered(client, phone: Phone) -> None:
     assert twiml_messages(response)  # answered, so the conversation was written
 
 
-def test_files_turning_read_only_under_open_connections(make_disk_app, disk):
+def test_files_turning_read_only_under_open_connections(make_disk_app, disk, caplog):
     app = make_disk_app()
     client = app.test_client()
     phone = Phone(client)
@@ -78,16 +87,17 @@ def test_files_turning_read_only_under_open_connections(make_disk_app, disk):
     try:
         assert_unavailable(phone.send("hello"))
         status, body = healthz(client)
-        assert (status, body) == (503, {"status": "error", "database": "database is read-only"})
+        assert (status, body) == (503, {"status": "error", "database": IMMUTABLE})
         assert_unavailable(phone.send("hello"))
     finally:
         disks.set_immutable(frozen, False)
+    assert logged(caplog) == [f"database unavailable on '/webhooks/twilio': {IMMUTABLE}"] * 2
     # A connection opened while the files were read-only stays read-only for ever: recovering
     # means those were thrown away.
     assert_recovered(client, phone)
 
 
-def test_a_file_system_mounted_read_only(make_disk_app, disk):
+def test_a_file_system_mounted_read_only(make_disk_app, disk, caplog):
     app = make_disk_app()
     client = app.test_client()
     phone = Phone(client)
@@ -100,6 +110,8 @@ def test_a_file_system_mounted_read_only(make_disk_app, disk):
         assert_unavailable(phone.send("hello"))
     finally:
         disks.remount(disk, read_only=False)
+    assert logged(caplog) == [("database unavailable on '/webhooks/twilio': "
+                               "database is read-only: its file system is mounted read-only")]
     assert_recovered(client, phone)
 
 
@@ -107,7 +119,7 @@ def test_a_file_system_mounted_read_only(make_disk_app, disk):
     (1, "disk almost full: 0 MiB free"),  # the free-space check
     (0, "database disk is full"),  # no threshold: the write probe finds out
 ])
-def test_a_full_disk(make_disk_app, disk, min_free_mb, reason):
+def test_a_full_disk(make_disk_app, disk, min_free_mb, reason, caplog):
     app = make_disk_app(HEALTH_MIN_FREE_MB=min_free_mb)
     client = app.test_client()
     phone = Phone(client)
@@ -123,6 +135,7 @@ def test_a_full_disk(make_disk_app, disk, min_free_mb, reason):
         assert (status, body) == (503, {"status": "error", "database": reason})
     finally:
         disks.free_up(disk)
+    assert logged(caplog) == ["database unavailable on '/webhooks/twilio': database disk is full"]
     assert_recovered(client, phone)
 
 
@@ -141,3 +154,22 @@ def test_healthz_warns_before_the_disk_is_full(make_disk_app, disk):
     finally:
         disks.free_up(disk)
     assert healthz(client)[0] == 200
+
+
+def test_a_read_only_database_file(make_disk_app, disk, caplog):
+    """Only the database file read-only (its directory writable), from before the first
+    connection: as a file restored from a backup without write permission, or set immutable."""
+    app = make_disk_app()
+    client = app.test_client()
+    phone = Phone(client)
+    database = disk / "intake.sqlite3"
+    files = [path for path in (database, disk / "intake.sqlite3-wal") if path.exists()]
+    disks.set_immutable(files, True)
+    try:
+        status, body = healthz(client)
+        assert (status, body) == (503, {"status": "error", "database": IMMUTABLE})
+        assert_unavailable(phone.send("hello"))
+    finally:
+        disks.set_immutable(files, False)
+    assert logged(caplog) == [f"database unavailable on '/webhooks/twilio': {IMMUTABLE}"]
+    assert_recovered(client, phone)

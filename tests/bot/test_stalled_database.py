@@ -1,9 +1,13 @@
 """A stalled PostgreSQL (the server or the network hung: connections open, nothing answering) costs
 a webhook and /healthz a quick 503, within DATABASE_TIMEOUT_SECONDS, instead of a hang past the
 15 s Twilio waits; once the database answers again the same app serves 200, without a restart.
+A PostgreSQL that goes away (its connections cut in the middle of a conversation's message) costs
+the same quick 503, writes nothing of that message, and the conversation carries on afterwards
+from where it was, Twilio's retry of the failed message answered once.
 
 The app reaches PostgreSQL through a relay on loopback that can freeze: bytes stop flowing both
-ways while every socket stays open, which is what a frozen server looks like from the client."""
+ways while every socket stays open, which is what a frozen server looks like from the client; or
+cut: every connection reset at once, and new ones reset as they arrive."""
 
 from __future__ import annotations
 
@@ -11,10 +15,13 @@ import threading
 import time
 
 import pytest
-from sqlalchemy import event
+from sqlalchemy import event, select
 from sqlalchemy.engine import make_url
 
+from storage.db import make_engine
+from storage.models import Base, HealthProbe
 from tests.conftest import TEST_DATABASE_URL, Phone, twiml_messages
+from tests.support.directory import with_directory
 from tests.support.stalling_proxy import StallingProxy
 
 TIMEOUT = 2  # DATABASE_TIMEOUT_SECONDS here; a short one keeps the tests quick
@@ -124,4 +131,77 @@ def test_a_freeze_in_the_middle_of_a_webhook_costs_it_a_quick_503(stalled, momen
     relay.thaw()
     response = phone.send("1")
     assert response.status_code == 200, response.data
+    assert client.get("/healthz").status_code == 200
+
+
+def everything_stored(database_url: str) -> dict[str, list[tuple]]:
+    """Every row of every table (but the health probe's), read straight from the database, not
+    through the relay: what a message wrote, committed, is in here."""
+    engine = make_engine(database_url)
+    try:
+        with engine.connect() as connection:
+            return {table.name: sorted(map(tuple, connection.execute(select(table))), key=repr)
+                    for table in Base.metadata.sorted_tables if table.name != HealthProbe.__tablename__}
+    finally:
+        engine.dispose()
+
+
+def test_the_database_going_away_mid_conversation_costs_a_quick_503_and_nothing_else(database_url, stalled,
+                                                                                     caplog):
+    """Cut in the middle of a message (at its first write), then stalled while Twilio retries it:
+    each try a quick 503 with Retry-After and nothing of it written; once the database is back,
+    Twilio's retry (the same MessageSid) gets the next question of the same conversation, a second
+    retry the same answer without advancing it, and the conversation goes on."""
+    app, relay = stalled
+    with_directory(app)  # a report needs organisations to go to
+    client = app.test_client()
+    phone = Phone(client)
+    assert phone.say("hello")[0].startswith("Choose your language")
+    assert "What would you like to do?" in phone.say("1")[0]
+    before = everything_stored(database_url)
+
+    cut_at_the_first_write = threading.Event()
+    cut_at_the_first_write.set()
+
+    def cut(_conn, _cursor, statement, *_args):
+        if cut_at_the_first_write.is_set() and statement.startswith(("UPDATE", "INSERT")):
+            cut_at_the_first_write.clear()
+            relay.cut()  # this very statement goes out on a reset connection
+
+    event.listen(app.extensions["intake"].db, "before_cursor_execute", cut)
+    report_a_concern = phone.params("1")  # Twilio sends this same request again on each retry
+    took, response = timed(lambda: phone.post(report_a_concern))
+    assert not cut_at_the_first_write.is_set()  # the cut did happen in the middle of the message
+    assert_quick_503(took, response)
+    assert took < TIMEOUT  # a reset is known at once: no deadline is waited for
+    print(f"\ncut mid-message: 503 after {took:.2f} s")
+    assert response.headers["Retry-After"]
+    took, response = timed(lambda: client.get("/healthz"))  # new connections are reset too
+    assert_quick_503(took, response)
+
+    first_logged = next(record.getMessage() for record in caplog.records if record.name == "bot.http")
+    assert first_logged == ("database unavailable on '/webhooks/twilio': database connection lost (closed or "
+                            "reset by the server or the network)")
+    relay.restore()
+    relay.freeze()  # back, but hanging: Twilio's retry waits on it
+    took, response = timed(lambda: phone.post(report_a_concern))
+    assert_quick_503(took, response)
+    print(f"stalled: 503 after {took:.2f} s (DATABASE_TIMEOUT_SECONDS={TIMEOUT})")
+    assert response.headers["Retry-After"]
+    relay.thaw()
+    assert everything_stored(database_url) == before  # nothing of the failed tries was kept
+
+    took, response = timed(lambda: phone.post(report_a_concern))
+    assert response.status_code == 200, response.data
+    assert took < BOUND
+    [answer] = twiml_messages(response)
+    assert answer.startswith("Are you in danger right now?")  # the same conversation, its next question
+    after = everything_stored(database_url)
+    assert after != before
+
+    again = phone.post(report_a_concern)  # a second retry of the same message: answered, not taken again
+    assert again.status_code == 200
+    assert twiml_messages(again) == [answer]
+    assert everything_stored(database_url) == after
+    assert "Which organisation" in phone.say("2")[-1]  # and the conversation goes on
     assert client.get("/healthz").status_code == 200

@@ -6,6 +6,11 @@ every request, answers like Twilio's "create a Message" (201 + the message JSON,
 twilio-python returns), serves the media of incoming messages (`add_media`: a MediaUrl that
 answers only with the account's basic auth), and can be told to fail: any status with Twilio's error JSON, or no
 server at all (`stop`, then `start` again on the same port).
+
+It can also hold requests open, unanswered (`hold`, then `release`), the way a slow provider
+does, in one of two ways: a provider that acts only once it answers (a request whose client went
+away before that is dropped: status 0, nothing sent), or one that acts as soon as it has read the
+request (201 at once, only the answer waits), as Twilio's API may, which takes no idempotency key.
 """
 
 from __future__ import annotations
@@ -13,6 +18,8 @@ from __future__ import annotations
 import base64
 import json
 import re
+import select
+import socket
 import threading
 import uuid
 from dataclasses import dataclass
@@ -45,7 +52,7 @@ class SentRequest:
     password: str  # basic-auth password (the auth token)
     path: str
     params: dict[str, str]
-    status: int  # what the fake answered
+    status: int  # what the fake answered; 0: dropped unanswered, its client gone
     sid: str | None  # the message SID returned, when it answered 201
 
     @property
@@ -82,7 +89,18 @@ class _Handler(BaseHTTPRequestHandler):
         form = parse_qs(self.rfile.read(length).decode("utf-8"), keep_blank_values=True)
         params = {name: values[-1] for name, values in form.items()}
         account, password = _basic_auth(self.headers.get("Authorization", ""))
-        status, payload = self.fake._answer(self.path, account, password, params)
+        acts = self.fake._holding()
+        if acts == "on_receipt":
+            status, payload = self.fake._answer(self.path, account, password, params)
+        if acts is not None:
+            self.fake._wait_for_release()
+        if acts == "on_answer":
+            if _gone(self.connection):
+                self.fake._abandoned(account, password, self.path, params)
+                return
+            status, payload = self.fake._answer(self.path, account, password, params)
+        elif acts is None:
+            status, payload = self.fake._answer(self.path, account, password, params)
         body = json.dumps(payload).encode()
         self.send_response(status)
         self.send_header("Content-Type", "application/json; charset=utf-8")
@@ -101,6 +119,18 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         self.wfile.write(body)
+
+
+def _gone(connection) -> bool:
+    """True when the client closed or reset its end of the connection (it can send nothing more
+    on an HTTP/1.0 request already read, so anything readable is its end)."""
+    readable, _, _ = select.select([connection], [], [], 0)
+    if not readable:
+        return False
+    try:
+        return connection.recv(1, socket.MSG_PEEK) == b""
+    except OSError:
+        return True
 
 
 def _basic_auth(header: str) -> tuple[str, str]:
@@ -123,6 +153,9 @@ class FakeTwilio:
         self.media_requests: list[tuple[str, str, int]] = []  # (account, path, status)
         self._requests: list[SentRequest] = []
         self._failure: _Failure | None = None
+        self._hold: str | None = None  # how held requests are handled: "on_answer" or "on_receipt"
+        self._released = threading.Event()
+        self.holding_one = threading.Event()  # set once a request is being held
         self._lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -150,6 +183,35 @@ class FakeTwilio:
         with self._lock:
             self._failure = _Failure(status, code or ERROR_CODES.get(status, status),
                                      message or ERROR_MESSAGES.get(status, "Error"), times)
+
+    def hold(self, acts: str = "on_answer") -> None:
+        """Hold every request from now on open and unanswered until `release()`. `acts`:
+        "on_answer", the message is sent only when the answer goes out, and not at all when the
+        client has gone by then; "on_receipt", it is sent (recorded 201) at once, only the answer
+        waits."""
+        assert acts in ("on_answer", "on_receipt")
+        with self._lock:
+            self._hold = acts
+            self._released.clear()
+            self.holding_one.clear()
+
+    def release(self) -> None:
+        """Answer the held requests, and every request from now on at once."""
+        with self._lock:
+            self._hold = None
+            self._released.set()
+
+    def _holding(self) -> str | None:
+        with self._lock:
+            return self._hold
+
+    def _wait_for_release(self) -> None:
+        self.holding_one.set()
+        self._released.wait(60)
+
+    def _abandoned(self, account: str, password: str, path: str, params: dict) -> None:
+        with self._lock:
+            self._requests.append(SentRequest(account, password, path, params, 0, None))
 
     def succeed(self) -> None:
         """Accept every request again."""
@@ -210,6 +272,7 @@ class FakeTwilio:
 
     def stop(self) -> None:
         """Close the port: connections are refused until `start` is called again."""
+        self.release()  # a held request must not keep the server's threads waiting
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()
