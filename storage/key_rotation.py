@@ -116,13 +116,16 @@ def rotate(session: Session, old: Vault, new: Vault, progress: Callable[[int], N
             rows = session.execute(query).all()
             if not rows:
                 break
+            changed = []
             for row_id, blob in rows:
                 sealed = reseal(old, new, bytes(blob), purpose)
                 if sealed is None:
                     result.already += 1
                 else:
-                    session.execute(update(model).where(model.id == row_id).values({name: sealed}))
-                    result.rewrapped[key] += 1
+                    changed.append({"id": row_id, name: sealed})
+            if changed:  # one executemany per batch (an UPDATE by primary key)
+                session.execute(update(model), changed)
+                result.rewrapped[key] += len(changed)
             after = rows[-1][0]
             progress(len(rows))
     return result

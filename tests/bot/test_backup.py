@@ -76,7 +76,9 @@ def databases(request, tmp_path):
 
     make.kind = request.param
     yield make
-    _admin(*(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)' for name in made if name))
+    names = [name for name in made if name]
+    if names:
+        _admin(*(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)' for name in names))
 
 
 @pytest.fixture
