@@ -16,7 +16,7 @@ from sqlalchemy import select, text
 from sqlalchemy.engine import make_url
 
 from app import create_app
-from storage import accounts, backups, key_rotation, logins, reports, totp
+from storage import backups, key_rotation, logins, reports, totp
 from storage.audit_log import audit
 from storage.backup_crypto import MAGIC, BackupCryptoError, Identity, new_identity
 from storage.crypto import Vault, load_or_create_data_key
