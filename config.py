@@ -119,6 +119,9 @@ class Settings:
     api_token_days: int
     # Counts below this are shown as "<N" on aggregate pages and in their CSVs.
     dashboard_min_cell: int
+    # The backup public keys (`keys backup-keygen`) every backup is sealed to; their private
+    # halves are kept off the server by who may restore.
+    backup_recipients: tuple[str, ...]
     # Only for tests and embedders: the service's clock (None: the real one).
     clock: Callable[[], datetime] | None = None
 
@@ -177,6 +180,15 @@ def _rate_limit(name: str, value: str) -> str:
         raise ConfigError(f"{name} must be rate limits such as '10 per minute; 100 per hour', "
                           f"got {value!r}") from None
     return value
+
+
+def _backup_recipients(value: str | None) -> tuple[str, ...]:
+    keys = tuple(key for key in re.split(r"[\s,]+", value or "") if key)
+    for key in keys:
+        if not re.fullmatch(r"intake-backup-public-[A-Za-z0-9_-]{43}", key):
+            raise ConfigError("BACKUP_RECIPIENTS must be backup public keys (intake-backup-public-..., from "
+                              f"`flask --app app keys backup-keygen`), separated by commas; got {key[:30]!r}")
+    return keys
 
 
 def _secret_file(path: Path, nbytes: int) -> str:
@@ -325,6 +337,7 @@ def load(instance_path: str | os.PathLike, environ: dict | None = None,
         "STORED_REPLY_MINUTES": _int("STORED_REPLY_MINUTES", get("STORED_REPLY_MINUTES"), 15, minimum=1),
         "API_TOKEN_DAYS": _int("API_TOKEN_DAYS", get("API_TOKEN_DAYS"), 365, minimum=1),
         "DASHBOARD_MIN_CELL": _int("DASHBOARD_MIN_CELL", get("DASHBOARD_MIN_CELL"), 3, minimum=1),
+        "BACKUP_RECIPIENTS": _backup_recipients(get("BACKUP_RECIPIENTS")),
         "CLOCK": overrides.get("CLOCK"),
     }
     return Settings(**{name.lower(): value for name, value in values.items()})

@@ -12,7 +12,7 @@ from flask import Flask
 from flask.cli import AppGroup, with_appcontext
 
 from bot.channels.console import chat_command
-from bot.commands import admin, outbox_admin
+from bot.commands import admin, backup, outbox_admin
 from bot.commands.registrations import registrations_group
 from bot.commands.telegram import telegram_group
 from bot.commands.tokens import tokens_group
@@ -84,3 +84,5 @@ def register(app: Flask) -> None:
     app.cli.add_command(tokens_group)
     for group in admin.GROUPS:
         app.cli.add_command(group)
+    for command in backup.COMMANDS:
+        app.cli.add_command(command)
