@@ -190,7 +190,8 @@ def _language(runtime, handled: Handled | None, hint: str | None) -> str:
     conversation = handled.conversation if handled else None
     if conversation is not None and conversation.language in runtime.context.languages:
         return conversation.language
-    if hint and hint.split("-")[0] in runtime.context.languages:
+    # The Bot API sends a string; Update.de_json does not check types, so a forged one may not be.
+    if isinstance(hint, str) and hint.split("-")[0] in runtime.context.languages:
         return hint.split("-")[0]
     return runtime.context.default_language
 

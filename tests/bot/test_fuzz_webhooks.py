@@ -138,11 +138,12 @@ def _paths(value, prefix=()):
 
 
 def _replace(value, path, new):
+    """`value` with the part at `path` replaced by `new` (or removed, for _DELETE)."""
     if not path:
         return new
     value = value.copy()
-    if isinstance(value, dict) and new is _DELETE and len(path) == 1:
-        value.pop(path[0], None)
+    if new is _DELETE and len(path) == 1:
+        del value[path[0]]
         return value
     value[path[0]] = _replace(value[path[0]], path[1:], new)
     return value
@@ -214,6 +215,19 @@ def test_telegram_hostile_updates_are_answered_or_ignored(telegram_app_fast, tel
         update = data.draw(telegram_updates(factory))
         headers = {"X-Telegram-Bot-Api-Secret-Token": SECRET} if secret else {}
         check_telegram(client.post("/webhooks/telegram", json=update, headers=headers), secret=secret)
+    assert_consistent(telegram_app_fast)
+
+
+def test_telegram_a_button_press_with_a_forged_language_code_is_answered(telegram_app_fast, telegram):
+    """Found by the fuzzer: a callback query whose from.language_code was no string (a number)
+    raised AttributeError in choosing the language of the "earlier question" notice (a 500)."""
+    factory = UpdateFactory(telegram)
+    client = telegram_app_fast.test_client()
+    headers = {"X-Telegram-Bot-Api-Secret-Token": SECRET}
+    for language_code in (7, ["en"], {"x": 1}, None, "my-MM"):
+        update = factory.callback_query(5550001, "stale0:1")
+        update["callback_query"]["from"]["language_code"] = language_code
+        check_telegram(client.post("/webhooks/telegram", json=update, headers=headers), secret=True)
     assert_consistent(telegram_app_fast)
 
 
