@@ -198,5 +198,7 @@ def twilio_media(settings, url: str) -> Callable[[httpx.Client, int, float], byt
 
 def audio_type(content_type: str | None) -> str | None:
     """The audio type as stored, if it is one browsers play ("audio/ogg; codecs=opus" -> "audio/ogg")."""
-    kind = (content_type or "").split(";")[0].strip().lower()
+    # A string from Twilio and the Bot API; a forged Telegram update may carry anything (de_json
+    # does not check types).
+    kind = content_type.split(";")[0].strip().lower() if isinstance(content_type, str) else ""
     return kind if kind in AUDIO_TYPES else None

@@ -231,6 +231,20 @@ def test_telegram_a_button_press_with_a_forged_language_code_is_answered(telegra
     assert_consistent(telegram_app_fast)
 
 
+def test_telegram_media_with_a_forged_mime_type_is_answered(telegram_app_fast, telegram):
+    """Found by the fuzzer: a voice note, audio or document whose mime_type was no string raised
+    AttributeError in media.audio_type (a 500)."""
+    factory = UpdateFactory(telegram)
+    client = telegram_app_fast.test_client()
+    headers = {"X-Telegram-Bot-Api-Secret-Token": SECRET}
+    for build, kind in ((lambda: factory.voice(5550001), "voice"), (lambda: factory.document(5550001), "document")):
+        for mime_type in (3, ["audio/ogg"], {"a": 1}, True):
+            update = build()
+            update["message"][kind]["mime_type"] = mime_type
+            check_telegram(client.post("/webhooks/telegram", json=update, headers=headers), secret=True)
+    assert_consistent(telegram_app_fast)
+
+
 @given(body=st.one_of(json_values.map(json.dumps).map(str.encode), st.binary(max_size=300),
                       st.just(b"[" * 5000 + b"]" * 5000), st.just(b'{"update_id": 1e400}'),
                       st.just(b'{"update_id": 9007199254740993, "message": {}}'),

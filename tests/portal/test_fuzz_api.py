@@ -74,3 +74,13 @@ def test_the_api_refuses_a_wrong_or_missing_token(app, client, world):
         response = client.get(f"{API}/counts", headers=headers)
         fuzz.record(f"api GET {API}/counts", response.status_code)
         assert response.status_code == 401 and response.get_json()["error"]
+
+
+def test_a_range_ending_in_the_first_described_month_starts_there(app, client, world, token):
+    """Found by schemathesis: `to=1900-01` alone started the default twelve months in 1899, and
+    the answer's months broke the description's own month pattern."""
+    response = client.get(f"{API}/counts?to=1900-01", headers={"Authorization": f"Bearer {token}"})
+    fuzz.record(f"api GET {API}/counts", response.status_code)
+    assert response.status_code == 200, response.get_data(as_text=True)
+    months = [cell["key"] for cell in response.get_json()["breakdowns"]["month"]]
+    assert months == ["1900-01"]
