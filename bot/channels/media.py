@@ -74,7 +74,7 @@ def download(client: httpx.Client, url: str, cap: int, deadline: float, auth: tu
             if response.status_code != 200:
                 raise FetchFailed(f"HTTP {response.status_code}")
             declared = response.headers.get("Content-Length", "")
-            if declared.isdigit() and int(declared) > cap:
+            if declared.isascii() and declared.isdigit() and int(declared) > cap:
                 raise TooBig
             for chunk in response.iter_bytes():
                 size += len(chunk)

@@ -237,10 +237,12 @@ def test_portal_form_gets_a_page_or_a_clear_4xx(app, world, clock, endpoint):
         headers = {"Sec-Fetch-Site": site} if site else {}
         response = user.client.post(url, data=MultiDict(data), headers=headers)
         assert_clear_answer(response, target=f"portal {endpoint}")
-        assert response.status_code in (200, 302, 303) or 400 <= response.status_code < 500
-        if csrf != "page" and response.status_code < 400:
+        # 308: Werkzeug's redirect of a path that routes only with a slash fixed (a hostile path part)
+        assert response.status_code in (200, 302, 303, 308) or 400 <= response.status_code < 500
+        if csrf != "page" and response.status_code < 400 and response.status_code != 308:
             pytest.fail(f"{endpoint} accepted a post without its CSRF token: {response.status_code}")
-        if site in ("cross-site", "same-site"):  # refused: by the CSRF check, else by where it came from
+        if site in ("cross-site", "same-site") and response.status_code not in (308, 404):  # 404: no such route
+            # refused: by the CSRF check, else by where it came from
             assert response.status_code == (403 if csrf == "page" else 400)
         assert_consistent(app)
 
@@ -255,3 +257,25 @@ def test_a_portal_form_over_the_size_limit_is_a_413_page_that_says_why(app):
     assert response.status_code == 413
     page = response.get_data(as_text=True)
     assert "1 MB" in page and "<html" in page.lower()
+
+
+def test_digits_that_are_not_ascii_are_refused_not_a_500(app, world, clock):
+    """Found by the fuzzer: "²" and "①" pass str.isdigit() but not int(), so choosing an assignee,
+    a referral's next organisation or a list page with them raised ValueError (a 500)."""
+    names = Names(app, world)
+    visitor = Visitor(app, world, clock)
+    save, caseworker, admin = visitor.get("save"), visitor.get("caseworker"), visitor.get("admin")
+    case = f"/portal/referrals/{names.ids['own']}"
+    for digits in ("²", "①", "٣", "１２"):
+        for user, path, data in ((save, f"{case}/assign", {"assignee": digits}),
+                                 (save, f"{case}/refer", {"organisation": digits}),
+                                 (caseworker, "/portal/changes/decide", {"decision": "approve", "change_id": "1",
+                                                                         "page": digits})):
+            response = user.client.post(path, data={**data, "csrf_token": token_of(user, case if user is save
+                                                                                     else "/portal/changes")})
+            assert_clear_answer(response, target=f"portal {path.rsplit('/', 1)[-1]}")
+        for user, path in ((save, "/portal/"), (admin, "/portal/admin/audit"), (caseworker, "/portal/changes")):
+            response = user.client.get(f"{path}?page={quote(digits)}")
+            assert_clear_answer(response, target="portal list pages")
+            assert response.status_code == 200
+    assert_consistent(app)
