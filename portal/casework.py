@@ -105,7 +105,8 @@ def refer_on(case_ref: str):
     process = services()
 
     def apply(db, referral, user_id, now):
-        if not (chosen.isascii() and chosen.isdigit() and len(chosen) <= 12):
+        # Within PostgreSQL's integer, which the id is compared as (a larger one is a DataError).
+        if not (chosen.isascii() and chosen.isdigit() and len(chosen) <= 12 and int(chosen) < 2 ** 31):
             raise casework.CaseworkError(_("Choose the organisation to refer the case to."))
         report = db.get(Report, referral.report_id)
         settings = process.settings

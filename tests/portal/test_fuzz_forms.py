@@ -90,7 +90,8 @@ FORMS = {
                                    "page": NUMBERS},
                                   page="/portal/changes"),
 }
-PATH_VALUES = {"case_ref": ["{own}", "{other}"], "user_id": ["{save}", "{save_new}", "{admin}", "{care}", "0"]}
+PATH_VALUES = {"case_ref": ["{own}", "{other}"],
+               "user_id": ["{save}", "{save_new}", "{admin}", "{care}", "0", "999999999999", "2147483648"]}
 
 
 def post_routes(app) -> dict[str, str]:
@@ -266,7 +267,7 @@ def test_digits_that_are_not_ascii_are_refused_not_a_500(app, world, clock):
     visitor = Visitor(app, world, clock)
     save, caseworker, admin = visitor.get("save"), visitor.get("caseworker"), visitor.get("admin")
     case = f"/portal/referrals/{names.ids['own']}"
-    for digits in ("²", "①", "٣", "１２"):
+    for digits in ("²", "①", "٣", "１２", "999999999999", "2147483648"):
         for user, path, data in ((save, f"{case}/assign", {"assignee": digits}),
                                  (save, f"{case}/refer", {"organisation": digits}),
                                  (caseworker, "/portal/changes/decide", {"decision": "approve", "change_id": "1",
