@@ -16,7 +16,7 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 WORKERS ?= 4
 
-.PHONY: run serve test audit translations check-python icu clean
+.PHONY: run serve test audit fuzz translations check-python icu clean
 
 run: $(VENV)/.installed
 	$(BIN)/flask --app app db upgrade
@@ -41,6 +41,13 @@ test: $(VENV)/.installed-dev
 audit: $(VENV)/.installed-dev
 	$(BIN)/ruff check --no-cache --select S --exclude tests --exclude .venv --output-format concise .
 	$(BIN)/pip-audit --requirement requirements.txt --progress-spinner off
+
+# The hostile-input tests (hypothesis and schemathesis, tests/*/test_fuzz_*.py) with the "fuzz"
+# profile: twenty times the examples `make test` runs, random, remembering failures in
+# .hypothesis/; prints the inputs tried per target. FUZZ_EXAMPLES=N sets the examples per test.
+FUZZ_TESTS := tests/bot/test_fuzz_webhooks.py tests/portal/test_fuzz_forms.py tests/portal/test_fuzz_api.py
+fuzz: $(VENV)/.installed-dev
+	HYPOTHESIS_PROFILE=fuzz $(BIN)/python -m pytest $(FUZZ_TESTS) $(PYTEST_ARGS)
 
 # Extract every message id (prompts, choices, accepted answers, keywords), update each catalog,
 # then compile them all to prove they are valid (the service itself reads the .po files).

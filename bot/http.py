@@ -68,6 +68,20 @@ def json_body():
         return None
 
 
+def too_large(app: Flask) -> str:
+    """Why a request was refused with 413: the limits it went over (Werkzeug's own words only say
+    "exceeds the capacity limit")."""
+    total = app.config.get("MAX_CONTENT_LENGTH") or 0
+    field = app.config.get("MAX_FORM_MEMORY_SIZE") or 0
+    parts = app.config.get("MAX_FORM_PARTS") or 0
+    return (f"the request is too large: this service accepts bodies of at most {_size(total)}"
+            f" (form fields at most {_size(field)} each, at most {parts} fields)")
+
+
+def _size(limit: int) -> str:
+    return f"{limit // (1024 * 1024)} MiB" if limit and limit % (1024 * 1024) == 0 else f"{limit:,} bytes"
+
+
 ErrorPage = Callable[[int, str], object]
 
 
@@ -95,6 +109,8 @@ def register_error_handlers(app: Flask, pages: Mapping[str, ErrorPage] | None = 
 
     @app.errorhandler(HTTPException)
     def _http_error(error: HTTPException):
+        if error.code == 413:
+            return problem(413, too_large(app))
         return problem(error.code or 500, error.description or error.name)
 
     @app.errorhandler(Exception)

@@ -83,6 +83,6 @@ def admin_audit():
     """The latest audit entries, a page at a time, and whether the chain holds."""
     page = request.args.get("page", "1")
     db = db_session()
-    shown = audit_log.latest(db, page=int(page) if page.isdigit() and len(page) <= 6 else 1,
+    shown = audit_log.latest(db, page=int(page) if page.isascii() and page.isdigit() and len(page) <= 6 else 1,
                              page_size=AUDIT_PAGE_SIZE)
     return render_template("portal/admin_audit.html", log=shown, verdict=audit_log.verify(db))

@@ -35,6 +35,9 @@ ERROR_TEXT = {
     # The same words whether a referral belongs to another organisation or does not exist.
     404: (lazy_gettext("Not found"), lazy_gettext("There is nothing here, or it is not yours to see.")),
     405: (lazy_gettext("Not allowed"), lazy_gettext("This page cannot be used that way.")),
+    413: (lazy_gettext("Too large"),
+          lazy_gettext("What you sent is too large for this form (at most 1 MB in all, 500 kB in one field). "
+                       "Send less and try again.")),
     500: (lazy_gettext("Something went wrong"),
           lazy_gettext("The page could not be shown. Nothing you sent is lost; try again in a moment.")),
     503: (lazy_gettext("Busy"),

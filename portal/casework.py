@@ -74,7 +74,7 @@ def set_category(case_ref: str):
 @referral_pages
 def assign(case_ref: str):
     chosen = request.form.get("assignee", "")
-    if chosen and not (chosen.isdigit() and len(chosen) <= 12):
+    if chosen and not (chosen.isascii() and chosen.isdigit() and len(chosen) <= 12):
         chosen = "0"  # no account has id 0: refused below with the reason
     assignee = int(chosen) if chosen else None
     return _change(case_ref, lambda db, referral, user_id, now: casework.assign(
@@ -108,7 +108,8 @@ def refer_on(case_ref: str):
     process = services()
 
     def apply(db, referral, user_id, now):
-        if not (chosen.isdigit() and len(chosen) <= 12):
+        # Within PostgreSQL's integer, which the id is compared as (a larger one is a DataError).
+        if not (chosen.isascii() and chosen.isdigit() and len(chosen) <= 12 and int(chosen) < 2 ** 31):
             raise casework.CaseworkError(_("Choose the organisation to refer the case to."))
         report = db.get(Report, referral.report_id)
         settings = process.settings

@@ -160,7 +160,7 @@ def _filters(values) -> tuple[str | None, str | None, int]:
     page = values.get("page") or "1"
     return (township if township and _PCODE.fullmatch(township) else None,
             kind if kind in CHANGE_KINDS else None,
-            int(page) if page.isdigit() and 0 < len(page) <= 6 else 1)
+            int(page) if page.isascii() and page.isdigit() and 0 < len(page) <= 6 else 1)
 
 
 def _queue(township: str | None, kind: str | None, page: int, *, error: str | None = None,

@@ -32,6 +32,7 @@ from storage.small_cells import Cell
 
 _dashboard_pages = role_required(DASHBOARD_ROLES, lazy_gettext("the dashboard"))
 MONTH = re.compile(r"(?:19|2[0-9])[0-9]{2}-(?:0[1-9]|1[0-2])")  # YYYY-MM, 1900 to 2999 (ASCII digits)
+EARLIEST_MONTH = "1900-01"
 MAX_ACRONYM = 32
 DEFAULT_MONTHS = 12
 
@@ -96,7 +97,9 @@ def read_selection(args) -> Chosen:
     if month:
         first = last = month
     last = last or f"{services().clock():%Y-%m}"
-    first = first or months_before(last, DEFAULT_MONTHS - 1)
+    # Not before the first month MONTH allows (the API describes its months so): "to=1900-01" alone
+    # would otherwise start the range in 1899.
+    first = first or max(months_before(last, DEFAULT_MONTHS - 1), EARLIEST_MONTH)
     if first > last:
         raise BadSelection(_("The first month (%(first)s) is after the last (%(last)s).", first=first, last=last))
     if _index(last) - _index(first) + 1 > MAX_MONTHS:

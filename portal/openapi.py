@@ -119,10 +119,18 @@ def _json(schema: str, description: str) -> dict:
     return {"description": description, "content": {"application/json": {"schema": _ref(schema)}}}
 
 
+# Past API_LIMIT (per address, and per bearer token from anywhere) or API_GLOBAL_LIMIT.
+_TOO_MANY = {"description": "Too many requests: from this address, with this token, or from everyone; "
+                            "wait as many seconds as `Retry-After` says.",
+             "headers": {"Retry-After": {"schema": {"type": "integer"}}},
+             "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+
+
 def _get(operation_id: str, summary: str, schema: str, parameters: tuple[str, ...] = ()) -> dict:
     responses = {"200": _json(schema, "The figures."),
                  "401": _json("Error", "Not logged in, and no valid bearer token."),
-                 "403": _json("Error", "Logged in with a role that does not see the dashboard.")}
+                 "403": _json("Error", "Logged in with a role that does not see the dashboard."),
+                 "429": _TOO_MANY}
     if parameters:
         responses["400"] = _json("Error", "A parameter that cannot be read; `error` says which and why.")
     return {"get": {"operationId": operation_id, "summary": summary,
@@ -155,7 +163,8 @@ def description() -> dict:
                 "responses": {"200": {"description": "The OpenAPI 3.1 description.",
                                       "content": {"application/json": {"schema": {"type": "object"}}}},
                               "401": _json("Error", "Not logged in, and no valid bearer token."),
-                              "403": _json("Error", "Logged in with a role that does not see the dashboard.")}}},
+                              "403": _json("Error", "Logged in with a role that does not see the dashboard."),
+                              "429": _TOO_MANY}}},
         },
         "components": {
             "schemas": SCHEMAS,

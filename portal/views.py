@@ -56,7 +56,7 @@ def _filter():
 
 def _page() -> int:
     page = request.args.get("page", "1")
-    return int(page) if page.isdigit() and 0 < len(page) <= 6 else 1
+    return int(page) if page.isascii() and page.isdigit() and 0 < len(page) <= 6 else 1
 
 
 @bp.get("/")

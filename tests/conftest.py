@@ -194,3 +194,14 @@ class Phone:
 @pytest.fixture
 def phone(client) -> Phone:
     return Phone(client)
+
+
+def pytest_terminal_summary(terminalreporter):
+    """The inputs the property-based tests tried, per target (tests/support/fuzz.py)."""
+    import sys
+
+    fuzz = sys.modules.get("tests.support.fuzz")
+    if fuzz is not None and fuzz.TRIED:
+        terminalreporter.section("hostile input tried")
+        for line in fuzz.summary_lines():
+            terminalreporter.write_line(line)

@@ -74,7 +74,7 @@ def download(client: httpx.Client, url: str, cap: int, deadline: float, auth: tu
             if response.status_code != 200:
                 raise FetchFailed(f"HTTP {response.status_code}")
             declared = response.headers.get("Content-Length", "")
-            if declared.isdigit() and int(declared) > cap:
+            if declared.isascii() and declared.isdigit() and int(declared) > cap:
                 raise TooBig
             for chunk in response.iter_bytes():
                 size += len(chunk)
@@ -198,5 +198,7 @@ def twilio_media(settings, url: str) -> Callable[[httpx.Client, int, float], byt
 
 def audio_type(content_type: str | None) -> str | None:
     """The audio type as stored, if it is one browsers play ("audio/ogg; codecs=opus" -> "audio/ogg")."""
-    kind = (content_type or "").split(";")[0].strip().lower()
+    # A string from Twilio and the Bot API; a forged Telegram update may carry anything (de_json
+    # does not check types).
+    kind = content_type.split(";")[0].strip().lower() if isinstance(content_type, str) else ""
     return kind if kind in AUDIO_TYPES else None

@@ -131,8 +131,9 @@ def _offered(settings: Settings, message) -> list[media.Offered]:
         offered.append(media.Offered("photo", media.PHOTO_TYPE, largest.file_size,
                                      media.telegram_file(settings, largest.file_id)))
     document = message.document
-    if document and ((document.mime_type or "").lower() in PHOTO_FILE_TYPES or media.audio_type(document.mime_type)):
-        kind = "photo" if (document.mime_type or "").lower() in PHOTO_FILE_TYPES else "audio"
+    document_type = document.mime_type.lower() if document and isinstance(document.mime_type, str) else ""
+    if document and (document_type in PHOTO_FILE_TYPES or media.audio_type(document.mime_type)):
+        kind = "photo" if document_type in PHOTO_FILE_TYPES else "audio"
         offered.append(media.Offered(kind, media.audio_type(document.mime_type) or media.PHOTO_TYPE,
                                      document.file_size, media.telegram_file(settings, document.file_id)))
     if not offered:  # a sticker, a place, a video, a file of another kind: not taken
@@ -190,7 +191,8 @@ def _language(runtime, handled: Handled | None, hint: str | None) -> str:
     conversation = handled.conversation if handled else None
     if conversation is not None and conversation.language in runtime.context.languages:
         return conversation.language
-    if hint and hint.split("-")[0] in runtime.context.languages:
+    # The Bot API sends a string; Update.de_json does not check types, so a forged one may not be.
+    if isinstance(hint, str) and hint.split("-")[0] in runtime.context.languages:
         return hint.split("-")[0]
     return runtime.context.default_language
 

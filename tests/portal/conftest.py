@@ -14,10 +14,11 @@ from sqlalchemy import select
 from bot.casework import filing
 from storage.directory_lookup import DirectoryLookup
 from intake.engine import SubmitReport
-from storage import accounts, sealing, totp
+from storage import accounts, totp
 from storage.models import Contact, Township, User
 from storage.reports import NewReport, file_report
 from tests.support.portal import PASSWORD, PortalUser, csrf_token, totp_code  # noqa: F401 (shared with other tests)
+from tests.support.receipts import untaken_receipt
 
 @pytest.fixture
 def portal_user(client) -> PortalUser:
@@ -65,8 +66,7 @@ def report_answers(db, organisation: str | None, account: str, *, child="no", wh
 
 def file_test_report(db, runtime, answers: dict, *, now, address="+959450001111", channel="sms") -> str:
     """File a report as the inbox does when a conversation sends one; returns its case reference."""
-    receipt = sealing.new_receipt()
-    secrets = sealing.receipt_secrets(receipt, runtime.vault.receipt_pepper)
+    receipt, secrets = untaken_receipt(db, runtime.vault.receipt_pepper)
     return filing.file(db, runtime, DirectoryLookup(db), SubmitReport(answers, receipt), address=address,
                        channel=channel, now=now, receipt=secrets)
 
@@ -78,8 +78,7 @@ def seal_stored_content(db, runtime, organisation, content: dict, *, now) -> str
                     named_organisation_id=organisation.id, incident_period="this_month",
                     township_pcode="MMR013017", state_pcode="MMR013", child_involved="no", affected="other",
                     urgent=False, contact_allowed=False,
-                    receipt=sealing.receipt_secrets(sealing.new_receipt(), runtime.vault.receipt_pepper),
-                    content=content)
+                    receipt=untaken_receipt(db, runtime.vault.receipt_pepper)[1], content=content)
     _, referral = file_report(db, new, now=now, ack_deadline=now + timedelta(hours=24))
     return referral.case_ref
 

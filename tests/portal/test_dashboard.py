@@ -21,12 +21,13 @@ import pytest
 from selenium.webdriver.common.by import By
 from sqlalchemy import select
 
-from storage import accounts, sealing
+from storage import accounts
 from storage.models import AuditEntry, Organisation, Referral, Report, Township
 from storage.reports import NewReport, file_report, new_case_ref
 from storage.small_cells import HIDDEN, protect_line, total_cell
 from tests.bot.test_browser import browser_installed, driver, live_server, severe_console_messages  # noqa: F401
 from tests.portal.conftest import PASSWORD, totp_code
+from tests.support.receipts import untaken_receipt
 from tests.portal.test_portal_browser import PortalPage
 
 MARKER = "Zq41-sealed-content-marker"
@@ -71,8 +72,7 @@ def add_report(db, runtime, organisation, *, content: dict, month: str, created:
     new = NewReport(recipient_organisation_id=organisation.id, route="named", named_organisation_id=organisation.id,
                     incident_period=period, township_pcode=None, state_pcode=state, child_involved=child,
                     affected="other", urgent=urgent, contact_allowed=False,
-                    receipt=sealing.receipt_secrets(sealing.new_receipt(), runtime.vault.receipt_pepper),
-                    content=content)
+                    receipt=untaken_receipt(db, runtime.vault.receipt_pepper)[1], content=content)
     report, referral = file_report(db, new, now=created, ack_deadline=created + timedelta(hours=24))
     report.received_month = month
     return report, referral
