@@ -54,7 +54,9 @@ def server(make_app, database_url, tmp_path, real_costs):
                SECRET_KEY=settings.secret_key, DATA_KEY_FILE=settings.data_key_file,
                PUBLIC_BASE_URL=f"http://127.0.0.1:{port}", TWILIO_ACCOUNT_SID=settings.twilio_account_sid,
                TWILIO_AUTH_TOKEN=TWILIO_TOKEN, OUTBOX_WORKER="0", LANGUAGES="en,my", PYTHONUNBUFFERED="1",
-               PORTAL_LOGIN_LIMIT="100000 per minute")  # these tests are about locks, not limits
+               # These tests are about locks, not limits: every wrong login is checked (Argon2 and all).
+               PORTAL_LOGIN_LIMIT="100000 per minute", PORTAL_LOGIN_GLOBAL_LIMIT="100000 per minute",
+               PORTAL_LOCKOUT_ATTEMPTS="100000")
     log_path = tmp_path / "server.log"
     with serve_app(env, log_path) as process:
         base_url = f"http://127.0.0.1:{port}"

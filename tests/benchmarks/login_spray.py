@@ -77,7 +77,8 @@ def run(database_url: str, messages: int, sprayers: int, workdir: Path) -> list[
     env = dict(os.environ, HOST="127.0.0.1", PORT=str(port), DATABASE_URL=database_url,
                SECRET_KEY="bench-secret-key-" + "b" * 32, DATA_KEY_FILE=str(workdir / "data.key"),
                PUBLIC_BASE_URL=f"http://127.0.0.1:{port}", TWILIO_AUTH_TOKEN=TOKEN, OUTBOX_WORKER="0",
-               SIMULATOR_ENABLED="0", PORTAL_LOGIN_LIMIT="1000000 per minute")
+               SIMULATOR_ENABLED="0", PORTAL_LOGIN_LIMIT="1000000 per minute",
+               PORTAL_LOGIN_GLOBAL_LIMIT="1000000 per minute", PORTAL_LOCKOUT_ATTEMPTS="1000000")
     log = workdir / f"server-{port}.log"
     with serve_app(env, log) as process:
         base_url = f"http://127.0.0.1:{port}"
