@@ -329,7 +329,7 @@ UPDATE = Flow("update", requires="registry", sensitive=True, steps=(
 # so on Telegram the whole exchange is wiped when it ends; while it is open the conversation keeps
 # the report's id, never the receipt or the report's key.
 CHECK = Flow("check", requires="followup", sensitive=True, steps=(
-    Step("receipt", Text(N_("Type your receipt number: the 16 digits you were given when you sent your report.")),
+    Step("receipt", Text(N_("Type your receipt number: the 18 digits you were given when you sent your report.")),
          validator="receipt", store=REPORT_ID, goto="check.next"),
     Step("next", Text(N_("Do you want to write to them?")), choices=(
         Choice("answer", Text(N_("Answer or add information")), "check.answer",

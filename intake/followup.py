@@ -16,11 +16,12 @@ from intake.ports import Note, ReportCase
 # flow is open.
 REPORT = "report"
 # As many digits as a report's receipt has (storage.sealing.RECEIPT_DIGITS), and as the receipts
-# given before had (sealing.OLD_RECEIPT_DIGITS), which still open their reports; a test holds
-# them together, as intake cannot import storage.
-RECEIPT_DIGITS = 16
+# given before had (sealing.SHORT_RECEIPT_DIGITS, sealing.OLD_RECEIPT_DIGITS), which still open
+# their reports; a test holds them together, as intake cannot import storage.
+RECEIPT_DIGITS = 18
+SHORT_RECEIPT_DIGITS = 16
 OLD_RECEIPT_DIGITS = 12
-# What people put between the groups of digits when they copy a receipt ("4821 0937 5566").
+# What people put between the groups of digits when they copy a receipt ("482 109 375 566 123 456", "4821 0937 5566").
 _SEPARATORS = {" ", "-"}
 
 _CLOSED = Text(N_("The work on your report is finished and it is closed."))
@@ -37,11 +38,11 @@ STATUS_WORDS: dict[str, Text] = {
 
 
 def read_receipt(text: str) -> str | None:
-    """The receipt number in a reply, as ASCII digits: exactly 16 digits (or 12, a receipt given
-    before) of any script (၁ == 1, as `storage.sealing.receipt_secrets` reads them), spaces and
+    """The receipt number in a reply, as ASCII digits: exactly 18 digits (or 16 or 12, a receipt
+    given before) of any script (၁ == 1, as `storage.sealing.receipt_secrets` reads them), spaces and
     dashes between them allowed; anything else is None."""
     kept = [char for char in text if char not in _SEPARATORS]
-    if len(kept) not in (RECEIPT_DIGITS, OLD_RECEIPT_DIGITS) or not all(char.isdecimal() for char in kept):
+    if len(kept) not in (RECEIPT_DIGITS, SHORT_RECEIPT_DIGITS, OLD_RECEIPT_DIGITS) or not all(char.isdecimal() for char in kept):
         return None
     return "".join(str(unicodedata.decimal(char)) for char in kept)
 

@@ -16,8 +16,10 @@ if TYPE_CHECKING:
 
 
 def format_receipt(receipt: str) -> str:
-    """"482109375566" -> "4821 0937 5566": easy to read out and write down."""
-    return " ".join(receipt[i:i + 4] for i in range(0, len(receipt), 4))
+    """"482109375566123456" -> "482 109 375 566 123 456": easy to read out and write down. A
+    receipt given before (16 or 12 digits) is shown as it was: "4821 0937 5566"."""
+    size = 3 if len(receipt) == 18 else 4
+    return " ".join(receipt[i:i + size] for i in range(0, len(receipt), size))
 
 
 def choice_label(flow: str, step: str, value) -> Text:

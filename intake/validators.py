@@ -266,7 +266,7 @@ def receipt(text: str, ctx, draft=None) -> Valid | Invalid:
     an unknown one and a deleted report's get the same answer after the same work."""
     number = read_receipt(text)
     if number is None:
-        return Invalid(Text(N_("Please type the 16 digits of your receipt number.")))
+        return Invalid(Text(N_("Please type the 18 digits of your receipt number.")))
     check = ctx.followup.check_receipt(number)
     if check.outcome == "locked":
         return _wait(check.wait_minutes)

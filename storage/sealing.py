@@ -208,14 +208,18 @@ def decrypt_text(key: bytes, blob: bytes, context: bytes, bind: bytes | None = N
 
 # --- receipts ---------------------------------------------------------------------------------
 #
-# A receipt is 16 digits: the first LOOKUP_DIGITS find the report (through a keyed digest, unique
+# A receipt is 18 digits: the first LOOKUP_DIGITS find the report (through a keyed digest, unique
 # among reports), the whole number is the secret that opens it, through Argon2id with a random
 # salt of the report's own (kept on its row). So one offline guess, even with the server's
 # secrets, is a guess at one report: the lookup part names the row, the row's salt makes the work
-# useless for any other. Receipts of OLD_RECEIPT_DIGITS (12) were derived with one fixed salt
-# before; they still open their reports the old way (`receipt_secrets` tells them by length).
+# useless for any other; the 12 secret digits make a picked report cost more than the 12-digit
+# receipts of before did. Receipts of SHORT_RECEIPT_DIGITS (16) were given the same way, with 10
+# secret digits, and still open theirs (same lookup part, same derivation). Receipts of
+# OLD_RECEIPT_DIGITS (12) were derived with one fixed salt before; they still open their reports
+# the old way (`receipt_secrets` tells them by length).
 
-RECEIPT_DIGITS = 16
+RECEIPT_DIGITS = 18
+SHORT_RECEIPT_DIGITS = 16
 LOOKUP_DIGITS = 6
 OLD_RECEIPT_DIGITS = 12
 _RECEIPT_SALT_BYTES = 16
@@ -232,7 +236,7 @@ def receipt_digits(receipt: str) -> str:
 
 
 def new_receipt() -> str:
-    """A random 16-digit receipt number (never starting with 0, so it is never shortened)."""
+    """A random 18-digit receipt number (never starting with 0, so it is never shortened)."""
     return str(secrets.randbelow(9 * 10 ** (RECEIPT_DIGITS - 1)) + 10 ** (RECEIPT_DIGITS - 1))
 
 
@@ -241,11 +245,13 @@ def new_receipt_salt() -> bytes:
 
 
 def receipt_lookup(receipt: str, pepper: bytes) -> str | None:
-    """The keyed digest of a (16-digit) receipt's lookup part that finds its report: cheap, and
-    only as secret as the pepper (without it a stolen database cannot be matched against any
-    receipt; with it, it tells only the lookup part, never the rest). None for an old receipt."""
+    """The keyed digest of a (18- or 16-digit) receipt's lookup part that finds its report: cheap,
+    and only as secret as the pepper (without it a stolen database cannot be matched against any
+    receipt; with it, it tells only the lookup part, never the rest). None for an old receipt.
+    An 18-digit and a 16-digit receipt with the same first six digits have the same lookup: one
+    space of lookup parts, so a new receipt never takes the lookup of a report filed before."""
     digits = receipt_digits(receipt)
-    if len(digits) != RECEIPT_DIGITS:
+    if len(digits) not in (RECEIPT_DIGITS, SHORT_RECEIPT_DIGITS):
         return None
     return hmac.new(pepper, b"intake/receipt-lookup/v2\x00" + digits[:LOOKUP_DIGITS].encode(),
                     hashlib.sha256).hexdigest()
@@ -261,7 +267,7 @@ def decoy_receipt_salt(lookup: str, pepper: bytes) -> bytes:
 class ReceiptSecrets:
     lookup: str  # stored: finds the report
     wrap_key: bytes  # never stored: opens the report key
-    salt: bytes | None = None  # stored (16-digit receipts): the report's own salt
+    salt: bytes | None = None  # stored (18- and 16-digit receipts): the report's own salt
     kdf: KdfParams | None = None  # stored with the salt: the derivation's cost
 
 
@@ -278,7 +284,7 @@ def receipt_secrets(receipt: str, pepper: bytes, params: KdfParams | None = None
                     salt: bytes | None = None) -> ReceiptSecrets:
     """Derive a receipt's lookup digest and wrapping key (slow, memory-hard and keyed with `pepper`).
 
-    A 16-digit receipt is derived with `salt`, the salt of the report its lookup part found (or
+    An 18- (or 16-) digit receipt is derived with `salt`, the salt of the report its lookup part found (or
     its decoy); with no salt, a new one is drawn (a report being filed). An old 12-digit receipt
     is derived as before, with the one fixed salt (and `params`, by default DEFAULT_KDF)."""
     digits = receipt_digits(receipt)
@@ -287,7 +293,7 @@ def receipt_secrets(receipt: str, pepper: bytes, params: KdfParams | None = None
         return ReceiptSecrets(hashlib.sha256(out[:32]).hexdigest(), out[32:])
     lookup = receipt_lookup(digits, pepper)
     if lookup is None:
-        raise ValueError("a receipt has 16 digits (or 12, from before)")
+        raise ValueError("a receipt has 18 digits (or 16 or 12, from before)")
     params = params or RECEIPT_KDF
     salt = salt or new_receipt_salt()
     wrap_key = _argon2(digits.encode(), salt, params, length=32, pepper=pepper)

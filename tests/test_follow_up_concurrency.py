@@ -29,4 +29,4 @@ def test_two_checks_at_once_through_the_real_server(server):  # noqa: F811 (the 
     later.send("hi")
     later.send("1")
     later.send("3")
-    assert "We found no report with that number." in later.send("1111222233334444").text
+    assert "We found no report with that number." in later.send("111122223333444455").text

@@ -12,10 +12,10 @@ core-seconds an attacker pays), and the memory it needs. Then it shows what one 
 
 * the receipts before (12 digits, one fixed salt): one derivation gives a lookup digest that is
   compared with every report's at once;
-* the receipts now (16 digits): the first six digits name one report through a keyed digest (free
-  for someone holding the pepper), and the derivation is salted with that report's own salt, so it
-  is a guess at that report alone: the same guess derived for report A does not open report B even
-  when it is B's receipt.
+* the receipts now (18 digits; 16 between migration 0017 and this change): the first six digits
+  name one report through a keyed digest (free for someone holding the pepper), and the
+  derivation is salted with that report's own salt, so it is a guess at that report alone: the
+  same guess derived for report A does not open report B even when it is B's receipt.
 """
 
 from __future__ import annotations

@@ -29,7 +29,7 @@ NUMBER = "+959450123987"
 REPORT = {"organisation": "Demo Relief Agency", "where": "Botahtaung"}
 TO_REPORTER = "Thank you for telling us. Which week was it? Zq7-note"
 ANSWER = "It was the week of the rice distribution. Zq8-answer"
-RECEIPT_PROMPT = "Type your receipt number: the 16 digits you were given when you sent your report."
+RECEIPT_PROMPT = "Type your receipt number: the 18 digits you were given when you sent your report."
 NEXT = "Do you want to write to them?\n1. Answer or add information\n2. I have finished"
 WRONG = ("We found no report with that number. Check it and type it again.\n" + RECEIPT_PROMPT)
 RECEIVED = "Your report was received. It is waiting for someone to look at it."
@@ -179,22 +179,22 @@ def test_a_wrong_an_unknown_and_a_deleted_receipt_get_the_same_answer_after_the_
         session.commit()
     mistyped = receipt[:-1] + str((int(receipt[-1]) + 1) % 10)
     answers = []
-    # mistyped (its lookup part finds the report, the rest is wrong), never given, deleted, and an
-    # old-format (12-digit) one never given
-    for n, typed in enumerate((mistyped, "1111222233334444", gone, "111122223333")):
+    # mistyped (its lookup part finds the report, the rest is wrong), never given, deleted, and
+    # a 16-digit and an old-format (12-digit) one never given
+    for n, typed in enumerate((mistyped, "111222333444555666", gone, "1111222233334444", "111122223333")):
         phone = Phone(app.test_client(), f"+95945099900{n}")
         at_receipt(phone)
         before = len(derivations)
         answers.append(phone.say(typed))
         assert len(derivations) == before + 1  # one derivation each, no more, no less
-    assert answers == [[WRONG]] * 4
+    assert answers == [[WRONG]] * 5
     [everyone] = rows(app, IdentityAttempt, IdentityAttempt.subject == EVERYONE)
-    assert everyone.failures == 4  # each counted
+    assert everyone.failures == 5  # each counted
 
 
 def _sharing_the_lookup_part(receipt: str) -> str:
     """Another receipt whose first six digits (its lookup part) are `receipt`'s."""
-    rest = "0" * 10 if receipt[6:] != "0" * 10 else "1" * 10
+    rest = "0" * 12 if receipt[6:] != "0" * 12 else "1" * 12
     return receipt[:sealing.LOOKUP_DIGITS] + rest
 
 
@@ -265,9 +265,9 @@ def test_a_format_that_is_not_a_receipt_is_asked_again_without_a_derivation(app,
     phone = Phone(app.test_client(), NUMBER)
     at_receipt(phone)
     before = len(derivations)
-    for typed in ("12345", "4821 0937 55661", "4821a0937b5566", "R-7KQ3MX"):
+    for typed in ("12345", "4821 0937 55661", "482 109 375 566 123 45", "4821a0937b5566", "R-7KQ3MX"):
         [reply] = phone.say(typed)
-        assert reply.startswith("Please type the 16 digits of your receipt number.\n")
+        assert reply.startswith("Please type the 18 digits of your receipt number.\n")
         assert reply.endswith(RECEIPT_PROMPT)
     assert len(derivations) == before
     assert rows(app, IdentityAttempt) == []  # not a guess: not counted

@@ -23,7 +23,7 @@ NUMBER = "+959450123987"
 ACCOUNT = "The storekeeper said we get rice only if my sister visits him at night. Lf4-account"
 TO_REPORTER = "Thank you for telling us. Is your sister safe now? Lf5-question"
 ANSWER = "Yes, she is with our aunt. It is EHP's storekeeper. Lf6-answer"
-RECEIPT_PROMPT = "Type your receipt number: the 16 digits you were given when you sent your report."
+RECEIPT_PROMPT = "Type your receipt number: the 18 digits you were given when you sent your report."
 PASSWORD = "a long password!"
 
 
@@ -58,7 +58,7 @@ def test_the_life_of_a_referral(app):
                                            "account": [ACCOUNT]})
     reporter.play()
     receipt = reporter.receipt
-    assert receipt and len(receipt) == 16
+    assert receipt and len(receipt) == 18
 
     d.key_holder(app, app.seeded.dra, "DRA")
     d.key_holder(app, app.seeded.ehp, "EHP")

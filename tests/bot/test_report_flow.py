@@ -82,7 +82,7 @@ def test_a_full_report_in_english_reaches_the_focal_point(app, phone, smtp_sink)
     # what happens next, and how to check with the receipt (the menu's own words for it)
     assert sent.endswith('Keep it safe. It will be read soon. To check on it, send MENU and choose "Check a report".')
     receipt = sent.split("number: ")[1].split(".")[0].replace(" ", "")
-    assert len(receipt) == 16 and receipt.isdigit() and receipt == player.receipt
+    assert len(receipt) == 18 and receipt.isdigit() and receipt == player.receipt
 
     [report] = the(app, Report)
     [referral] = the(app, Referral)

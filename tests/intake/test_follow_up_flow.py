@@ -14,7 +14,7 @@ from i18n.sms import segments
 from intake import engine
 from intake.effects import AddAnswer, MarkRead, Wipe
 from intake.flows import KEYWORDS, MENU
-from intake.followup import OLD_RECEIPT_DIGITS, RECEIPT_DIGITS, STATUS_WORDS, read_receipt
+from intake.followup import OLD_RECEIPT_DIGITS, RECEIPT_DIGITS, SHORT_RECEIPT_DIGITS, STATUS_WORDS, read_receipt
 from intake.messages import Inbound
 from intake.ports import FollowUp, Note, ReceiptCheck, ReportCase
 from intake.state import State
@@ -62,19 +62,28 @@ def test_a_receipt_in_any_digits_with_spaces_or_dashes(typed):
 
 
 def test_a_new_receipt_in_any_digits_and_the_lookup_sealing_reads():
-    new = "4821093755661234"
-    for typed in (new, "4821 0937 5566 1234", "၄၈၂၁-၀၉၃၇-၅၅၆၆-၁၂၃၄"):
+    new = "482109375566123456"
+    for typed in (new, "482 109 375 566 123 456", "၄၈၂-၁၀၉-၃၇၅-၅၆၆-၁၂၃-၄၅၆", "482109 375566 123456"):
         assert read_receipt(typed) == new
         assert sealing.receipt_lookup(typed, b"p" * 32) == sealing.receipt_lookup(new, b"p" * 32)
 
 
-@pytest.mark.parametrize("typed", ["48210937556", "4821093755661", "482109375566123", "48210937556612345", "4821.0937.5566", "4821a0937b5566", "", "R-7KQ3MX"])
+def test_a_16_digit_receipt_given_before_is_still_read_with_the_same_lookup():
+    short = "4821093755661234"
+    for typed in (short, "4821 0937 5566 1234", "၄၈၂၁-၀၉၃၇-၅၅၆၆-၁၂၃၄"):
+        assert read_receipt(typed) == short
+        assert sealing.receipt_lookup(typed, b"p" * 32) == sealing.receipt_lookup("482109" + "0" * 12, b"p" * 32)
+
+
+@pytest.mark.parametrize("typed", ["48210937556", "4821093755661", "482109375566123", "48210937556612345", "4821093755661234567",
+                                   "4821.0937.5566", "4821a0937b5566", "", "R-7KQ3MX"])
 def test_what_is_not_a_receipt(typed):
     assert read_receipt(typed) is None
 
 
 def test_the_receipt_length_and_the_statuses_are_the_storage_ones():
-    assert (RECEIPT_DIGITS, OLD_RECEIPT_DIGITS) == (sealing.RECEIPT_DIGITS, sealing.OLD_RECEIPT_DIGITS)
+    assert (RECEIPT_DIGITS, SHORT_RECEIPT_DIGITS, OLD_RECEIPT_DIGITS) == \
+        (sealing.RECEIPT_DIGITS, sealing.SHORT_RECEIPT_DIGITS, sealing.OLD_RECEIPT_DIGITS) == (18, 16, 12)
     assert set(STATUS_WORDS) == set(reports.STATUSES)
 
 

@@ -1,7 +1,7 @@
-"""Receipts that cost per report (issue 14, point 3): a 16-digit receipt's first six digits find
+"""Receipts that cost per report (issue 14, point 3): an 18-digit receipt's first six digits find
 its report through a keyed digest, and the whole number is derived with that report's own salt,
 so one offline guess, even with the server's secrets, is a guess at one report; the receipts of
-before (12 digits, one fixed salt) still open their reports; a new receipt whose lookup part is
+before (16 digits, the same way; 12 digits, one fixed salt) still open their reports; a new receipt whose lookup part is
 taken is refused before filing; wrong, unknown and deleted receipts cost the same derivation."""
 
 from __future__ import annotations
@@ -28,29 +28,36 @@ OLD = "482109375566"
 def test_the_shipped_receipt_cost_and_format():
     check = ("from storage import sealing; assert sealing.RECEIPT_KDF == sealing.RECEIPT_STRONG == "
              "sealing.KdfParams(iterations=3, lanes=4, memory_kib=131072); "
-             "assert (sealing.RECEIPT_DIGITS, sealing.LOOKUP_DIGITS) == (16, 6)")
+             "assert (sealing.RECEIPT_DIGITS, sealing.LOOKUP_DIGITS) == (18, 6)")
     subprocess.run([sys.executable, "-c", check], check=True, cwd=Path(__file__).resolve().parents[2])
     receipts = {sealing.new_receipt() for _ in range(200)}
-    assert len(receipts) == 200 and all(len(r) == 16 and r.isdigit() and r[0] != "0" for r in receipts)
+    assert len(receipts) == 200 and all(len(r) == 18 and r.isdigit() and r[0] != "0" for r in receipts)
     from intake.prompts import format_receipt
+    assert format_receipt("482109375566123456") == "482 109 375 566 123 456"
+    # The receipts given before are shown as they were given.
     assert format_receipt("4821093755661234") == "4821 0937 5566 1234"
+    assert format_receipt(OLD) == "4821 0937 5566"
 
 
 def test_a_new_receipt_is_derived_with_its_reports_own_salt():
-    receipt = "4821 0937 5566 1234"
+    receipt = "482 109 375 566 123 456"
     a = sealing.receipt_secrets(receipt, PEPPER, FAST)
     assert len(a.salt) == 16 and a.kdf == FAST
-    assert a == sealing.receipt_secrets("၄၈၂၁၀၉၃၇၅၅၆၆၁၂၃၄", PEPPER, FAST, salt=a.salt)  # any script
+    assert a == sealing.receipt_secrets("၄၈၂၁၀၉၃၇၅၅၆၆၁၂၃၄၅၆", PEPPER, FAST, salt=a.salt)  # any script
     other = sealing.receipt_secrets(receipt, PEPPER, FAST)  # the same number, another report's salt
     assert other.lookup == a.lookup and other.salt != a.salt and other.wrap_key != a.wrap_key
     # The lookup is the first six digits' keyed digest: free to compute with the pepper, and all it
-    # tells is those six digits (so the secret part is the other ten).
+    # tells is those six digits (so the secret part is the other twelve).
+    assert sealing.receipt_lookup("482109999999999999", PEPPER) == a.lookup
+    assert sealing.receipt_lookup("482108999999999999", PEPPER) != a.lookup
+    # A 16-digit receipt given before has the lookup of its first six digits too: the same space.
     assert sealing.receipt_lookup("4821099999999999", PEPPER) == a.lookup
-    assert sealing.receipt_lookup("4821089999999999", PEPPER) != a.lookup
     assert sealing.receipt_lookup(receipt, b"q" * 32) != a.lookup  # keyed: a database alone matches nothing
     assert sealing.receipt_lookup(OLD, PEPPER) is None
-    with pytest.raises(ValueError):
-        sealing.receipt_secrets("12345", PEPPER, FAST)
+    for wrong in ("12345", "4821093755661", "48210937556612345", "4821093755661234567"):
+        assert sealing.receipt_lookup(wrong, PEPPER) is None
+        with pytest.raises(ValueError):
+            sealing.receipt_secrets(wrong, PEPPER, FAST)
 
 
 def test_one_offline_guess_opens_at_most_one_report():
@@ -135,7 +142,7 @@ def test_wrong_unknown_and_deleted_receipts_cost_the_same_derivation(world):
     _file(session, seeded, sealing.receipt_secrets(gone, PEPPER), now)
     session.execute(delete(Report).where(Report.id != report.id))
     mistyped = receipt[:-1] + str((int(receipt[-1]) + 1) % 10)  # its lookup part finds the report
-    unknown = "1" * 16 if sealing.receipt_lookup("1" * 16, PEPPER) != report.receipt_lookup else "2" * 16
+    unknown = "1" * 18 if sealing.receipt_lookup("1" * 18, PEPPER) != report.receipt_lookup else "2" * 18
     for typed in (mistyped, unknown, gone):
         assert check.check_receipt(typed).outcome == "wrong"
     assert [(len(salt), kdf) for _, salt, kdf in host.derived] == [(16, sealing.RECEIPT_KDF)] * 3
@@ -147,9 +154,29 @@ def test_a_new_receipt_whose_lookup_part_is_taken_is_refused_before_filing(world
     session, seeded, _, _, now = world
     receipt = sealing.new_receipt()
     _file(session, seeded, sealing.receipt_secrets(receipt, PEPPER), now)
-    same_part = receipt[:sealing.LOOKUP_DIGITS] + ("0" * 10 if receipt[6:] != "0" * 10 else "1" * 10)
+    same_part = receipt[:sealing.LOOKUP_DIGITS] + ("0" * 12 if receipt[6:] != "0" * 12 else "1" * 12)
     with pytest.raises(reports.ReceiptTaken):
         _file(session, seeded, sealing.receipt_secrets(same_part, PEPPER), now)
+    assert session.query(Report).count() == 1
+
+
+SHORT = "4821093755661234"  # a 16-digit receipt, as given before receipts were 18 digits
+
+
+def test_a_report_filed_with_a_16_digit_receipt_still_opens_with_it(world):
+    """Reports filed while receipts were 16 digits (6 lookup + 10 secret) keep their rows as they
+    are: the same lookup (the first six digits), the row's own salt and cost; their receipt still
+    opens them, a wrong one does not, and no new 18-digit receipt can take their lookup part."""
+    session, seeded, host, check, now = world
+    report = _file(session, seeded, sealing.receipt_secrets(SHORT, PEPPER), now)
+    assert report.receipt_lookup == sealing.receipt_lookup(SHORT[:6] + "0" * 12, PEPPER)
+    found = check.check_receipt(SHORT)
+    assert found.outcome == "found" and found.case.report_id == report.id
+    assert check.check_receipt(SHORT[:-1] + "5").outcome == "wrong"
+    assert check.check_receipt(SHORT + "00").outcome == "wrong"  # 18 digits, the same lookup part
+    assert [salt for _, salt, _ in host.derived] == [report.receipt_salt] * 3
+    with pytest.raises(reports.ReceiptTaken):
+        _file(session, seeded, sealing.receipt_secrets(SHORT[:6] + "1" * 12, PEPPER), now)
     assert session.query(Report).count() == 1
 
 

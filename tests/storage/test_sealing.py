@@ -69,8 +69,9 @@ def test_report_content_round_trip_and_is_not_readable():
 def test_receipts():
     receipts = {sealing.new_receipt() for _ in range(200)}
     assert len(receipts) == 200
-    assert all(len(r) == 16 and r.isdigit() and r[0] != "0" for r in receipts)
+    assert all(len(r) == 18 and r.isdigit() and r[0] != "0" for r in receipts)
     from intake.prompts import format_receipt
+    assert format_receipt("482109375566123456") == "482 109 375 566 123 456"
     assert format_receipt("482109375566") == "4821 0937 5566"  # the receipts of before, as they were shown
 
 

@@ -121,6 +121,9 @@ class Reply:
 
 _PLACEHOLDER = re.compile(r"\{(\w+)\}")
 _OPTION = re.compile(r"^(\d+)\. (.+)$")
+# A receipt number as the bot shows it: 18 digits in six groups of three ("482 109 375 566 123
+# 456"), or a receipt of before, 16 or 12 digits in groups of four ("4821 0937 5566").
+_RECEIPT = re.compile(r"(?<!\d)(?:\d{3}(?: \d{3}){5}|\d{4}(?: \d{4}){2,3})(?!\d)")
 
 
 def _terminal(step: Step) -> bool:
@@ -252,7 +255,7 @@ class Player:
     @property
     def receipt(self) -> str | None:
         """The receipt number the last reply gave, digits only (in the digits it was written in)."""
-        match = re.search(r"\d{4}(?: \d{4}){2,3}", self.reply.text if self.reply else "")
+        match = _RECEIPT.search(self.reply.text if self.reply else "")
         return match[0].replace(" ", "") if match else None
 
     @property
@@ -342,7 +345,7 @@ def play_report(channel, *, until: str | None = None, **options) -> Player:
 
 def masked(lines: Sequence[str]) -> list[str]:
     """A transcript with its receipt number masked, so that it can be compared from run to run."""
-    return [re.sub(r"\d{4}(?: \d{4}){2,3}", lambda match: re.sub(r"\d", "#", match[0]), line) for line in lines]
+    return [_RECEIPT.sub(lambda match: re.sub(r"\d", "#", match[0]), line) for line in lines]
 
 
 # ---- channels --------------------------------------------------------------------------------------
