@@ -29,7 +29,7 @@ serve: $(VENV)/.installed
 	$(BIN)/flask --app app db upgrade
 	$(BIN)/flask --app app outbox work & worker=$$!; \
 	  trap 'kill $$worker 2>/dev/null; wait $$worker' EXIT; trap 'exit 143' INT TERM; \
-	  $(BIN)/gunicorn --workers $(WORKERS) --bind $(HOST):$(PORT) 'app:create_app()'
+	  $(BIN)/gunicorn -c python:bot.gunicorn_settings --workers $(WORKERS) --bind $(HOST):$(PORT) 'app:create_app()'
 
 test: $(VENV)/.installed-dev
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

@@ -103,6 +103,7 @@ def test_make_serve_runs_gunicorn_and_the_worker_with_no_simulator(server_env, t
         with pytest.raises(urllib.error.HTTPError) as refused:
             urllib.request.urlopen(f"{base_url}/simulator", timeout=5)
         assert refused.value.code == 404
+        assert refused.value.headers["Server"] == "intake"  # not gunicorn's name
         deadline = time.monotonic() + START_SECONDS
         while "outbox worker started" not in output_of(log_path) and time.monotonic() < deadline:
             time.sleep(0.1)  # polling the log, bounded
