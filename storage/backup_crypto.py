@@ -43,7 +43,7 @@ CHUNK = 64 * 1024
 _TAG = 16
 _MAX_HEADER = 64 * 1024
 PUBLIC_PREFIX = "intake-backup-public-"
-SECRET_PREFIX = "intake-backup-secret-"
+SECRET_PREFIX = "intake-backup-secret-"  # noqa: S105 the prefix naming a file's kind, not a secret
 _RAW = serialization.Encoding.Raw
 
 

@@ -192,7 +192,9 @@ def client_version(program: str) -> tuple[int, str]:
     if found is None:
         raise BackupError(f"{program} is not installed (PostgreSQL's client programs: apt-get install "
                           "postgresql-client, of the server's major version or newer)")
-    words = subprocess.run([found, "--version"], capture_output=True, text=True, check=True).stdout.split()
+    # A list of arguments, no shell: nothing of it comes from outside.
+    words = subprocess.run([found, "--version"], capture_output=True, text=True,  # noqa: S603
+                           check=True).stdout.split()
     version = words[-1] if words[-1][:1].isdigit() else words[2]
     return int(version.split(".")[0]), version
 
@@ -208,8 +210,9 @@ def _postgresql_snapshot(engine: Engine, data_key: bytes, secret_key: str, now: 
                               "server's client programs")
         snapshot_id = connection.execute(text("SELECT pg_export_snapshot()")).scalar_one()
         manifest = _manifest(connection, "postgresql", data_key, secret_key, now, pg_dump=version)
-        process = subprocess.Popen(["pg_dump", "--format=custom", "--no-owner", "--no-privileges",
-                                    f"--snapshot={snapshot_id}"], stdout=subprocess.PIPE,
+        # A list of arguments, no shell; the snapshot id is PostgreSQL's own.
+        process = subprocess.Popen([shutil.which("pg_dump"), "--format=custom", "--no-owner",  # noqa: S603
+                                    "--no-privileges", f"--snapshot={snapshot_id}"], stdout=subprocess.PIPE,
                                    stderr=subprocess.PIPE, env=libpq_environment(engine))
         try:
             yield manifest, _file_chunks(process.stdout)
@@ -298,7 +301,9 @@ def _restore_postgresql(engine: Engine, manifest: dict, body: Iterator[bytes]) -
                           "read it: install the newer client programs")
     # One transaction: a restore that fails leaves the database as it was. --clean drops what an
     # empty, migrated database already has (the tables, without rows) before recreating it.
-    process = subprocess.Popen(["pg_restore", "--clean", "--if-exists", "--no-owner", "--no-privileges",
+    # A list of arguments, no shell; the database name is the operator's DATABASE_URL.
+    process = subprocess.Popen([shutil.which("pg_restore"), "--clean", "--if-exists", "--no-owner",  # noqa: S603
+                                "--no-privileges",
                                 "--single-transaction", "--exit-on-error", f"--dbname={engine.url.database}"],
                                stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                                env=libpq_environment(engine))
