@@ -17,6 +17,7 @@ from portal.admin import admin_pages
 from portal.blueprint import bp
 from portal.current import current_login
 from portal.downloads import csv_download
+from portal.form_numbers import page_number
 from portal.i18n import _, ngettext
 from portal.services import services
 from storage import audit_log, directory_listing, outbox
@@ -81,8 +82,6 @@ def admin_outbox_retry():
 @admin_pages
 def admin_audit():
     """The latest audit entries, a page at a time, and whether the chain holds."""
-    page = request.args.get("page", "1")
     db = db_session()
-    shown = audit_log.latest(db, page=int(page) if page.isascii() and page.isdigit() and len(page) <= 6 else 1,
-                             page_size=AUDIT_PAGE_SIZE)
+    shown = audit_log.latest(db, page=page_number(request.args.get("page")), page_size=AUDIT_PAGE_SIZE)
     return render_template("portal/admin_audit.html", log=shown, verdict=audit_log.verify(db))

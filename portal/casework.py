@@ -11,6 +11,7 @@ from flask import flash, redirect, request, url_for
 from intake.routing import ack_deadline
 from portal.blueprint import bp
 from portal.current import current_login
+from portal.form_numbers import record_id
 from portal.i18n import _
 from portal.reporter_contact import reporter_address
 from portal.services import services
@@ -74,9 +75,8 @@ def set_category(case_ref: str):
 @referral_pages
 def assign(case_ref: str):
     chosen = request.form.get("assignee", "")
-    if chosen and not (chosen.isascii() and chosen.isdigit() and len(chosen) <= 12):
-        chosen = "0"  # no account has id 0: refused below with the reason
-    assignee = int(chosen) if chosen else None
+    # Not an id at all: 0, which no account has, so it is refused below with the reason.
+    assignee = (record_id(chosen) or 0) if chosen else None
     return _change(case_ref, lambda db, referral, user_id, now: casework.assign(
         db, referral, assignee, user_id=user_id, now=now), _("The assignment is changed."),
         _("The case was assigned so already."))
@@ -103,18 +103,17 @@ def _report_key(referral):
 @referral_pages
 def refer_on(case_ref: str):
     """Refer the case on to another organisation, whose focal points are told (no content)."""
-    chosen = request.form.get("organisation", "")
+    organisation_id = record_id(request.form.get("organisation"))
     keep_access = request.form.get("keep_access") == "yes"
     process = services()
 
     def apply(db, referral, user_id, now):
-        # Within PostgreSQL's integer, which the id is compared as (a larger one is a DataError).
-        if not (chosen.isascii() and chosen.isdigit() and len(chosen) <= 12 and int(chosen) < 2 ** 31):
+        if organisation_id is None:
             raise casework.CaseworkError(_("Choose the organisation to refer the case to."))
         report = db.get(Report, referral.report_id)
         settings = process.settings
         deadline = ack_deadline(now, report.urgent, settings.ack_deadline_hours, settings.urgent_ack_deadline_hours)
-        received = casework.refer_on(db, referral, int(chosen), report_key=_report_key(referral),
+        received = casework.refer_on(db, referral, organisation_id, report_key=_report_key(referral),
                                      keep_access=keep_access, user_id=user_id, now=now, ack_deadline=deadline)
         if not process.notify_referral(db, received, now=now):
             raise casework.CaseworkError(_("That organisation has no focal point in the directory to tell: "

@@ -29,6 +29,7 @@ from portal.current import CASEWORK_ROLES, NEEDS_ROLES, current_login, role_requ
 from portal import i18n
 from portal.display import in_words
 from portal.downloads import csv_download
+from portal.form_numbers import page_number
 from portal.i18n import _, gettext_noop, lazy_gettext, ngettext
 from portal.services import services
 from storage import change_review, small_cells
@@ -157,10 +158,8 @@ def _filters(values) -> tuple[str | None, str | None, int]:
     """(township P-code, kind, page) from a query string or a form; anything unreadable is left out."""
     township = values.get("township") or None
     kind = values.get("kind") or None
-    page = values.get("page") or "1"
     return (township if township and _PCODE.fullmatch(township) else None,
-            kind if kind in CHANGE_KINDS else None,
-            int(page) if page.isascii() and page.isdigit() and 0 < len(page) <= 6 else 1)
+            kind if kind in CHANGE_KINDS else None, page_number(values.get("page")))
 
 
 def _queue(township: str | None, kind: str | None, page: int, *, error: str | None = None,

@@ -15,6 +15,7 @@ from portal.case_words import CATEGORY_WORDS, EVENT_WORDS, STATUS_WORDS
 from portal.current import REFERRAL_ROLES, current_login, role_required
 from portal.display import report_fields
 from portal.downloads import csv_download
+from portal.form_numbers import page_number
 from portal.i18n import _, lazy_gettext
 from portal.reporter_contact import reporter_address
 from portal.services import services
@@ -55,8 +56,7 @@ def _filter():
 
 
 def _page() -> int:
-    page = request.args.get("page", "1")
-    return int(page) if page.isascii() and page.isdigit() and 0 < len(page) <= 6 else 1
+    return page_number(request.args.get("page"))
 
 
 @bp.get("/")
